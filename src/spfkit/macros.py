@@ -1,0 +1,264 @@
+"""Macros (RFC 7208 §7): parse a macro-string once, expand it many times.
+
+``parse_macro_string`` turns text into a :class:`MacroString` (a tuple of literal, escape and
+macro parts); ``MacroString.expand`` fills it in from a :class:`MacroContext`. Expansion is
+sync and pure: the one letter that needs DNS, ``p``, is looked up by the evaluator beforehand
+and handed in as ``MacroContext.validated_name``. No asyncio, socket or dnspython imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+from typing import Final
+
+from spfkit.errors import MacroSyntaxError
+
+#: §7.2 macro letters allowed everywhere, and the three allowed only in "exp" text.
+LETTERS: Final = frozenset("slodiphv")
+EXP_ONLY_LETTERS: Final = frozenset("crt")
+#: §7.1 delimiter
+DELIMITERS: Final = frozenset(".-+,/_=")
+#: §7.3: at most 253 octets for a domain name built by expansion.
+MAX_DOMAIN_LENGTH: Final = 253
+#: RFC 3986 §2.3 unreserved characters, left alone by URL escaping (§7.3).
+_UNRESERVED: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+#: a DIGIT transformer larger than any possible number of parts means "all of them".
+_MAX_DIGITS: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """Literal text (§7.1 macro-literal, or SP inside an explain-string)."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Escape:
+    """§7.1: ``%%`` (a percent sign), ``%_`` (a space) or ``%-`` (URL-encoded space)."""
+
+    char: str  # "%", "_" or "-"
+
+    def expand(self) -> str:
+        return {"%": "%", "_": " ", "-": "%20"}[self.char]
+
+    def __str__(self) -> str:
+        return "%" + self.char
+
+
+@dataclass(frozen=True, slots=True)
+class Macro:
+    """§7.1 ``%{ letter [digits] [r] *delimiter }``; an upper-case letter URL-escapes (§7.3)."""
+
+    letter: str  # as written; upper case means URL-escape
+    digits: int | None = None
+    reverse: bool = False
+    delimiters: str = ""
+
+    @property
+    def url_escape(self) -> bool:
+        return self.letter.isupper()
+
+    def __str__(self) -> str:
+        digits = "" if self.digits is None else str(self.digits)
+        return "%{" + self.letter + digits + ("r" if self.reverse else "") + self.delimiters + "}"
+
+
+Part = Literal | Escape | Macro
+
+
+@dataclass(frozen=True, slots=True)
+class MacroContext:
+    """The values macro letters stand for (§7.2), for one check_host() call.
+
+    ``sender`` is already the §4.3 form (``postmaster@domain`` when the local-part was empty);
+    ``validated_name`` is the ``p`` value, computed by the evaluator only when needed.
+    """
+
+    sender: str
+    domain: str
+    ip: IPv4Address | IPv6Address
+    helo: str = ""
+    receiver: str = "unknown"
+    timestamp: int = 0
+    validated_name: str = "unknown"
+
+    @property
+    def local_part(self) -> str:
+        local, _, _ = self.sender.rpartition("@")
+        return local or "postmaster"
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.rpartition("@")[2]
+
+    def value(self, letter: str) -> str:
+        """§7.2: the raw value of a (lower-case) macro letter."""
+        ip = self.ip
+        match letter:
+            case "s":
+                return self.sender
+            case "l":
+                return self.local_part
+            case "o":
+                return self.sender_domain
+            case "d":
+                return self.domain
+            case "i":
+                if isinstance(ip, IPv4Address):
+                    return str(ip)
+                # §7.3: dot-format, one nibble per label (upper case, as openspf's suite expects)
+                return ".".join(ip.exploded.replace(":", "").upper())
+            case "p":
+                return self.validated_name
+            case "v":
+                return "in-addr" if isinstance(ip, IPv4Address) else "ip6"
+            case "h":
+                return self.helo
+            case "c":
+                return str(ip)
+            case "r":
+                return self.receiver or "unknown"
+            case "t":
+                return str(self.timestamp)
+        raise ValueError(f"not a macro letter: {letter!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class MacroString:
+    """A parsed macro-string (§7.1) or explain-string (§6.2)."""
+
+    parts: tuple[Part, ...]
+
+    def __str__(self) -> str:
+        return "".join(str(part) for part in self.parts)
+
+    @property
+    def letters(self) -> frozenset[str]:
+        """The macro letters used, lower-cased."""
+        return frozenset(p.letter.lower() for p in self.parts if isinstance(p, Macro))
+
+    @property
+    def is_literal(self) -> bool:
+        return not any(isinstance(p, Macro) for p in self.parts)
+
+    def expand(self, ctx: MacroContext) -> str:
+        """§7.3: the expanded text (no length rule; see :meth:`expand_domain`)."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, Literal):
+                out.append(part.text)
+            elif isinstance(part, Escape):
+                out.append(part.expand())
+            else:
+                out.append(_expand_macro(part, ctx))
+        return "".join(out)
+
+    def expand_domain(self, ctx: MacroContext) -> str:
+        """§7.3: expand for use as a DNS name: no trailing dot, at most 253 octets."""
+        return truncate_domain(self.expand(ctx))
+
+
+def truncate_domain(name: str) -> str:
+    """§7.3: drop a trailing dot, then whole left-hand labels until <= 253 octets remain."""
+    if name.endswith("."):
+        name = name[:-1]
+    while len(name.encode("utf-8", "surrogateescape")) > MAX_DOMAIN_LENGTH and "." in name:
+        name = name.split(".", 1)[1]
+    return name
+
+
+def _expand_macro(macro: Macro, ctx: MacroContext) -> str:
+    value = ctx.value(macro.letter.lower())
+    if macro.digits is not None or macro.reverse or macro.delimiters:
+        # §7.3: split on the delimiters (default "."), reverse, keep the right-most
+        # <digits> parts, rejoin with "."
+        delims = macro.delimiters or "."
+        parts = [value]
+        for delim in delims:
+            parts = [piece for chunk in parts for piece in chunk.split(delim)]
+        if macro.reverse:
+            parts.reverse()
+        if macro.digits is not None and macro.digits < len(parts):
+            parts = parts[len(parts) - macro.digits :]
+        value = ".".join(parts)
+    if macro.url_escape:
+        value = "".join(
+            chr(b) if b in _UNRESERVED else f"%{b:02X}"
+            for b in value.encode("utf-8", "surrogateescape")
+        )
+    return value
+
+
+def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:
+    """Parse §7.1 ``macro-string`` (or §6.2 ``explain-string`` when ``explanation``).
+
+    Raises :class:`MacroSyntaxError` with the 0-based column of the first bad character.
+    """
+    parts: list[Part] = []
+    literal_start = 0
+    i = 0
+    n = len(text)
+    allowed = LETTERS | EXP_ONLY_LETTERS if explanation else LETTERS
+    while i < n:
+        ch = text[i]
+        if ch == "%":
+            if i > literal_start:
+                parts.append(Literal(text[literal_start:i]))
+            if i + 1 >= n:
+                raise MacroSyntaxError(text, i, "a '%' must be followed by '{', '%', '_' or '-'")
+            nxt = text[i + 1]
+            if nxt in "%_-":
+                parts.append(Escape(nxt))
+                i += 2
+            elif nxt == "{":
+                macro, i = _parse_macro(text, i, allowed)
+                parts.append(macro)
+            else:
+                raise MacroSyntaxError(text, i, f"'%{nxt}' is not a macro (use '%%' for a percent sign)")
+            literal_start = i
+            continue
+        code = ord(ch)
+        if not (0x21 <= code <= 0x7E or (explanation and ch == " ")):
+            what = "a space" if ch == " " else f"the character {ch!r}"
+            raise MacroSyntaxError(text, i, f"{what} is not allowed here (RFC 7208 §7.1)")
+        i += 1
+    if n > literal_start:
+        parts.append(Literal(text[literal_start:]))
+    return MacroString(tuple(parts))
+
+
+def _parse_macro(text: str, start: int, allowed: frozenset[str]) -> tuple[Macro, int]:
+    """Parse ``%{...}`` at ``start``; return the macro and the index after ``}``."""
+    end = text.find("}", start + 2)
+    if end < 0:
+        raise MacroSyntaxError(text, start, "unterminated macro: missing '}'")
+    body = text[start + 2 : end]
+    if not body:
+        raise MacroSyntaxError(text, start, "empty macro '%{}'")
+    letter = body[0]
+    if letter.lower() not in allowed:
+        where = " outside an explanation" if letter.lower() in EXP_ONLY_LETTERS else ""
+        raise MacroSyntaxError(text, start + 2, f"unknown macro letter {letter!r}{where}")
+    j = 1
+    while j < len(body) and body[j].isascii() and body[j].isdigit():
+        j += 1
+    digits: int | None = None
+    if j > 1:
+        digits = int(body[1:j]) if j - 1 <= 6 else _MAX_DIGITS
+        if digits == 0:
+            raise MacroSyntaxError(text, start + 3, "the digit transformer must not be zero (§7.3)")
+        digits = min(digits, _MAX_DIGITS)
+    reverse = False
+    if j < len(body) and body[j] in "rR":
+        reverse = True
+        j += 1
+    delimiters = body[j:]
+    for k, ch in enumerate(delimiters):
+        if ch not in DELIMITERS:
+            raise MacroSyntaxError(text, start + 2 + j + k, f"{ch!r} is not a macro delimiter")
+    return Macro(letter, digits, reverse, delimiters), end + 1
