@@ -117,6 +117,20 @@ class Evaluation:
                 self.start(rrtype, name)
         return [await self.query(rrtype, name, depth, domain) for name in names]
 
+    async def peek(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        """The answer to a question already started, without tracing it (for prefetch)."""
+        got = self._memo.get((rrtype, name.lower()))
+        if got is None:
+            self.start(rrtype, name)
+            got = self._memo[(rrtype, name.lower())]
+        return got if isinstance(got, Lookup) else await asyncio.shield(got)
+
+    def spawn(self, job: Awaitable[Any]) -> None:
+        """Run background work (prefetch planning) that ends with the evaluation."""
+        task = asyncio.ensure_future(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def close(self) -> None:
         """Cancel lookups nobody will read (the evaluation has its result)."""
         for task in list(self._tasks):

@@ -1,0 +1,112 @@
+"""``spfkit check IP SENDER``: one SPF check, as a receiver would make it (RFC 7208 §2, §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+from ipaddress import ip_address
+
+import click
+
+from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.output import CheckReport, print_report
+from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check, subject_for
+from spfkit.identity import Identity
+from spfkit.lookup import Resolver
+
+_IDENTITIES = {"mfrom": Identity.MAILFROM, "mailfrom": Identity.MAILFROM, "helo": Identity.HELO}
+
+
+def _ip(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        ip_address(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IPv4 or IPv6 address") from None
+    return value.strip()
+
+
+@click.command("check", context_settings={"ignore_unknown_options": False})
+@click.argument("ip", callback=_ip)
+@click.argument("sender")
+@click.option("--helo", default="", metavar="HOST", help="HELO/EHLO name the client gave.")
+@click.option(
+    "--identity",
+    type=click.Choice(["mfrom", "helo"]),
+    default="mfrom",
+    show_default=True,
+    help="Which identity to check: MAIL FROM (§2.4; an empty SENDER checks "
+    "postmaster@HELO) or HELO (§2.3).",
+)
+@dns_options
+@click.option(
+    "--time-budget",
+    type=float,
+    default=20.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time limit for the whole check (RFC 7208 §4.6.4).",
+)
+@click.option(
+    "--default-explanation",
+    default=DEFAULT_EXPLANATION,
+    show_default=True,
+    metavar="TEXT",
+    help="Explanation of a fail when the domain gives none (macros allowed, §6.2).",
+)
+@click.option("--receiver", default=None, metavar="HOST", help="Receiving host name, for "
+              "%{r} and the headers [default: this host's name].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "received-spf", "auth-results"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for scripts; or only the header a receiver would add.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--trace", is_flag=True, help="Also print the evaluation tree (every record, "
+              "term and DNS query).")
+@click.option("--no-prefetch", is_flag=True, help="Evaluate strictly one lookup at a time.")
+def check_command(
+    ip: str,
+    sender: str,
+    helo: str,
+    identity: str,
+    nameservers: tuple[str, ...],
+    zones: tuple[str, ...],
+    timeout: float,
+    time_budget: float,
+    default_explanation: str,
+    receiver: str | None,
+    fmt: str,
+    as_json: bool,
+    trace: bool,
+    no_prefetch: bool,
+) -> None:
+    """Check whether IP may send mail for SENDER (RFC 7208 check_host()).
+
+    SENDER is an address (user@example.com), a bare domain (example.com) or "" for the
+    null reverse path (then postmaster@HELO is checked). Put "--" before IP and SENDER when
+    SENDER starts with "-".
+
+    Exit status: 0 when the check produced one of the seven SPF results (whatever it is),
+    2 for a usage error.
+    """
+    if time_budget <= 0:
+        raise click.BadParameter("must be more than 0 seconds", param_hint="--time-budget")
+    resolver: Resolver = dns_source(nameservers, zones, timeout).resolver()
+    chosen = _IDENTITIES[identity]
+    if chosen is Identity.HELO and not helo:
+        raise click.UsageError("--identity helo needs --helo HOST")
+    options = CheckOptions(
+        default_explanation=default_explanation,
+        time_budget=time_budget,
+        prefetch=not no_prefetch,
+    )
+    receiver = receiver or platform.node() or "localhost"
+    result = asyncio.run(
+        check(ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver, options=options)
+    )
+    subject = subject_for(chosen, sender, helo)
+    report = CheckReport(ip, sender, helo, chosen, subject, receiver, result)
+    print_report(report, "json" if as_json else fmt, trace)

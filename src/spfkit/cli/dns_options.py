@@ -1,0 +1,82 @@
+"""The DNS source options shared by every command that looks things up.
+
+``--nameserver HOST[:PORT]`` (repeatable), ``--zone FILE`` (repeatable, offline) and
+``--timeout SECONDS``; without either source, the system's resolver configuration is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+from spfkit.lookup import CachingResolver, DnsResolver, Resolver, ZoneFileError, ZoneResolver
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class DnsSource:
+    """What the user asked for; :meth:`resolver` builds it (and fails with a usage error)."""
+
+    nameservers: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    timeout: float = 5.0
+
+    def resolver(self) -> Resolver:
+        if self.zones and self.nameservers:
+            raise click.UsageError("--zone and --nameserver cannot be combined")
+        if self.zones:
+            try:
+                return ZoneResolver(*self.zones)
+            except ZoneFileError as exc:
+                raise click.UsageError(str(exc)) from None
+        try:
+            if self.nameservers:
+                inner = DnsResolver(list(self.nameservers), timeout=self.timeout)
+            else:
+                inner = DnsResolver(timeout=self.timeout)
+        except ValueError as exc:
+            raise click.UsageError(f"--nameserver: {exc}") from None
+        return CachingResolver(inner)
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if value <= 0:
+        raise click.BadParameter("must be more than 0 seconds")
+    return value
+
+
+def dns_options(func: F) -> F:
+    """Add --nameserver, --zone and --timeout to a command (as ``dns_source``)."""
+    func = click.option(
+        "--timeout",
+        type=float,
+        default=5.0,
+        show_default=True,
+        callback=_positive,
+        metavar="SECONDS",
+        help="Time limit for each DNS query.",
+    )(func)
+    func = click.option(
+        "--zone",
+        "zones",
+        multiple=True,
+        metavar="FILE",
+        help="Answer from this BIND master file instead of DNS (offline; repeatable).",
+    )(func)
+    func = click.option(
+        "--nameserver",
+        "nameservers",
+        multiple=True,
+        metavar="HOST[:PORT]",
+        help="Ask this DNS server (IP address, optional port; repeatable) instead of the "
+        "system's resolvers.",
+    )(func)
+    return func
+
+
+def dns_source(nameservers: tuple[str, ...], zones: tuple[str, ...], timeout: float) -> DnsSource:
+    return DnsSource(nameservers, zones, timeout)
