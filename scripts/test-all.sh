@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything spfkit's tests need on a fresh Debian 12 machine (as root), then runs
+# every test. This is the second command of the README's quick start; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    missing=()
+    for cmd in named dig named-checkzone swaks postfix tinydns-data; do
+        command -v "$cmd" >/dev/null || missing+=("$cmd")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "test-all: installing Debian packages (missing: ${missing[*]})"
+        apt-get update -qq
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            bind9 dnsutils postfix swaks tinydns >/dev/null
+    fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m pytest "$@"
