@@ -51,8 +51,8 @@ _QUALIFIERS: Final = {q.value: q for q in Qualifier}
 def is_spf1_text(text: str | bytes) -> bool:
     """§4.5: the record starts with "v=spf1" followed by a space or its end (any case)."""
     if isinstance(text, bytes):
-        head = text[:7].lower()
-        return head[:6] == b"v=spf1" and (len(head) == 6 or head[6:7] == b" ")
+        raw = text[:7].lower()
+        return raw[:6] == b"v=spf1" and (len(raw) == 6 or raw[6:7] == b" ")
     head = text[:7].lower()
     return head[:6] == "v=spf1" and (len(head) == 6 or head[6] == " ")
 
@@ -192,7 +192,7 @@ def _parse_mechanism(
         if not arg.startswith(":"):
             raise RecordSyntaxError(f"'{cls.name}' needs ':' and a domain", word, column, "5")
         spec = _domain_spec(arg[1:], word, arg_col + 1)
-        return cls(qualifier, column, spec)  # type: ignore[call-arg]
+        return cls(qualifier, column, spec)
     if cls is PTR:
         if not arg:
             return PTR(qualifier, column)

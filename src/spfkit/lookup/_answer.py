@@ -1,0 +1,131 @@
+"""Answers as an authoritative server gives them, from records held in memory.
+
+RFC 1034 §4.3.2 (the algorithm), RFC 2308 (NXDOMAIN vs NODATA, negative TTLs), RFC 8020
+(an empty non-terminal exists: NODATA, not NXDOMAIN) and RFC 4592 (wildcards). Shared by
+:mod:`~spfkit.lookup.zonefile` and :mod:`~spfkit.lookup.memory`, which only differ in where
+the records come from. Everything is indexed when loaded, so an answer costs a few dict hits.
+
+Imports nothing but the standard library and the protocol types.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from spfkit.lookup._names import checked_key, parent_keys
+from spfkit.lookup.protocol import Lookup, LookupStatus
+
+MAX_CHAIN: Final = 16  # CNAME hops; a longer chain (or a loop) is a server failure
+CNAME: Final = "CNAME"
+
+
+class AnswerTable:
+    """Records by (name key, type), plus what is needed for negative answers.
+
+    Keys are :func:`~spfkit.lookup._names.name_key` forms. A record of type CNAME holds the
+    key of its target. Types SPF never asks for are kept as empty entries: they make a name
+    exist, which turns NXDOMAIN into NODATA.
+    """
+
+    def __init__(self, negative_ttl: float = 0.0) -> None:
+        #: name → type → the ANSWER (or forced status) for that type
+        self._nodes: dict[str, dict[str, Lookup[object]]] = {}
+        #: names that have names below them (RFC 8020: they exist even without records)
+        self._interior: set[str] = set()
+        #: name → a status forced for every type (memory resolver's "TIMEOUT")
+        self._forced: dict[str, Lookup[object]] = {}
+        #: zone apex → negative TTL (RFC 2308 §5: min of SOA TTL and SOA MINIMUM)
+        self._apex_ttl: dict[str, float] = {}
+        self._default_negative_ttl = negative_ttl
+
+    def _node(self, key: str) -> dict[str, Lookup[object]]:
+        node = self._nodes.get(key)
+        if node is None:
+            node = self._nodes[key] = {}
+            self._interior.update(parent_keys(key))
+        return node
+
+    def add(self, key: str, rrtype: str, records: tuple[object, ...], ttl: float) -> None:
+        """Add records to the RRset (key, rrtype); an RRset's TTL is the lowest given."""
+        node = self._node(key)
+        old = node.get(rrtype)
+        if old is not None and old.status is LookupStatus.ANSWER:
+            records = old.records + tuple(r for r in records if r not in old.records)
+            ttl = min(ttl, old.ttl)
+        node[rrtype] = Lookup(LookupStatus.ANSWER, records, float(ttl))
+
+    def declare(self, key: str) -> None:
+        """Make ``key`` exist without records (every question about it is NODATA)."""
+        self._node(key)
+
+    def force(self, key: str, rrtype: str | None, status: LookupStatus) -> None:
+        """Answer ``status`` for (key, rrtype), or for every type of ``key`` if rrtype is None."""
+        if rrtype is None:
+            self._node(key)
+            self._forced[key] = Lookup(status)
+        else:
+            self._node(key)[rrtype] = Lookup(status)
+
+    def set_apex(self, key: str, negative_ttl: float) -> None:
+        """Record a zone apex (an SOA owner) and its negative TTL."""
+        self._apex_ttl[key] = float(negative_ttl)
+        self._node(key)
+
+    def names(self) -> int:
+        """How many names hold records (for ``repr`` and tests)."""
+        return len(self._nodes)
+
+    def _negative_ttl(self, key: str) -> float:
+        ttl = self._apex_ttl.get(key)
+        if ttl is not None:
+            return ttl
+        for parent in parent_keys(key):
+            ttl = self._apex_ttl.get(parent)
+            if ttl is not None:
+                return ttl
+        return self._default_negative_ttl
+
+    def _wildcard(self, key: str) -> dict[str, Lookup[object]] | None:
+        """RFC 4592 §3.3.1: the ``*`` node below the closest encloser of a missing name."""
+        for parent in parent_keys(key):
+            if parent in self._nodes or parent in self._interior:
+                return self._nodes.get("*." + parent)
+        return self._nodes.get("*")
+
+    def answer(self, name: str, rrtype: str) -> Lookup[object]:
+        """RFC 1034 §4.3.2: the outcome of asking for ``rrtype`` records at ``name``."""
+        key = checked_key(name)
+        if key is None:
+            return Lookup(LookupStatus.NXDOMAIN)  # no such name can exist
+        chain_ttl = float("inf")
+        seen = {key}
+        for _ in range(MAX_CHAIN + 1):
+            forced = self._forced.get(key)
+            if forced is not None:
+                return forced
+            node = self._nodes.get(key)
+            if node is None and key not in self._interior:
+                node = self._wildcard(key)
+                if node is None:  # RFC 2308 §2.1: the name does not exist
+                    return Lookup(
+                        LookupStatus.NXDOMAIN, (), min(chain_ttl, self._negative_ttl(key))
+                    )
+            if node is None:  # RFC 8020: an empty non-terminal
+                return Lookup(LookupStatus.NODATA, (), min(chain_ttl, self._negative_ttl(key)))
+            hit = node.get(rrtype)
+            if hit is not None and (hit.records or hit.status is not LookupStatus.ANSWER):
+                if chain_ttl < hit.ttl and hit.status is LookupStatus.ANSWER:
+                    return Lookup(hit.status, hit.records, chain_ttl)
+                return hit
+            alias = node.get(CNAME)
+            if alias is None or not alias.records:  # RFC 2308 §2.2: NODATA
+                return Lookup(LookupStatus.NODATA, (), min(chain_ttl, self._negative_ttl(key)))
+            # RFC 1034 §3.6.2: restart the query at the canonical name
+            target = alias.records[0]
+            assert isinstance(target, str)
+            chain_ttl = min(chain_ttl, alias.ttl)
+            if target in seen:
+                return Lookup(LookupStatus.SERVFAIL)  # a CNAME loop
+            seen.add(target)
+            key = target
+        return Lookup(LookupStatus.SERVFAIL)  # chain longer than MAX_CHAIN
