@@ -8,7 +8,7 @@ and handed in as ``MacroContext.validated_name``. No asyncio, socket or dnspytho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
@@ -58,12 +58,16 @@ class Macro:
     digits: int | None = None
     reverse: bool = False
     delimiters: str = ""
+    #: the macro exactly as written (``%{d02R}``), so that text survives a round trip
+    source: str = field(default="", compare=False)
 
     @property
     def url_escape(self) -> bool:
         return self.letter.isupper()
 
     def __str__(self) -> str:
+        if self.source:
+            return self.source
         digits = "" if self.digits is None else str(self.digits)
         return "%{" + self.letter + digits + ("r" if self.reverse else "") + self.delimiters + "}"
 
@@ -249,9 +253,11 @@ def _parse_macro(text: str, start: int, allowed: frozenset[str]) -> tuple[Macro,
         j += 1
     digits: int | None = None
     if j > 1:
-        digits = int(body[1:j]) if j - 1 <= 6 else _MAX_DIGITS
-        if digits == 0:
+        significant = body[1:j].lstrip("0")
+        if not significant:
             raise MacroSyntaxError(text, start + 3, "the digit transformer must not be zero (§7.3)")
+        # more parts than any name can have means "all of them"; no need to build a huge int
+        digits = int(significant) if len(significant) <= 6 else _MAX_DIGITS
         digits = min(digits, _MAX_DIGITS)
     reverse = False
     if j < len(body) and body[j] in "rR":
@@ -261,4 +267,4 @@ def _parse_macro(text: str, start: int, allowed: frozenset[str]) -> tuple[Macro,
     for k, ch in enumerate(delimiters):
         if ch not in DELIMITERS:
             raise MacroSyntaxError(text, start + 2 + j + k, f"{ch!r} is not a macro delimiter")
-    return Macro(letter, digits, reverse, delimiters), end + 1
+    return Macro(letter, digits, reverse, delimiters, text[start : end + 1]), end + 1

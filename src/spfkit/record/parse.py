@@ -36,11 +36,7 @@ from spfkit.record.terms import (
 
 #: §12 name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )
 _NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9\-_.]*\Z")
-#: §12 toplabel, with the optional trailing dot of domain-end
-_DOMAIN_END: Final = re.compile(
-    r".*\.(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9\-]*[A-Za-z0-9])\.?\Z",
-    re.DOTALL,
-)
+_ALNUM: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 #: §12 ip4-cidr-length / ip6-cidr-length: no leading zeros
 _DUAL_CIDR: Final = re.compile(r"(?:/(0|[1-9][0-9]{0,2}))?(?://(0|[1-9][0-9]{0,2}))?\Z")
 _IP4: Final = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\Z")
@@ -85,6 +81,8 @@ def _parse(text: str) -> Record:
             raise RecordSyntaxError(
                 f"{what} ({ch!r}) — SPF records are 7-bit ASCII", term[0], term[1], "3.1"
             )
+    if text.startswith(" "):
+        raise RecordSyntaxError("the record starts with a space; it must start with 'v=spf1'", "", 0, "4.5")
     words = _split(text)
     if not words:
         raise RecordSyntaxError("empty record: no version", "", 0, "4.5")
@@ -171,12 +169,32 @@ def _domain_spec(text: str, word: str, column: int) -> MacroString:
     spec = _macro_string(text, word, column)
     last = spec.parts[-1]
     # a trailing macro-expand (a macro or %%, %_, %-) is a valid domain-end on its own
-    if isinstance(last, Literal) and not _DOMAIN_END.match(last.text):
+    if isinstance(last, Literal) and not _is_domain_end(last.text):
         raise RecordSyntaxError(
             f"{text!r} is not a valid domain name (it must end in '.' and a top-level label)",
             word, column, "7.1",
         )
     return spec
+
+
+def _is_domain_end(text: str) -> bool:
+    """§12 domain-end = ( "." toplabel [ "." ] ) / macro-expand, for a literal tail.
+
+    toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum ):
+    a label of letters and digits that is not all digits, or one with inner hyphens.
+    Written without regular expressions, so a 64 KB label costs linear time.
+    """
+    if text.endswith("."):
+        text = text[:-1]
+    dot = text.rfind(".")
+    if dot < 0:
+        return False
+    label = text[dot + 1 :]
+    if not label or not all(ch in _ALNUM or ch == "-" for ch in label):
+        return False
+    if "-" in label:
+        return label[0] in _ALNUM and label[-1] in _ALNUM
+    return not label.isdigit()
 
 
 def _parse_mechanism(
