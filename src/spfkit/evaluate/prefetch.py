@@ -3,10 +3,12 @@
 RFC 7208 §4.6.4 limits what an evaluation may query, so prefetching must never ask what a
 sequential evaluation could not have asked. The planner walks the record tree in evaluation
 order and keeps an upper bound of the DNS-querying terms charged before each term (an
-``include``/``redirect`` costs 1 plus everything its record could charge). It starts a term's
-lookup only while that bound stays within the limit, i.e. only for terms a sequential
-evaluation would reach and be allowed to query if no earlier term matched. Where a bound is
-unknown (a ``%{p}`` target, a target without a usable record), planning stops.
+``include``/``redirect`` costs 1 plus everything its record could charge) and of the void
+lookups (every answer not yet known counts as possibly void). It starts a term's lookup only
+while both bounds stay within the limits, i.e. only for terms a sequential evaluation would
+reach and be allowed to query if no earlier term matched; when the void bound is in the way
+it waits for earlier answers. Where a bound is unknown (a ``%{p}`` target, a target without
+a usable record), planning stops.
 
 Answers land in the evaluation's per-check memo; the sequential evaluation reads them there,
 so results, explanations, counts and the trace are those of a sequential evaluation.
@@ -15,6 +17,7 @@ so results, explanations, counts and the trace are those of a sequential evaluat
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from spfkit.errors import PermError, RecordSyntaxError
@@ -27,58 +30,81 @@ from spfkit.record.select import select_record
 from spfkit.record.terms import MX, PTR, A, Exists, Include, Mechanism, Modifier, Redirect
 
 
+@dataclass(slots=True)
+class _Plan:
+    """Upper bounds of what a sequential evaluation has charged before the next term."""
+
+    dns_terms: int
+    voids: int
+    #: first lookups of planned terms whose answers are not known yet (each may be void)
+    unresolved: list[tuple[RRType, str]] = field(default_factory=list)
+
+
 def plan_prefetch(run: Evaluation, record: Record, domain: str) -> None:
     """Start planning for the top-level record in the background."""
-    run.spawn(_plan(run, record, domain, run.budget.dns_terms, (domain.rstrip(".").lower(),)))
+    plan = _Plan(run.budget.dns_terms, run.budget.void_lookups)
+    run.spawn(_plan(run, plan, record, domain, (domain.rstrip(".").lower(),)))
+
+
+async def _reachable(run: Evaluation, plan: _Plan) -> bool:
+    """Could a sequential evaluation get past the void-lookup limit to the next term?
+
+    Waits for earlier answers while they could still be void and push the count over.
+    """
+    limit = run.options.max_void_lookups
+    while plan.unresolved and plan.voids + len(plan.unresolved) > limit:
+        rrtype, name = plan.unresolved.pop(0)
+        if (await run.peek(rrtype, name)).is_void:
+            plan.voids += 1
+    return plan.voids <= limit
 
 
 async def _plan(
-    run: Evaluation, record: Record, domain: str, charged: int, chain: tuple[str, ...]
-) -> int | None:
-    """Prefetch for ``record``; return the most DNS terms it can charge, or None if unknown."""
+    run: Evaluation, plan: _Plan, record: Record, domain: str, chain: tuple[str, ...]
+) -> bool:
+    """Prefetch for ``record``, advancing ``plan``; False when the rest cannot be bounded."""
     from spfkit.evaluate.check_host import is_valid_domain  # circular at import time
 
-    limit = run.options.max_dns_terms
     ctx = run.context(domain)
-    cost = 0
     terms: list[Mechanism | Modifier] = [*record.mechanisms]
     if record.redirect is not None:
         terms.append(record.redirect)
     for term in terms:
         if not term.queries_dns:
             continue
-        if charged + cost + 1 > limit:
-            return None  # a sequential evaluation would stop with a PermError here
+        if plan.dns_terms + 1 > run.options.max_dns_terms or not await _reachable(run, plan):
+            return False  # a sequential evaluation would stop with a PermError here
+        plan.dns_terms += 1
         spec = getattr(term, "domain_spec", None)
         if spec is not None and "p" in spec.letters:
-            if isinstance(term, (Include, Redirect)):
-                return None
-            cost += 1
-            continue
+            return False  # its target needs the PTR validation first: stop planning here
         target = spec.expand_domain(ctx) if spec is not None else domain
         if isinstance(term, (Include, Redirect)):
             key = target.rstrip(".").lower()
             if not is_valid_domain(target) or key in chain:
-                return None
+                return False
             inner = await _record_of(run, target)
-            if inner is None:
-                return None
-            inner_cost = await _plan(run, inner, target, charged + cost + 1, (*chain, key))
-            if inner_cost is None:
-                return None
-            cost += 1 + inner_cost
+            if inner is None or not await _plan(run, plan, inner, target, (*chain, key)):
+                return False
             continue
-        cost += 1
-        if isinstance(term, A):
-            run.start(run.address_type, target)
-        elif isinstance(term, Exists):
-            run.start(RRType.A, target)
-        elif isinstance(term, MX):
-            run.start(RRType.MX, target)
+        question = _first_question(run, term, target)
+        run.start(*question)
+        plan.unresolved.append(question)
+        if isinstance(term, MX):
             run.spawn(_mx_hosts(run, target))
-        elif isinstance(term, PTR):
-            run.start(RRType.PTR, run.ip.reverse_pointer)
-    return cost
+    return True
+
+
+def _first_question(run: Evaluation, term: Mechanism | Modifier, target: str) -> tuple[RRType, str]:
+    """The lookup whose emptiness makes ``term`` a void lookup (§4.6.4)."""
+    if isinstance(term, A):
+        return run.address_type, target
+    if isinstance(term, Exists):
+        return RRType.A, target
+    if isinstance(term, MX):
+        return RRType.MX, target
+    assert isinstance(term, PTR)
+    return RRType.PTR, run.ip.reverse_pointer
 
 
 async def _record_of(run: Evaluation, target: str) -> Record | None:

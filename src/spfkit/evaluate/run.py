@@ -19,7 +19,7 @@ from spfkit.macros import MacroContext, MacroString
 from spfkit.results import TraceEvent, TraceKind
 
 IPAddress = IPv4Address | IPv6Address
-_Memo = dict[tuple[RRType, str], "Lookup[Any] | asyncio.Task[Lookup[Any]]"]
+_Memo = dict[tuple[RRType, str], "Lookup[Any] | asyncio.Future[Lookup[Any]]"]
 
 
 class Evaluation:
@@ -85,7 +85,16 @@ class Evaluation:
         key = (rrtype, name.lower())
         got = self._memo.get(key)
         if got is None:
-            lookup: Lookup[Any] = await self._askers[rrtype](name)
+            # mark the question as asked before awaiting, so a prefetch never repeats it
+            pending: asyncio.Future[Lookup[Any]] = asyncio.get_running_loop().create_future()
+            self._memo[key] = pending
+            try:
+                lookup: Lookup[Any] = await self._askers[rrtype](name)
+            except BaseException:
+                del self._memo[key]
+                pending.cancel()
+                raise
+            pending.set_result(lookup)
             self._memo[key] = lookup
         elif isinstance(got, Lookup):
             lookup = got

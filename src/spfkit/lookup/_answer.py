@@ -10,10 +10,11 @@ Imports nothing but the standard library and the protocol types.
 
 from __future__ import annotations
 
-from typing import Final
+from ipaddress import IPv4Address, IPv6Address
+from typing import Final, cast
 
-from spfkit.lookup._names import checked_key, parent_keys
-from spfkit.lookup.protocol import Lookup, LookupStatus
+from spfkit.lookup._names import checked_key, name_key, parent_keys
+from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType, TXTRecord
 
 MAX_CHAIN: Final = 16  # CNAME hops; a longer chain (or a loop) is a server failure
 CNAME: Final = "CNAME"
@@ -129,3 +130,48 @@ class AnswerTable:
             seen.add(target)
             key = target
         return Lookup(LookupStatus.SERVFAIL)  # chain longer than MAX_CHAIN
+
+
+class TableResolver:
+    """The Resolver protocol over an :class:`AnswerTable`, recording every question.
+
+    Shared by ``MemoryResolver`` and ``ZoneResolver``, which differ only in how they fill
+    ``_table``. ``queries`` lists ``(RRType, name)`` in the order asked.
+    """
+
+    _table: AnswerTable
+    queries: list[tuple[RRType, str]]
+
+    def count(self, rrtype: RRType | str | None = None, name: str | None = None) -> int:
+        """How many questions matched ``rrtype`` and ``name`` (None matches any)."""
+        want = name_key(name) if name is not None else None
+        return sum(
+            1
+            for t, n in self.queries
+            if (rrtype is None or t == str(rrtype).upper())
+            and (want is None or name_key(n) == want)
+        )
+
+    async def txt(self, name: str) -> Lookup[TXTRecord]:
+        """RFC 7208 §4.4: TXT records, each a tuple of its character-strings."""
+        return cast(Lookup[TXTRecord], self._ask(name, RRType.TXT))
+
+    async def a(self, name: str) -> Lookup[IPv4Address]:
+        """§5.3: IPv4 addresses."""
+        return cast(Lookup[IPv4Address], self._ask(name, RRType.A))
+
+    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
+        """§5.3: IPv6 addresses."""
+        return cast(Lookup[IPv6Address], self._ask(name, RRType.AAAA))
+
+    async def mx(self, name: str) -> Lookup[MXHost]:
+        """§5.4: mail exchangers."""
+        return cast(Lookup[MXHost], self._ask(name, RRType.MX))
+
+    async def ptr(self, name: str) -> Lookup[str]:
+        """§5.5: PTR targets."""
+        return cast(Lookup[str], self._ask(name, RRType.PTR))
+
+    def _ask(self, name: str, rrtype: RRType) -> Lookup[object]:
+        self.queries.append((rrtype, name))
+        return self._table.answer(name, rrtype)

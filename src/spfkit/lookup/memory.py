@@ -43,18 +43,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv6Address
-from typing import cast
 
-from spfkit.lookup._answer import CNAME, AnswerTable
+from spfkit.lookup._answer import CNAME, AnswerTable, TableResolver
 from spfkit.lookup._names import checked_key, name_key, to_octets
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType, TXTRecord
+from spfkit.lookup.protocol import LookupStatus, MXHost, RRType, TXTRecord
 
 __all__ = ["MemoryResolver"]
 
 _STATUS_NAMES = {s.name: s for s in LookupStatus if s is not LookupStatus.ANSWER}
 
 
-class MemoryResolver:
+class MemoryResolver(TableResolver):
     """A :class:`~spfkit.lookup.protocol.Resolver` over a dict (see the module doc).
 
     Every answer carries ``ttl`` seconds, negative answers included.
@@ -106,43 +105,8 @@ class MemoryResolver:
             records = ()  # other types only make the name exist
         self._table.add(key, rrtype, records, self._ttl)
 
-    def count(self, rrtype: RRType | str | None = None, name: str | None = None) -> int:
-        """How many questions matched ``rrtype`` and ``name`` (None matches any)."""
-        want = name_key(name) if name is not None else None
-        return sum(
-            1
-            for t, n in self.queries
-            if (rrtype is None or t == str(rrtype).upper())
-            and (want is None or name_key(n) == want)
-        )
-
     def __repr__(self) -> str:
         return f"MemoryResolver({self._table.names()} names, {len(self.queries)} queries)"
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        """RFC 7208 §4.4: TXT records, each a tuple of its character-strings."""
-        self.queries.append((RRType.TXT, name))
-        return cast(Lookup[TXTRecord], self._table.answer(name, RRType.TXT))
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        """§5.3: IPv4 addresses."""
-        self.queries.append((RRType.A, name))
-        return cast(Lookup[IPv4Address], self._table.answer(name, RRType.A))
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        """§5.3: IPv6 addresses."""
-        self.queries.append((RRType.AAAA, name))
-        return cast(Lookup[IPv6Address], self._table.answer(name, RRType.AAAA))
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        """§5.4: mail exchangers."""
-        self.queries.append((RRType.MX, name))
-        return cast(Lookup[MXHost], self._table.answer(name, RRType.MX))
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        """§5.5: PTR targets."""
-        self.queries.append((RRType.PTR, name))
-        return cast(Lookup[str], self._table.answer(name, RRType.PTR))
 
 
 def _status(value: object) -> LookupStatus | None:

@@ -26,12 +26,12 @@ import os
 import re
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, cast
+from typing import TYPE_CHECKING, Self
 
 from spfkit.errors import SpfkitError
-from spfkit.lookup._answer import CNAME, AnswerTable
+from spfkit.lookup._answer import CNAME, AnswerTable, TableResolver
 from spfkit.lookup._names import from_octets, name_key
-from spfkit.lookup.protocol import Lookup, MXHost, RRType, TXTRecord
+from spfkit.lookup.protocol import MXHost, RRType
 
 if TYPE_CHECKING:
     import dns.name
@@ -59,7 +59,7 @@ class ZoneFileError(SpfkitError):
         super().__init__(f"{where}: {reason}")
 
 
-class ZoneResolver:
+class ZoneResolver(TableResolver):
     """A :class:`~spfkit.lookup.protocol.Resolver` answering from BIND master files.
 
     ``queries`` counts the questions asked, like ``MemoryResolver.queries``.
@@ -89,31 +89,6 @@ class ZoneResolver:
 
     def __repr__(self) -> str:
         return f"ZoneResolver({', '.join(map(repr, self.files))}; {self._table.names()} names)"
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        """RFC 7208 §4.4: TXT records, each a tuple of its character-strings."""
-        self.queries.append((RRType.TXT, name))
-        return cast(Lookup[TXTRecord], self._table.answer(name, RRType.TXT))
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        """§5.3: IPv4 addresses."""
-        self.queries.append((RRType.A, name))
-        return cast(Lookup[IPv4Address], self._table.answer(name, RRType.A))
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        """§5.3: IPv6 addresses."""
-        self.queries.append((RRType.AAAA, name))
-        return cast(Lookup[IPv6Address], self._table.answer(name, RRType.AAAA))
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        """§5.4: mail exchangers."""
-        self.queries.append((RRType.MX, name))
-        return cast(Lookup[MXHost], self._table.answer(name, RRType.MX))
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        """§5.5: PTR targets."""
-        self.queries.append((RRType.PTR, name))
-        return cast(Lookup[str], self._table.answer(name, RRType.PTR))
 
 
 def infer_origin(text: str) -> str:

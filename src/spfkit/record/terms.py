@@ -81,10 +81,9 @@ class Include(Mechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class A(Mechanism):
-    """§5.3 "a": matches when <ip> is one of the target's addresses (dual CIDR, §5.6)."""
+class _AddressMechanism(Mechanism):
+    """The shared shape of "a" and "mx": ``[ ":" domain-spec ] [ dual-cidr-length ]``."""
 
-    name: ClassVar[str] = "a"
     queries_dns: ClassVar[bool] = True
     domain_spec: MacroString | None = None
     cidr4: int | None = None
@@ -96,18 +95,17 @@ class A(Mechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class MX(Mechanism):
+class A(_AddressMechanism):
+    """§5.3 "a": matches when <ip> is one of the target's addresses (dual CIDR, §5.6)."""
+
+    name: ClassVar[str] = "a"
+
+
+@dataclass(frozen=True, slots=True)
+class MX(_AddressMechanism):
     """§5.4 "mx": matches when <ip> is an address of one of the target's MX hosts."""
 
     name: ClassVar[str] = "mx"
-    queries_dns: ClassVar[bool] = True
-    domain_spec: MacroString | None = None
-    cidr4: int | None = None
-    cidr6: int | None = None
-
-    def argument(self) -> str:
-        target = f":{self.domain_spec}" if self.domain_spec is not None else ""
-        return target + _cidr_text(self.cidr4, self.cidr6)
 
 
 @dataclass(frozen=True, slots=True)
