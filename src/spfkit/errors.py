@@ -17,6 +17,11 @@ parsers and ``ValueError`` for arguments that are not what they claim to be (a b
 from __future__ import annotations
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters for messages (a hostile term can be 64 KB)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class SpfkitError(Exception):
     """Base of every exception spfkit raises on purpose."""
 
@@ -43,7 +48,7 @@ class RecordSyntaxError(SpfkitError, ValueError):
         self.term = term
         self.column = column
         self.rfc = rfc
-        where = f" in term {term!r} at column {column + 1}" if term else ""
+        where = f" in term {shorten(term)!r} at column {column + 1}" if term else ""
         super().__init__(f"{reason}{where}")
 
 

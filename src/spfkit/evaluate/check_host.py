@@ -11,7 +11,14 @@ import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
-from spfkit.errors import EvaluationError, MacroSyntaxError, PermError, RecordSyntaxError, TempError
+from spfkit.errors import (
+    EvaluationError,
+    MacroSyntaxError,
+    PermError,
+    RecordSyntaxError,
+    TempError,
+    shorten,
+)
 from spfkit.evaluate.mechanisms import match
 from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.prefetch import plan_prefetch
@@ -138,7 +145,8 @@ async def fetch_record(run: Evaluation, domain: str, depth: int, *, count_void: 
     try:
         return parse_record(text)
     except RecordSyntaxError as exc:
-        raise PermError(f"syntax error in the record of {domain}: {exc}", exc.term or None) from None
+        term = shorten(exc.term) if exc.term else None
+        raise PermError(f"syntax error in the record of {domain}: {exc}", term) from None
 
 
 async def _check_host(
