@@ -58,6 +58,9 @@ class EvaluationError(SpfkitError):
     def __init__(self, reason: str, term: str | None = None) -> None:
         self.reason = reason
         self.term = term
+        #: the domain whose record was being evaluated, and its nesting depth (set on the way out)
+        self.domain: str | None = None
+        self.depth = 0
         super().__init__(reason)
 
 

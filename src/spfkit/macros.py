@@ -168,9 +168,8 @@ class MacroString:
 
 
 def truncate_domain(name: str) -> str:
-    """§7.3: drop a trailing dot, then whole left-hand labels until <= 253 octets remain."""
-    if name.endswith("."):
-        name = name[:-1]
+    """§7.3: drop trailing dots, then whole left-hand labels until <= 253 octets remain."""
+    name = name.rstrip(".")
     while len(name.encode("utf-8", "surrogateescape")) > MAX_DOMAIN_LENGTH and "." in name:
         name = name.split(".", 1)[1]
     return name

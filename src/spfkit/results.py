@@ -56,13 +56,19 @@ class TraceKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TraceEvent:
-    """One step of an evaluation; ``depth`` is the include/redirect nesting level."""
+    """One step of an evaluation; ``depth`` is the include/redirect nesting level.
+
+    ``lookups`` and ``void_lookups`` are the §4.6.4 counts of the whole evaluation right
+    after this step, so a tree view can show each node's cost and the running total.
+    """
 
     kind: TraceKind
     depth: int
     domain: str
     text: str
     detail: str = ""
+    lookups: int = 0
+    void_lookups: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +77,8 @@ class TraceEvent:
             "domain": self.domain,
             "text": self.text,
             "detail": self.detail,
+            "lookups": self.lookups,
+            "void_lookups": self.void_lookups,
         }
 
 

@@ -120,10 +120,11 @@ async def check_host(
 
 def _error_result(run: Evaluation, domain: str, exc: EvaluationError) -> CheckResult:
     result = Result.PERMERROR if isinstance(exc, PermError) else Result.TEMPERROR
-    run.note(TraceKind.RESULT, 0, domain, result.value, exc.reason)
+    if exc.domain is None:
+        run.note(TraceKind.RESULT, 0, domain, result.value, exc.reason)
     return CheckResult(
         result=result,
-        domain=domain,
+        domain=exc.domain or domain,
         mechanism=exc.term,
         problem=exc.reason,
         lookups=run.budget.dns_terms,
@@ -153,6 +154,19 @@ async def _check_host(
     run: Evaluation, domain: str, depth: int, chain: tuple[str, ...], *, count_void: bool
 ) -> _Outcome:
     """§4.3–§4.7 for one domain; nested include/redirect calls share ``run``."""
+    try:
+        return await _evaluate_domain(run, domain, depth, chain, count_void=count_void)
+    except EvaluationError as exc:
+        if exc.domain is None:  # mark the error where it sits (innermost domain)
+            exc.domain, exc.depth = domain, depth
+            kind = "permerror" if isinstance(exc, PermError) else "temperror"
+            run.note(TraceKind.RESULT, depth, domain, kind, exc.reason)
+        raise
+
+
+async def _evaluate_domain(
+    run: Evaluation, domain: str, depth: int, chain: tuple[str, ...], *, count_void: bool
+) -> _Outcome:
     run.note(TraceKind.CHECK, depth, domain, f"check_host({run.ip}, {domain})")
     if not is_valid_domain(domain):
         run.note(TraceKind.RESULT, depth, domain, "none", "not a valid multi-label domain name (§4.3)")

@@ -76,7 +76,10 @@ class Evaluation:
         )
 
     def note(self, kind: TraceKind, depth: int, domain: str, text: str, detail: str = "") -> None:
-        self.trace.append(TraceEvent(kind, depth, domain, text, detail))
+        budget = self.budget
+        self.trace.append(
+            TraceEvent(kind, depth, domain, text, detail, budget.dns_terms, budget.void_lookups)
+        )
 
     # -- DNS ---------------------------------------------------------------------------
 
@@ -101,9 +104,7 @@ class Evaluation:
         else:
             lookup = await got
             self._memo[key] = lookup
-        self.trace.append(
-            TraceEvent(TraceKind.QUERY, depth, domain, f"{rrtype.value} {name}", _answer_text(lookup))
-        )
+        self.note(TraceKind.QUERY, depth, domain, f"{rrtype.value} {name}", _answer_text(lookup))
         return lookup
 
     def start(self, rrtype: RRType, name: str) -> None:
