@@ -9,6 +9,7 @@ and handed in as ``MacroContext.validated_name``. No asyncio, socket or dnspytho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
@@ -201,7 +202,23 @@ def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:
     """Parse §7.1 ``macro-string`` (or §6.2 ``explain-string`` when ``explanation``).
 
     Raises :class:`MacroSyntaxError` with the 0-based column of the first bad character.
+    Results are cached by text: explanations and default texts repeat across checks.
     """
+    parsed = _parse_cached(text, explanation)
+    if isinstance(parsed, MacroSyntaxError):
+        raise MacroSyntaxError(parsed.text, parsed.column, parsed.reason)
+    return parsed
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, explanation: bool) -> MacroString | MacroSyntaxError:
+    try:
+        return _parse(text, explanation)
+    except MacroSyntaxError as exc:
+        return exc
+
+
+def _parse(text: str, explanation: bool) -> MacroString:
     parts: list[Part] = []
     literal_start = 0
     i = 0

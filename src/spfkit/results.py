@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, NamedTuple
+
+from spfkit.lookup.protocol import Lookup
 
 
 class Result(StrEnum):
@@ -54,21 +57,30 @@ class TraceKind(StrEnum):
     NOTE = "note"  # anything else worth showing (limits, ignored exp, ...)
 
 
-@dataclass(frozen=True, slots=True)
-class TraceEvent:
+class TraceEvent(NamedTuple):
     """One step of an evaluation; ``depth`` is the include/redirect nesting level.
 
     ``lookups`` and ``void_lookups`` are the §4.6.4 counts of the whole evaluation right
-    after this step, so a tree view can show each node's cost and the running total.
+    after this step, so a tree view can show each node's cost and the running total. A
+    query event keeps its DNS ``answer``; its ``detail`` text is made only when read.
+    (A named tuple rather than a dataclass: an evaluation makes a score of these.)
     """
 
     kind: TraceKind
     depth: int
     domain: str
     text: str
-    detail: str = ""
+    note: str = ""
     lookups: int = 0
     void_lookups: int = 0
+    answer: Lookup[Any] | None = None
+
+    @property
+    def detail(self) -> str:
+        """What happened: "match", an answer code and records, a reason."""
+        if self.answer is not None and not self.note:
+            return self.answer.summary()
+        return self.note
 
     def as_dict(self) -> dict[str, object]:
         return {

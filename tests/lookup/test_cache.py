@@ -222,6 +222,11 @@ def test_concurrent_identical_lookups_are_coalesced():
 
 
 def test_a_cancelled_waiter_does_not_cancel_the_shared_query():
+    """Cancelled waiters get CancelledError; the others still get the answer.
+
+    The first asker runs the query itself (no Task per miss); when it is cancelled, a
+    waiting asker asks again, so the inner resolver sees the question twice.
+    """
     async def scenario() -> tuple[Scripted, list[object]]:
         gate = asyncio.Event()
         inner = Scripted(Lookup(LookupStatus.ANSWER, ((b"ok",),), 60), gate)
@@ -242,6 +247,25 @@ def test_a_cancelled_waiter_does_not_cancel_the_shared_query():
     inner, (first, second, third) = run(scenario())
     assert isinstance(first, asyncio.CancelledError) and isinstance(third, asyncio.CancelledError)
     assert second == Lookup(LookupStatus.ANSWER, ((b"ok",),), 60)
+    assert inner.calls == 2
+
+
+def test_a_cancelled_joiner_does_not_disturb_the_asker():
+    async def scenario() -> tuple[Scripted, list[object]]:
+        gate = asyncio.Event()
+        inner = Scripted(Lookup(LookupStatus.ANSWER, ((b"ok",),), 60), gate)
+        cache = CachingResolver(inner, clock=Clock())
+        first = asyncio.create_task(cache.txt("a.example"))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(cache.txt("a.example"))
+        await asyncio.sleep(0)
+        second.cancel()
+        gate.set()
+        return inner, await asyncio.gather(first, second, return_exceptions=True)
+
+    inner, (first, second) = run(scenario())
+    assert first == Lookup(LookupStatus.ANSWER, ((b"ok",),), 60)
+    assert isinstance(second, asyncio.CancelledError)
     assert inner.calls == 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import lru_cache
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
@@ -43,6 +44,7 @@ class _Outcome:
     record: Record | None = None
 
 
+@lru_cache(maxsize=4096)
 def normalize_ip(ip: str | IPAddress) -> IPAddress:
     """§5 / §4.1: an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) is treated as IPv4.
 
@@ -54,6 +56,7 @@ def normalize_ip(ip: str | IPAddress) -> IPAddress:
     return addr
 
 
+@lru_cache(maxsize=16384)
 def is_valid_domain(domain: str) -> bool:
     """§4.3: a multi-label domain name, no empty label, labels <= 63 octets, name <= 253."""
     name = domain[:-1] if domain.endswith(".") else domain
@@ -93,6 +96,11 @@ async def check_host(
     client = normalize_ip(ip)
     sender = sender_with_local_part(sender, domain)
     run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options, int(time.time()))
+
+    async def check_include(target: str, depth: int, chain: tuple[str, ...]) -> Result:
+        return (await _check_host(run, target, depth, chain, count_void=True)).result
+
+    run.check_include = check_include
     try:
         async with asyncio.timeout(options.time_budget):
             outcome = await _check_host(run, domain, 0, (), count_void=False)
@@ -184,12 +192,12 @@ async def _evaluate_domain(
     if run.options.prefetch and depth == 0:
         plan_prefetch(run, record, domain)
 
-    async def include(target: str, inner_depth: int) -> Result:
-        inner = await _check_host(run, target, inner_depth, chain, count_void=True)
-        return inner.result
-
+    ip = run.ip
     for mech in record.mechanisms:
-        matched = await match(mech, run, domain, depth, include)
+        if mech.queries_dns:
+            matched = await match(mech, run, domain, depth, chain)
+        else:
+            matched = mech.matches(ip)  # type: ignore[attr-defined]  # all, ip4, ip6 (§5.1, §5.6)
         run.note(TraceKind.TERM, depth, domain, str(mech), "match" if matched else "no match")
         if matched:
             result = mech.qualifier.result

@@ -6,8 +6,7 @@ A DNS-querying mechanism charges the budget before its query (§4.6.4); DNS trou
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address
 from typing import Any
 
 from spfkit.errors import PermError, TempError
@@ -16,10 +15,6 @@ from spfkit.evaluate.run import Evaluation, IPAddress
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
 from spfkit.record.terms import IP4, IP6, MX, PTR, A, All, Exists, Include, Mechanism
 from spfkit.results import Result
-
-#: how include: turns the inner result into a match (§5.2 table)
-IncludeCheck = Callable[[str, int], Awaitable[Result]]
-
 
 def ip_in(ip: IPAddress, addresses: tuple[Any, ...], cidr4: int | None, cidr6: int | None) -> bool:
     """§5.6: does <ip> fall in any of ``addresses`` widened to the CIDR length?"""
@@ -48,17 +43,13 @@ async def _target(run: Evaluation, mech: A | MX | PTR, domain: str, depth: int) 
     return await run.expand(mech.domain_spec, domain, depth)
 
 
-async def match(
-    mech: Mechanism, run: Evaluation, domain: str, depth: int, include: IncludeCheck
-) -> bool:
-    """§5: true when ``mech`` matches <ip>; ``domain`` is the <domain> of the record."""
-    ip = run.ip
-    if isinstance(mech, All):
-        return True  # §5.1
-    if isinstance(mech, IP4):
-        return isinstance(ip, IPv4Address) and ip in mech.network  # §5.6
-    if isinstance(mech, IP6):
-        return isinstance(ip, IPv6Address) and ip in mech.network  # §5.6
+async def match(mech: Mechanism, run: Evaluation, domain: str, depth: int, chain: tuple[str, ...]) -> bool:
+    """§5: true when ``mech`` matches <ip>; ``domain`` is the <domain> of the record.
+
+    ``chain`` is the include/redirect path so far (for loop detection).
+    """
+    if isinstance(mech, (All, IP4, IP6)):
+        return mech.matches(run.ip)  # §5.1, §5.6: no DNS
     term = str(mech)
     run.budget.charge_dns_term(term)
     if isinstance(mech, A):
@@ -70,7 +61,7 @@ async def match(
     if isinstance(mech, Exists):
         return await _match_exists(mech, run, domain, depth, term)
     if isinstance(mech, Include):
-        return await _match_include(mech, run, domain, depth, include)
+        return await _match_include(mech, run, domain, depth, chain)
     raise PermError(f"unknown mechanism {term!r}", term)  # pragma: no cover - parser rejects
 
 
@@ -118,11 +109,11 @@ async def _match_exists(mech: Exists, run: Evaluation, domain: str, depth: int, 
 
 
 async def _match_include(
-    mech: Include, run: Evaluation, domain: str, depth: int, include: IncludeCheck
+    mech: Include, run: Evaluation, domain: str, depth: int, chain: tuple[str, ...]
 ) -> bool:
     """§5.2 "include": recursive check_host(); the table of §5.2 maps its result."""
     target = await run.expand(mech.domain_spec, domain, depth)
-    inner = await include(target, depth + 1)
+    inner = await run.check_include(target, depth + 1, chain)
     if inner is Result.PASS:
         return True
     if inner in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL):

@@ -41,9 +41,10 @@ class _Plan:
 
 
 def plan_prefetch(run: Evaluation, record: Record, domain: str) -> None:
-    """Start planning for the top-level record in the background."""
+    """Plan prefetches for the top-level record as soon as the evaluation waits on DNS."""
     plan = _Plan(run.budget.dns_terms, run.budget.void_lookups)
-    run.spawn(_plan(run, plan, record, domain, (domain.rstrip(".").lower(),)))
+    chain = (domain.rstrip(".").lower(),)
+    run.spawn_when_waiting(lambda: _plan(run, plan, record, domain, chain))
 
 
 async def _reachable(run: Evaluation, plan: _Plan) -> bool:

@@ -16,7 +16,7 @@ from spfkit.evaluate.budget import MAX_PTR_NAMES, Budget
 from spfkit.evaluate.options import CheckOptions
 from spfkit.lookup.protocol import Lookup, LookupStatus, Resolver, RRType
 from spfkit.macros import MacroContext, MacroString
-from spfkit.results import TraceEvent, TraceKind
+from spfkit.results import Result, TraceEvent, TraceKind
 
 IPAddress = IPv4Address | IPv6Address
 _Memo = dict[tuple[RRType, str], "Lookup[Any] | asyncio.Future[Lookup[Any]]"]
@@ -27,7 +27,7 @@ class Evaluation:
 
     __slots__ = (
         "resolver", "ip", "sender", "helo", "receiver", "options", "budget", "trace",
-        "timestamp", "_memo", "_tasks", "_askers",
+        "timestamp", "check_include", "_memo", "_tasks", "_later", "_askers", "_peek",
     )
 
     def __init__(
@@ -49,8 +49,14 @@ class Evaluation:
         self.budget = Budget(options.max_dns_terms, options.max_void_lookups)
         self.trace: list[TraceEvent] = []
         self.timestamp = timestamp
+        #: §5.2: check_host() of an include target → its result (set by check_host)
+        self.check_include: Callable[[str, int, tuple[str, ...]], Awaitable[Result]]
         self._memo: _Memo = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._later: list[asyncio.Handle] = []
+        self._peek: Callable[[RRType, str], Lookup[Any] | None] | None = getattr(
+            resolver, "peek", None
+        )
         self._askers: dict[RRType, Callable[[str], Awaitable[Lookup[Any]]]] = {
             RRType.TXT: resolver.txt,
             RRType.A: resolver.a,
@@ -75,10 +81,13 @@ class Evaluation:
             validated_name=validated_name,
         )
 
-    def note(self, kind: TraceKind, depth: int, domain: str, text: str, detail: str = "") -> None:
+    def note(
+        self, kind: TraceKind, depth: int, domain: str, text: str, detail: str = "",
+        answer: Lookup[Any] | None = None,
+    ) -> None:
         budget = self.budget
         self.trace.append(
-            TraceEvent(kind, depth, domain, text, detail, budget.dns_terms, budget.void_lookups)
+            TraceEvent(kind, depth, domain, text, detail, budget.dns_terms, budget.void_lookups, answer)
         )
 
     # -- DNS ---------------------------------------------------------------------------
@@ -104,13 +113,16 @@ class Evaluation:
         else:
             lookup = await got
             self._memo[key] = lookup
-        self.note(TraceKind.QUERY, depth, domain, f"{rrtype.value} {name}", _answer_text(lookup))
+        self.note(TraceKind.QUERY, depth, domain, f"{rrtype.value} {name}", answer=lookup)
         return lookup
 
     def start(self, rrtype: RRType, name: str) -> None:
         """Send a question now whose answer a later step will need (no trace, no counting)."""
         key = (rrtype, name.lower())
         if key in self._memo:
+            return
+        if self._peek is not None and (known := self._peek(rrtype, name)) is not None:
+            self._memo[key] = known  # already at hand: no background work needed
             return
         task = asyncio.ensure_future(self._askers[rrtype](name))
         self._memo[key] = task
@@ -135,6 +147,14 @@ class Evaluation:
             got = self._memo[(rrtype, name.lower())]
         return got if isinstance(got, Lookup) else await asyncio.shield(got)
 
+    def spawn_when_waiting(self, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``job()`` in the background once the evaluation first waits for DNS.
+
+        An evaluation answered without ever waiting (warm cache, in-memory data) never
+        pays for it: the callback is cancelled unrun when the evaluation closes.
+        """
+        self._later.append(asyncio.get_running_loop().call_soon(lambda: self.spawn(job())))
+
     def spawn(self, job: Awaitable[Any]) -> None:
         """Run background work (prefetch planning) that ends with the evaluation."""
         task = asyncio.ensure_future(job)
@@ -143,6 +163,8 @@ class Evaluation:
 
     def close(self) -> None:
         """Cancel lookups nobody will read (the evaluation has its result)."""
+        for handle in self._later:
+            handle.cancel()
         for task in list(self._tasks):
             task.cancel()
 
@@ -199,17 +221,3 @@ def is_within(name: str, domain: str) -> bool:
 
 def _reverse_name(ip: IPAddress) -> str:
     return ip.reverse_pointer
-
-
-def _answer_text(lookup: Lookup[Any]) -> str:
-    if lookup.status is not LookupStatus.ANSWER:
-        return lookup.status.value
-    shown = ", ".join(_record_text(r) for r in lookup.records[:5])
-    more = f" (+{len(lookup.records) - 5} more)" if len(lookup.records) > 5 else ""
-    return f"NOERROR: {shown}{more}"
-
-
-def _record_text(record: object) -> str:
-    if isinstance(record, tuple):
-        return '"' + '" "'.join(s.decode("utf-8", "replace") for s in record) + '"'
-    return str(record)

@@ -172,6 +172,10 @@ class TableResolver:
         """§5.5: PTR targets."""
         return cast(Lookup[str], self._ask(name, RRType.PTR))
 
+    def peek(self, rrtype: RRType, name: str) -> Lookup[object]:
+        """In-memory data is always at hand (see ``protocol.Peekable``)."""
+        return self._ask(name, rrtype)
+
     def _ask(self, name: str, rrtype: RRType) -> Lookup[object]:
         self.queries.append((rrtype, name))
         return self._table.answer(name, rrtype)

@@ -26,7 +26,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final, TypeVar, cast
 
@@ -49,6 +48,10 @@ class CacheStats:
     misses: int  # sent to the inner resolver
     coalesced: int  # joined a query already in flight
     entries: int  # answers held now (some may have expired)
+
+
+class _Abandoned(Exception):
+    """The asker that was fetching an answer for others was cancelled."""
 
 
 class CachingResolver:
@@ -81,7 +84,7 @@ class CachingResolver:
         self.error_ttl = error_ttl
         self._clock = clock
         self._entries: OrderedDict[_Key, tuple[float, Lookup[Any]]] = OrderedDict()
-        self._inflight: dict[_Key, asyncio.Task[Lookup[Any]]] = {}
+        self._inflight: dict[_Key, asyncio.Future[Lookup[Any]]] = {}
         self.hits = 0
         self.misses = 0
         self.coalesced = 0
@@ -117,6 +120,10 @@ class CachingResolver:
         key = (RRType.PTR, name_key(name))
         hit = self._fresh(key)
         return hit if hit is not None else await self._fetch(key, name, self.inner.ptr)
+
+    def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None:
+        """A fresh cached answer, or None — without asking anyone (see ``Peekable``)."""
+        return cast("Lookup[Any] | None", self._fresh((rrtype, name_key(name))))
 
     # -- management -----------------------------------------------------------------------
 
@@ -158,25 +165,36 @@ class CachingResolver:
     async def _fetch(
         self, key: _Key, name: str, query: Callable[[str], Awaitable[Lookup[T]]]
     ) -> Lookup[T]:
-        """A miss: join the query in flight for ``key``, or start it."""
-        task = self._inflight.get(key)
-        if task is None:
-            self.misses += 1
-            task = asyncio.ensure_future(query(name))
-            self._inflight[key] = task
-            task.add_done_callback(partial(self._settle, key))
-        else:
-            self.coalesced += 1
-        # shield: cancelling this waiter must not cancel the query the others wait for
-        return cast(Lookup[T], await asyncio.shield(task))
+        """A miss: join the query in flight for ``key``, or ask the inner resolver.
 
-    def _settle(self, key: _Key, task: asyncio.Task[Lookup[Any]]) -> None:
-        """Done callback of a shared query: store its answer for as long as allowed."""
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if task.cancelled() or task.exception() is not None:
-            return  # the waiters see the exception; nothing is cached
-        lookup = task.result()
+        The first asker awaits the inner resolver itself (no Task: the common case costs
+        one Future); later askers wait on that Future. Should the first asker be cancelled,
+        the others are told so and one of them asks again.
+        """
+        while (shared := self._inflight.get(key)) is not None:
+            self.coalesced += 1
+            try:
+                # shield: cancelling this waiter must not cancel the shared Future
+                return cast(Lookup[T], await asyncio.shield(shared))
+            except _Abandoned:
+                continue
+        self.misses += 1
+        shared = asyncio.get_running_loop().create_future()
+        self._inflight[key] = shared
+        try:
+            lookup = await query(name)
+        except BaseException as exc:
+            self._inflight.pop(key, None)
+            shared.set_exception(_Abandoned() if isinstance(exc, asyncio.CancelledError) else exc)
+            shared.exception()  # retrieved: nobody may be waiting
+            raise
+        self._inflight.pop(key, None)
+        shared.set_result(lookup)
+        self._store(key, lookup)
+        return lookup
+
+    def _store(self, key: _Key, lookup: Lookup[Any]) -> None:
+        """Keep an answer for as long as its TTL allows."""
         ttl = self._ttl(lookup)
         if ttl <= 0:
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -68,6 +68,20 @@ class Lookup(Generic[T]):
         """§4.6.4: a "void lookup" is an answer with no records or an NXDOMAIN."""
         return self.status in (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
 
+    def summary(self, limit: int = 5) -> str:
+        """The answer code and the first records, for traces: ``NOERROR: 10 mx.example``."""
+        if self.status is not LookupStatus.ANSWER:
+            return self.status.value
+        shown = ", ".join(_record_text(r) for r in self.records[:limit])
+        more = f" (+{len(self.records) - limit} more)" if len(self.records) > limit else ""
+        return f"NOERROR: {shown}{more}"
+
+
+def _record_text(record: object) -> str:
+    if isinstance(record, tuple):  # a TXT record: its character-strings
+        return '"' + '" "'.join(s.decode("utf-8", "replace") for s in record) + '"'
+    return str(record)
+
 
 class Resolver(Protocol):
     """Answers the five kinds of question SPF asks. Names are given without a trailing dot.
@@ -85,3 +99,13 @@ class Resolver(Protocol):
     async def mx(self, name: str) -> Lookup[MXHost]: ...
 
     async def ptr(self, name: str) -> Lookup[str]: ...
+
+
+class Peekable(Protocol):
+    """Optional: a resolver that can answer at once, without waiting, when it knows.
+
+    ``peek`` returns the answer it holds (a fresh cache entry, in-memory data) or None; the
+    evaluator uses it to skip starting background lookups whose answers are already there.
+    """
+
+    def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None: ...

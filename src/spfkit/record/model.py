@@ -30,6 +30,8 @@ class Record:
     terms: tuple[Term, ...]
     #: for ``spf2.0`` records, the scopes as written (lower-cased), e.g. ``("pra", "mfrom")``
     scopes: tuple[str, ...] = ()
+    #: the record as published (set by the parser); empty for records built in code
+    text: str = field(default="", compare=False, repr=False, kw_only=True)
     mechanisms: tuple[Mechanism, ...] = field(init=False, compare=False, repr=False)
     redirect: Redirect | None = field(init=False, compare=False, repr=False)
     explanation: Explanation | None = field(init=False, compare=False, repr=False)
@@ -58,6 +60,10 @@ class Record:
             return "v=spf1"
         return "spf2.0/" + ",".join(self.scopes)
 
+    def canonical(self) -> str:
+        """The record in canonical form: single spaces, canonical terms."""
+        return " ".join([self.version_text, *(t.canonical() for t in self.terms)])
+
     def __str__(self) -> str:
-        """The canonical text of the record (see ``record.render``)."""
-        return " ".join([self.version_text, *(str(t) for t in self.terms)])
+        """The record as published, or its canonical form when built in code."""
+        return self.text or self.canonical()

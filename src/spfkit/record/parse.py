@@ -96,9 +96,15 @@ def _parse(text: str) -> Record:
             raise RecordSyntaxError("not an SPF record: it must start with 'v=spf1'", head, head_col, "4.5")
         version = Version.SPF2
         scopes = tuple(s.lower() for s in match.group(1).split(","))
-    terms = tuple(_parse_term(word, col) for word, col in words[1:])
+    terms = tuple(_with_text(_parse_term(word, col), word) for word, col in words[1:])
     _check_modifier_counts(terms)
-    return Record(version, terms, scopes)
+    return Record(version, terms, scopes, text=text)
+
+
+def _with_text(term: Term, word: str) -> Term:
+    # terms are frozen; the parser is the one place that records how a term was written
+    object.__setattr__(term, "text", word)
+    return term
 
 
 def _split(text: str) -> list[tuple[str, int]]:
@@ -217,7 +223,7 @@ def _parse_mechanism(
         if not arg.startswith(":"):
             raise RecordSyntaxError("'ptr' takes no CIDR length", word, column, "5.5")
         return PTR(qualifier, column, _domain_spec(arg[1:], word, arg_col + 1))
-    if cls in (A, MX):
+    if cls is A or cls is MX:
         return _parse_a_mx(cls, qualifier, arg, word, column, arg_col)
     if cls is IP4:
         return _parse_ip4(qualifier, arg, word, column)
@@ -225,7 +231,7 @@ def _parse_mechanism(
 
 
 def _parse_a_mx(
-    cls: type[Mechanism], qualifier: Qualifier, arg: str, word: str, column: int, arg_col: int
+    cls: type[A] | type[MX], qualifier: Qualifier, arg: str, word: str, column: int, arg_col: int
 ) -> Mechanism:
     """§5.3, §5.4: [ ":" domain-spec ] [ dual-cidr-length ]."""
     domain_text = arg
@@ -246,7 +252,7 @@ def _parse_a_mx(
         if not domain_text.startswith(":"):
             raise RecordSyntaxError(f"bad argument {domain_text!r}", word, column, "5")
         spec = _domain_spec(domain_text[1:], word, arg_col + 1)
-    return cls(qualifier, column, spec, cidr4, cidr6)  # type: ignore[call-arg]
+    return cls(qualifier, column, spec, cidr4, cidr6)
 
 
 def _split_cidr(arg: str, word: str, column: int, limit: int) -> tuple[str, int | None]:

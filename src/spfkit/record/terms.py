@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from ipaddress import IPv4Network, IPv6Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import ClassVar
 
 from spfkit.macros import MacroString
@@ -46,14 +46,20 @@ class Mechanism:
     queries_dns: ClassVar[bool] = False
     qualifier: Qualifier = Qualifier.PASS
     column: int = field(default=0, compare=False)
+    #: the term as written in the record (set by the parser); empty for terms built in code
+    text: str = field(default="", compare=False, repr=False, kw_only=True)
 
     def argument(self) -> str:
-        """The text after the mechanism name (``:domain``, ``/24`` ...), as written."""
+        """The text after the mechanism name (``:domain``, ``/24`` ...), canonical."""
         return ""
 
-    def __str__(self) -> str:
+    def canonical(self) -> str:
+        """The term in canonical form: no "+", lower-case name."""
         prefix = "" if self.qualifier is Qualifier.PASS else self.qualifier.value
         return f"{prefix}{self.name}{self.argument()}"
+
+    def __str__(self) -> str:
+        return self.text or self.canonical()
 
 
 def _cidr_text(cidr4: int | None, cidr6: int | None) -> str:
@@ -66,6 +72,9 @@ class All(Mechanism):
     """§5.1 "all": always matches."""
 
     name: ClassVar[str] = "all"
+
+    def matches(self, ip: IPv4Address | IPv6Address) -> bool:
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +137,16 @@ class IP4(Mechanism):
     network: IPv4Network = IPv4Network("0.0.0.0/32")
     #: as written (``ip4:192.0.2.1/24`` keeps its host bits in the text)
     address_text: str = field(default="", compare=False)
+    _range: tuple[int, int] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        net = self.network
+        object.__setattr__(self, "_range", (int(net.network_address), int(net.broadcast_address)))
+
+    def matches(self, ip: IPv4Address | IPv6Address) -> bool:
+        """§5.6: an IPv4 client inside the network (an IPv6 client never matches)."""
+        low, high = self._range
+        return ip.version == 4 and low <= int(ip) <= high
 
     def argument(self) -> str:
         address = self.address_text or str(self.network.network_address)
@@ -142,6 +161,16 @@ class IP6(Mechanism):
     name: ClassVar[str] = "ip6"
     network: IPv6Network = IPv6Network("::/128")
     address_text: str = field(default="", compare=False)
+    _range: tuple[int, int] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        net = self.network
+        object.__setattr__(self, "_range", (int(net.network_address), int(net.broadcast_address)))
+
+    def matches(self, ip: IPv4Address | IPv6Address) -> bool:
+        """§5.6: an IPv6 client inside the network (an IPv4 client never matches)."""
+        low, high = self._range
+        return ip.version == 6 and low <= int(ip) <= high
 
     def argument(self) -> str:
         address = self.address_text or str(self.network.network_address)
@@ -168,12 +197,17 @@ class Modifier:
     name: ClassVar[str] = ""
     queries_dns: ClassVar[bool] = False
     column: int = field(default=0, compare=False)
+    #: the term as written in the record (set by the parser); empty for terms built in code
+    text: str = field(default="", compare=False, repr=False, kw_only=True)
 
     def value_text(self) -> str:
         return ""
 
-    def __str__(self) -> str:
+    def canonical(self) -> str:
         return f"{self.name}={self.value_text()}"
+
+    def __str__(self) -> str:
+        return self.text or self.canonical()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +243,7 @@ class UnknownModifier(Modifier):
     def value_text(self) -> str:
         return str(self.value)
 
-    def __str__(self) -> str:
+    def canonical(self) -> str:
         return f"{self.key}={self.value}"
 
 
