@@ -14,7 +14,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            bind9 dnsutils postfix swaks tinydns >/dev/null
+            bind9 dnsutils postfix swaks tinydns python3 >/dev/null
     fi
 fi
 

@@ -90,7 +90,7 @@ def print_report(report: CheckReport, fmt: str, trace: bool) -> None:
     if fmt == "auth-results":
         sys.stdout.write(report.authentication_results().fold() + "\n")
         return
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     _print_text(console, report)
     if trace:
         console.print()

@@ -5,12 +5,22 @@
 * :class:`DnsResolver` — real DNS: UDP, TCP on truncation, per-query timeout, nameserver:port.
 * :class:`CachingResolver` — TTL and negative cache with in-flight coalescing, wraps any resolver.
 * :class:`ZoneResolver` — offline, from BIND master files; :class:`MemoryResolver` — from a dict.
+* :class:`OverlayResolver` — drafted records answered from memory, the rest from another resolver.
 """
 
 from spfkit.lookup.cache import CacheStats, CachingResolver
 from spfkit.lookup.dnspython import DnsResolver, Nameserver
 from spfkit.lookup.memory import MemoryResolver
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, Resolver, RRType, TXTRecord
+from spfkit.lookup.overlay import OverlayResolver
+from spfkit.lookup.protocol import (
+    Lookup,
+    LookupStatus,
+    MXHost,
+    Peekable,
+    Resolver,
+    RRType,
+    TXTRecord,
+)
 from spfkit.lookup.zonefile import ZoneFileError, ZoneResolver
 
 __all__ = [
@@ -22,6 +32,8 @@ __all__ = [
     "MXHost",
     "MemoryResolver",
     "Nameserver",
+    "OverlayResolver",
+    "Peekable",
     "RRType",
     "Resolver",
     "TXTRecord",

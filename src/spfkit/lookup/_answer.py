@@ -72,6 +72,10 @@ class AnswerTable:
         self._apex_ttl[key] = float(negative_ttl)
         self._node(key)
 
+    def keys(self) -> tuple[str, ...]:
+        """Every name that holds data, in the order it was added (lower-case, no final dot)."""
+        return tuple(self._nodes)
+
     def names(self) -> int:
         """How many names hold records (for ``repr`` and tests)."""
         return len(self._nodes)
@@ -171,6 +175,10 @@ class TableResolver:
     async def ptr(self, name: str) -> Lookup[str]:
         """§5.5: PTR targets."""
         return cast(Lookup[str], self._ask(name, RRType.PTR))
+
+    def owner_names(self) -> tuple[str, ...]:
+        """The names that hold records (wildcard owners left out), in load order."""
+        return tuple(k for k in self._table.keys() if not k.startswith("*"))
 
     def peek(self, rrtype: RRType, name: str) -> Lookup[object]:
         """In-memory data is always at hand (see ``protocol.Peekable``)."""

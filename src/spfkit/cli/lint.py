@@ -1,0 +1,198 @@
+"""``spfkit lint``: check published SPF records for errors, risks and deprecated forms.
+
+Three modes: ``spfkit lint DOMAIN`` (live DNS, ``--nameserver`` or ``--zone``), ``spfkit lint
+--record TEXT`` (the text alone, no DNS) and ``spfkit lint --zone FILE`` without a domain
+(every SPF-like record in the zone). Output: findings grouped by severity, with a caret under
+the record text (rich, coloured on a terminal), or ``--json``. The exit status is the worst
+severity found, so CI pipelines can gate on it (see :data:`EXIT_STATUS_HELP`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import unicodedata
+from typing import Final
+
+import click
+from click.core import ParameterSource
+from rich.cells import cell_len
+from rich.console import Console
+from rich.markup import escape
+
+from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.evaluate import is_valid_domain
+from spfkit.lint import LintReport, lint_domain, lint_record, lint_zone
+from spfkit.lint.findings import Finding, Severity
+from spfkit.lookup import ZoneFileError, ZoneResolver
+
+EXIT_STATUS_HELP: Final = (
+    "\b\nExit status:\n"
+    "  0  clean: no findings, or only info\n"
+    "  1  warnings, but no errors\n"
+    "  2  errors (receivers return permerror or the record does not do what it says),\n"
+    "     and for a usage error (one line on stderr)\n"
+    "With --zone and no DOMAIN, the worst status of all the domains.\n"
+)
+_STYLE: Final = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow",
+                 Severity.INFO: "bold cyan"}
+_HEADING: Final = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
+_WINDOW: Final = 100
+
+
+@click.command("lint", epilog=EXIT_STATUS_HELP)
+@click.argument("domain", required=False)
+@click.option("--record", "record_text", metavar="TEXT",
+              help="Lint this record text instead of a published one (no DNS; e.g. "
+              "--record 'v=spf1 mx -all'). Not with DOMAIN, --zone or --nameserver.")
+@dns_options
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON for scripts: one object (with --zone and no DOMAIN, a list of "
+              "them) with domain, records, findings, lookups, void_lookups, fixed_record and "
+              "exit_status.")
+@click.pass_context
+def lint_command(
+    ctx: click.Context,
+    domain: str | None,
+    record_text: str | None,
+    nameservers: tuple[str, ...],
+    zones: tuple[str, ...],
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Check the SPF record of DOMAIN (RFC 7208) for errors, risks and deprecated forms.
+
+    Every finding has a stable code (see docs/lint-codes.md), a severity, the column in
+    the record, a message, the RFC section and a fix — with the corrected record when it
+    can be computed. Lookups (limit 10) and void lookups (limit 2) are counted over the
+    whole include/redirect tree by the evaluator itself, for an IPv4 and an IPv6 client.
+
+    \b
+    spfkit lint example.com                   the published record (system resolvers)
+    spfkit lint --zone my.zone example.com    answered from a BIND zone file (offline)
+    spfkit lint --zone my.zone                every SPF-like record in the zone
+    spfkit lint --record 'v=spf1 mx -all'     a record text, before publishing it
+    """
+    if record_text is not None:
+        explicit_timeout = ctx.get_parameter_source("timeout") is ParameterSource.COMMANDLINE
+        if domain or zones or nameservers or explicit_timeout:
+            raise click.UsageError("--record lints the text alone: it cannot be combined with "
+                                   "DOMAIN, --zone, --nameserver or --timeout")
+        reports = [lint_record(record_text)]
+        _emit(reports, as_json, single=True)
+        return _exit(reports[0].exit_status)
+    if domain is None:
+        if not zones:
+            raise click.UsageError("give a DOMAIN, --record TEXT or --zone FILE")
+        if nameservers:
+            raise click.UsageError("--zone and --nameserver cannot be combined")
+        try:
+            resolver = ZoneResolver(*zones)
+        except ZoneFileError as exc:
+            raise click.UsageError(str(exc)) from None
+        reports = asyncio.run(lint_zone(resolver))
+        _emit(reports, as_json, single=False)
+        return _exit(max((r.exit_status for r in reports), default=0))
+    name = domain.strip().rstrip(".")
+    if not is_valid_domain(name) or " " in name:
+        raise click.UsageError(f"{domain!r} is not a domain name")
+    report = asyncio.run(lint_domain(name, dns_source(nameservers, zones, timeout).resolver()))
+    _emit([report], as_json, single=True)
+    return _exit(report.exit_status)
+
+
+def _exit(status: int) -> None:
+    """End with the documented exit status (0 clean, 1 warnings, 2 errors)."""
+    click.get_current_context().exit(status)
+
+
+def _emit(reports: list[LintReport], as_json: bool, *, single: bool) -> None:
+    if as_json:
+        data: object = reports[0].as_dict() if single else [r.as_dict() for r in reports]
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    if not reports:
+        console.print("no SPF records found in the zone")
+        return
+    for n, report in enumerate(reports):
+        if n:
+            console.rule(style="dim")
+        _print_report(console, report)
+    if len(reports) > 1:
+        bad = sum(1 for r in reports if r.exit_status)
+        console.print(f"\n[bold]{len(reports)} domains linted, {bad} with warnings or errors[/]")
+
+
+def _print_report(console: Console, report: LintReport) -> None:
+    title = escape(report.domain) if report.domain else "record"
+    console.print(f"[bold]{title}[/]")
+    for published in report.records:
+        console.print(f"  [cyan]{escape(_visible(published))}[/]")
+    if not report.findings:
+        console.print("  [green]no findings[/]")
+    pairs = list(zip(report.findings, report.finding_records or (None,) * len(report.findings)))
+    for severity in Severity.ERROR, Severity.WARNING, Severity.INFO:
+        group = [(f, text) for f, text in pairs if f.severity is severity]
+        if not group:
+            continue
+        console.print(f"\n [{_STYLE[severity]}]{_HEADING[severity]} ({len(group)})[/]")
+        for f, text in group:
+            _print_finding(console, f, text, report.domain)
+    console.print()
+    if report.lookups_v4 is not None:
+        console.print(
+            f"  lookups: IPv4 {report.lookups_v4}/10, IPv6 {report.lookups_v6}/10 · "
+            f"void lookups: IPv4 {report.void_v4}/2, IPv6 {report.void_v6}/2 (RFC 7208 §4.6.4)"
+        )
+    if report.fixed_record:
+        console.print(f"  corrected record: [green]{escape(report.fixed_record)}[/]")
+    counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+    console.print(
+        f"  {_plural(counts[Severity.ERROR], 'error')}, "
+        f"{_plural(counts[Severity.WARNING], 'warning')}, {counts[Severity.INFO]} info "
+        f"→ exit status {report.exit_status}"
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _print_finding(console: Console, f: Finding, text: str | None, domain: str | None) -> None:
+    where = []
+    if f.domain and f.domain != domain:
+        where.append(f"in {f.domain}")
+    if f.column is not None:
+        where.append(f"column {f.column + 1}")
+    console.print(f"  [{_STYLE[f.severity]}]{f.code}[/] {escape(' '.join(where))}".rstrip())
+    if text is not None and f.column is not None:
+        shown, offset, width = _excerpt(text, f.column, f.term)
+        console.print(f"    {escape(shown)}")
+        console.print("    " + " " * offset + "[bold]" + "^" * width + "[/]")
+    console.print(f"    {escape(f.message)}")
+    console.print(f"    [dim]RFC {escape(f.rfc)}[/] · fix: {escape(f.fix)}")
+    if f.fixed_record:
+        console.print(f"    corrected: [green]{escape(f.fixed_record)}[/]")
+
+
+def _visible(text: str) -> str:
+    """Control characters as their Unicode pictures (␉ for a tab), so they show and align."""
+    return "".join(chr(0x2400 + ord(c)) if ord(c) < 0x20 else c for c in text)
+
+
+def _excerpt(text: str, column: int, term: str | None) -> tuple[str, int, int]:
+    """The record text around ``column`` (at most ~100 cells), the caret's offset and width."""
+    column = min(column, len(text))
+    start = max(0, column - _WINDOW // 2) if len(text) > _WINDOW else 0
+    end = min(len(text), start + _WINDOW)
+    more = "…" if end < len(text) else ""
+    shown = ("…" if start else "") + _visible(text[start:end]) + more
+    offset = cell_len(("…" if start else "") + _visible(text[start:column]))
+    width = 1
+    if term and text.startswith(term, column):
+        width = max(1, min(cell_len(_visible(term)), cell_len(_visible(text[column:end]))))
+    elif column < len(text) and unicodedata.east_asian_width(text[column]) in "WF":
+        width = 2
+    return shown, offset, width

@@ -1,0 +1,219 @@
+"""``spfkit policyd``: the Postfix SMTP access policy server (see docs/policyd.md).
+
+Kept light to import: Postfix's spawn(8) starts one process per SMTP connection, so the policy
+modules are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+import click
+from click.core import ParameterSource
+
+from spfkit.cli.dns_options import dns_options
+
+if TYPE_CHECKING:
+    from spfkit.policy.config import PolicyConfig
+    from spfkit.policy.service import Explanation
+
+_LEVELS = {"warning": 0, "info": 1, "debug": 2}
+_MAX_EXPLAIN_INPUT = 1 << 20
+
+
+class ConfigurationError(click.ClickException):
+    """A configuration that cannot be used: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+@click.command("policyd")
+@click.option("--config", "config_path", metavar="FILE",
+              help="TOML configuration file (docs/policyd.md lists every option).")
+@click.option("--listen", metavar="ADDR",
+              help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
+              "answering on stdin/stdout (Postfix spawn(8) mode).")
+@dns_options
+@click.option("--test-only", is_flag=True,
+              help="Decide and log, but never reject or defer (overrides test_only).")
+@click.option("--log", "log_target", metavar="syslog|stderr|FILE",
+              help="Where to log [default: syslog in spawn mode, stderr with --listen].")
+@click.option("--log-level", type=click.Choice(list(_LEVELS)),
+              help="warning, info (one line per decision) or debug (adds the evaluation "
+              "trace); overrides debugLevel.")
+@click.option("--check-config", is_flag=True,
+              help="Check the configuration (and load its zone files), print a summary, exit.")
+@click.option("--explain", is_flag=True,
+              help="Read one policy request (name=value lines) on stdin, print what would be "
+              "answered and why, exit.")
+@click.pass_context
+def policyd_command(
+    ctx: click.Context,
+    config_path: str | None,
+    listen: str | None,
+    nameservers: tuple[str, ...],
+    zones: tuple[str, ...],
+    timeout: float,
+    test_only: bool,
+    log_target: str | None,
+    log_level: str | None,
+    check_config: bool,
+    explain: bool,
+) -> None:
+    """Postfix policy server: answer check_policy_service requests with the SPF verdict.
+
+    Without --listen it answers requests on stdin and stdout until end of input, as Postfix's
+    spawn(8) runs it (master.cf: "policy unix - n n - 0 spawn user=nobody argv=/usr/local/bin/spfkit
+    policyd"). With --listen it is a long-running server for many connections: SIGTERM stops
+    it after the answers in flight, SIGHUP reloads --config.
+
+    --nameserver, --zone, --timeout, --listen, --test-only, --log and --log-level override
+    the configuration file.
+
+    Exit status: 0 when stopped or at end of input (or a valid --check-config),
+    1 when the server cannot start, 2 for a usage error or an invalid configuration.
+    """
+    if check_config and explain:
+        raise click.UsageError("--check-config and --explain cannot be combined")
+    if zones and nameservers:
+        raise click.UsageError("--zone and --nameserver cannot be combined")
+    overrides: dict[str, object] = {}
+    if nameservers:
+        overrides.update(nameservers=list(nameservers), zones=[])
+    if zones:
+        overrides.update(zones=list(zones), nameservers=[])
+    if ctx.get_parameter_source("timeout") is not ParameterSource.DEFAULT:
+        overrides["dns_timeout"] = timeout
+    if listen is not None:
+        overrides["listen"] = listen
+    if test_only:
+        overrides["test_only"] = True
+    if log_target is not None:
+        overrides["log"] = log_target
+    if log_level is not None:
+        overrides["debugLevel"] = _LEVELS[log_level]
+
+    from spfkit.policy.config import ConfigError, load_config
+
+    def load() -> PolicyConfig:
+        return load_config(config_path, overrides)
+
+    try:
+        config = load()
+        _run(config, load, check_config=check_config, explain=explain)
+    except ConfigError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _run(config: PolicyConfig, load: object, *, check_config: bool, explain: bool) -> None:
+    from spfkit.policy.logs import configure_logging
+    from spfkit.policy.server import PolicyServer, ServerError, run_stdio
+    from spfkit.policy.service import PolicyService, make_resolver
+
+    resolver = make_resolver(config)  # loads zone files: a bad one fails here, at start-up
+    if check_config:
+        _print_summary(config)
+        return
+    if explain:
+        configure_logging(config, stdio=False, level=40)
+        service = PolicyService(config, resolver)
+        _explain(service)
+        return
+    assert callable(load)
+    service = PolicyService(config, resolver)
+    if config.listen is None:
+        configure_logging(config, stdio=True)
+        raise click.exceptions.Exit(run_stdio(service, reload=load))
+    configure_logging(config, stdio=False)
+    server = PolicyServer(service, reload=load)
+    try:
+        asyncio.run(server.serve())
+    except ServerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _print_summary(config: PolicyConfig) -> None:
+    from spfkit.identity import Identity
+    from spfkit.results import Result
+
+    source = config.source or "(no file: the defaults)"
+    click.echo(f"{source}: OK")
+    for identity, checked in ((Identity.HELO, config.check_helo),
+                              (Identity.MAILFROM, config.check_mailfrom)):
+        if not checked:
+            click.echo(f"  {identity.value}: not checked")
+            continue
+        table = ", ".join(f"{r.value}={config.verdict(identity, r).value}" for r in Result)
+        click.echo(f"  {identity.value}: {table}")
+    headers = ", ".join(kind.value for kind in config.header_type) or "none"
+    click.echo(f"  headers: {headers}; test_only: {str(config.test_only).lower()}")
+    dns = (f"zones {', '.join(config.zones)}" if config.zones else
+           f"nameservers {', '.join(config.nameservers)}" if config.nameservers else
+           "the system's nameservers")
+    click.echo(f"  DNS: {dns}; deadline {config.deadline:g} s, Lookup_Time {config.lookup_time:g} s")
+    where = str(config.listen) if config.listen else "stdin/stdout (spawn)"
+    click.echo(f"  listen: {where}")
+
+
+def _explain(service: object) -> None:
+    from spfkit.policy.protocol import PolicyReader
+    from spfkit.policy.service import PolicyService
+
+    assert isinstance(service, PolicyService)
+    data = sys.stdin.buffer.read(_MAX_EXPLAIN_INPUT)
+    reader = PolicyReader()
+    items = reader.feed(data)
+    if not items and reader.pending:  # the last request may lack its empty line
+        items = reader.feed(b"\n" if data.endswith(b"\n") else b"\n\n")
+    if not items:
+        raise click.UsageError("--explain needs one policy request (name=value lines) on stdin")
+    explanation = asyncio.run(service.explain(items[0]))
+    for line in explanation_lines(explanation, debug=service.config.debuglevel >= 2):
+        click.echo(line)
+
+
+def explanation_lines(explanation: Explanation, *, debug: bool = False) -> list[str]:
+    """The text ``--explain`` prints: the request, each check, the decision and the reply."""
+    from spfkit.headers import quote_value
+    from spfkit.policy.protocol import ProtocolError
+    from spfkit.policy.service import trace_lines
+
+    item, decision = explanation.item, explanation.decision
+    if isinstance(item, ProtocolError):
+        return [f"request:  malformed: {quote_value(item.reason)}",
+                f"reply:    action={explanation.reply.action}"]
+    lines = [
+        f"request:  state={quote_value(item.protocol_state)} client={item.client_address} "
+        f"helo={quote_value(item.helo_name)} sender={quote_value(item.sender or '<>')} "
+        f"recipient={quote_value(item.recipient)} instance={quote_value(item.instance)}",
+    ]
+    lines.extend(f"note:     {quote_value(note)}" for note in item.notes)
+    checks = explanation.checks
+    if explanation.note:
+        lines.append(f"skip:     {explanation.note}")
+    elif checks is not None and checks.skip is not None:
+        lines.append(f"skip:     {checks.skip}")
+    elif checks is not None:
+        for name, result in (("helo", checks.helo), ("mailfrom", checks.mailfrom)):
+            if result is None:
+                lines.append(f"{name + ':':9} not checked")
+                continue
+            text = f"{name + ':':9} {result.result.value} (domain {quote_value(result.domain or '-')}"
+            text += f", mechanism {quote_value(result.mechanism)})" if result.mechanism else ")"
+            if result.explanation:
+                text += f" explanation {quote_value(result.explanation)}"
+            if result.problem:
+                text += f" problem {quote_value(result.problem)}"
+            lines.append(text)
+            if debug:
+                lines.extend(f"          {line}" for line in trace_lines(result))
+    lines.append(f"decision: {decision.outcome.value}: {decision.why}")
+    if decision.would:
+        lines.append(f"would:    {decision.would}")
+    lines.append(f"reply:    action={explanation.reply.action}")
+    lines.extend(f"header:   {header}" for header in decision.headers)
+    if decision.log_line:
+        lines.append(f"log:      {decision.log_line}")
+    return lines

@@ -1,0 +1,369 @@
+"""The Postfix SMTP access policy delegation protocol as a sans-I/O codec (SMTPD_POLICY_README).
+
+Bytes in, events out; events in, bytes out — in the manner of h11. Nothing here reads a socket::
+
+    reader = PolicyReader()
+    for item in reader.feed(chunk):          # PolicyRequest or ProtocolError, in order
+        writer.write(render(await decide(item)))
+
+**Requests.** A request is ``name=value`` lines, each ended by LF (a CR before it is dropped),
+and is ended by an empty line. One connection carries any number of requests; every request,
+well-formed or not, is answered once, in order, so client and server never fall out of step.
+
+**What is refused** (a :class:`ProtocolError` takes the request's place and is answered with the
+configured error action; the reader is back in step at the next empty line):
+
+* a line without ``=`` or with an empty name, or holding a NUL octet (the README: "an
+  attribute value must not contain null or newline");
+* no ``request=smtpd_access_policy``, or a ``client_address`` that is missing or not an IP
+  address — without them nothing can be checked;
+* an attribute that spfkit uses (:data:`KEY_ATTRIBUTES`) sent twice with different values — the
+  README lets a server keep either the first or the last value; spfkit will not guess which
+  identity to check;
+* more than ``max_attributes`` lines, more than ``max_request_octets`` octets of attributes kept,
+  or a line of a key attribute longer than ``max_line_octets``.
+
+**What is tolerated** (noted in :attr:`PolicyRequest.notes`, for the log), because a
+hostile SMTP client may be able to put it into an attribute and must not thereby escape the
+check: a repeated attribute spfkit does not use (the first value is kept), an over-long line
+of an attribute spfkit does not use (dropped, e.g. a huge ``ccert_subject``), octets that are
+not UTF-8 (decoded with U+FFFD in their place), unknown attributes (kept, ignored).
+
+**Memory** is bounded: at most one line's head (``max_line_octets + 1``) and one request's kept
+attributes (``max_request_octets``) are held, however the input is cut or however long a line
+runs; the rest of an over-long line is skipped as it arrives.
+
+**Replies.** ``action=<text>`` and an empty line. :class:`PolicyReply` refuses text holding a
+control or line-break character or longer than :data:`MAX_ACTION_OCTETS`, so :func:`render`
+can never emit a second line; hostile text reaches an action only through
+:func:`spfkit.headers.quote_value`.
+
+Pure: imports no asyncio, socket or dnspython.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from types import MappingProxyType
+from typing import Final
+
+__all__ = [
+    "KEY_ATTRIBUTES",
+    "MAX_ACTION_OCTETS",
+    "MAX_ATTRIBUTES",
+    "MAX_LINE_OCTETS",
+    "MAX_REQUEST_OCTETS",
+    "SMTPD_ACCESS_POLICY",
+    "PolicyReader",
+    "PolicyReply",
+    "PolicyRequest",
+    "ProtocolError",
+    "render",
+]
+
+SMTPD_ACCESS_POLICY: Final = "smtpd_access_policy"
+MAX_LINE_OCTETS: Final = 8192
+"""Longest attribute line kept. Postfix's own SMTP line limit is 2048 octets, so a Postfix
+request fits with room to spare; only xtext-encoded certificate fields could come close."""
+MAX_REQUEST_OCTETS: Final = 65536
+"""Most octets of attribute lines one request may keep."""
+MAX_ATTRIBUTES: Final = 128
+"""Most attribute lines in one request (Postfix 3.x sends about 30)."""
+MAX_ACTION_OCTETS: Final = 4096
+"""Longest reply action, in UTF-8 octets."""
+
+KEY_ATTRIBUTES: Final = frozenset(
+    {
+        "request",
+        "protocol_state",
+        "client_address",
+        "helo_name",
+        "sender",
+        "recipient",
+        "instance",
+        "sasl_username",
+        "queue_id",
+    }
+)
+"""The attributes spfkit reads; the README's others are kept but not used."""
+
+# What PolicyReply refuses: controls (TAB, CR, LF, NUL ...), surrogates, line/paragraph separators.
+_FORBIDDEN: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRequest:
+    """One ``smtpd_access_policy`` request: its attributes and typed views of those spfkit uses.
+
+    Build one with :meth:`build`, which checks what the reader checks. ``notes`` lists what
+    was tolerated on the way (repeated or dropped attributes, octets that were not UTF-8).
+    """
+
+    attributes: Mapping[str, str] = field(hash=False)
+    client_ip: IPv4Address | IPv6Address
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, attributes: Mapping[str, str], notes: tuple[str, ...] = ()) -> PolicyRequest:
+        """A request from attributes; ``ValueError(reason)`` when it cannot be checked.
+
+        Needs ``request=smtpd_access_policy`` and a ``client_address`` that is an IPv4 or
+        IPv6 address (the README's two forms, ``1.2.3.4`` and ``1:2:3::4:5:6``).
+        """
+        kind = attributes.get("request")
+        if kind is None:
+            raise ValueError("no request attribute")
+        if kind != SMTPD_ACCESS_POLICY:
+            raise ValueError(f"request type {kind[:64]!r} is not {SMTPD_ACCESS_POLICY}")
+        address = attributes.get("client_address", "")
+        if not address:
+            raise ValueError("no client_address attribute")
+        try:
+            client = ip_address(address.strip())
+        except ValueError:
+            raise ValueError(f"client_address {address[:64]!r} is not an IP address") from None
+        return cls(MappingProxyType(dict(attributes)), client, notes)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.attributes.get(name, default)
+
+    @property
+    def protocol_state(self) -> str:
+        """``CONNECT EHLO HELO MAIL RCPT DATA END-OF-MESSAGE VRFY ETRN``, upper case."""
+        return self.get("protocol_state").strip().upper()
+
+    @property
+    def client_address(self) -> str:
+        return str(self.client_ip)
+
+    @property
+    def helo_name(self) -> str:
+        return self.get("helo_name").strip()
+
+    @property
+    def sender(self) -> str:
+        """The MAIL FROM address without angle brackets; "" is the null reverse-path."""
+        value = self.get("sender").strip()
+        if value.startswith("<") and value.endswith(">"):
+            value = value[1:-1]
+        return value
+
+    @property
+    def recipient(self) -> str:
+        return self.get("recipient").strip()
+
+    @property
+    def instance(self) -> str:
+        """Postfix's key of one mail transaction: the same for all its requests."""
+        return self.get("instance").strip()
+
+    @property
+    def queue_id(self) -> str:
+        return self.get("queue_id").strip()
+
+    @property
+    def sasl_username(self) -> str:
+        """Set when the client authenticated with SMTP AUTH (Postfix 2.2 and later)."""
+        return self.get("sasl_username").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolError:
+    """A request that could not be used; it is still answered, with the error action.
+
+    ``attributes`` holds what was read before the problem (for the log: client, instance).
+    """
+
+    reason: str
+    attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyReply:
+    """``action=<action>``: any action of a Postfix SMTPD access(5) table.
+
+    Raises ``ValueError`` for an empty action, one holding a control or line-break
+    character, or one longer than :data:`MAX_ACTION_OCTETS` octets.
+    """
+
+    action: str
+
+    def __post_init__(self) -> None:
+        if not self.action.strip():
+            raise ValueError("empty policy action")
+        # Printable ASCII (the usual case) needs no look at each character's category.
+        plain = self.action.isascii() and self.action.isprintable()
+        if not plain and any(unicodedata.category(c) in _FORBIDDEN for c in self.action):
+            raise ValueError("policy action holds a control character; use quote_value()")
+        if len(self.action.encode("utf-8")) > MAX_ACTION_OCTETS:
+            raise ValueError(f"policy action longer than {MAX_ACTION_OCTETS} octets")
+
+
+def render(reply: PolicyReply) -> bytes:
+    """The reply on the wire: one ``action=`` line and the empty line that ends it."""
+    return b"action=" + reply.action.encode("utf-8") + b"\n\n"
+
+
+class PolicyReader:
+    """Turns the bytes of one connection into requests and errors (see the module doc).
+
+    Feed it whatever arrives — a byte, a line, many requests at once; it returns the items
+    completed by that data, in order. :attr:`pending` tells whether a request has begun but
+    not ended (a server gives such a client less time than an idle one).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_line_octets: int = MAX_LINE_OCTETS,
+        max_request_octets: int = MAX_REQUEST_OCTETS,
+        max_attributes: int = MAX_ATTRIBUTES,
+    ) -> None:
+        if min(max_line_octets, max_request_octets, max_attributes) < 1:
+            raise ValueError("limits must be at least 1")
+        self.max_line_octets = max_line_octets
+        self.max_request_octets = max_request_octets
+        self.max_attributes = max_attributes
+        self._line = bytearray()  # the current line, at most max_line_octets + 1 octets
+        self._skipping = False  # inside the unkept rest of an over-long line
+        self._reset()
+
+    def _reset(self) -> None:
+        self._attrs: dict[str, str] = {}
+        self._notes: list[str] = []
+        self._error: str | None = None
+        self._lines = 0
+        self._octets = 0
+
+    @property
+    def pending(self) -> bool:
+        """True while a request has begun (any octet since the last one ended)."""
+        return bool(self._line) or self._skipping or self._lines > 0
+
+    def feed(self, data: bytes) -> list[PolicyRequest | ProtocolError]:
+        """The requests (and errors) that ``data`` completes, in order."""
+        out: list[PolicyRequest | ProtocolError] = []
+        if self._line or self._skipping:  # finish the line the last chunk left open
+            newline = data.find(b"\n")
+            if newline < 0:
+                self._append(data)
+                return out
+            self._append(data[:newline])
+            if self._skipping:
+                self._skipping = False  # dealt with when it overflowed
+            else:
+                line = bytes(self._line)
+                self._line.clear()
+                self._end_line(line, out)
+            data = data[newline + 1 :]
+        *lines, tail = data.split(b"\n")
+        limit = self.max_line_octets + 1  # +1: a CR may end the line
+        for line in lines:
+            if len(line) > limit:
+                self._overlong(line[:limit])
+            else:
+                self._end_line(line, out)
+        if tail:
+            self._append(tail)
+        return out
+
+    def close(self) -> ProtocolError | None:
+        """At end of input: an error for a request that began but never ended, else None."""
+        if not self.pending:
+            return None
+        error = ProtocolError("connection closed inside a request (no empty line)", self._attrs)
+        self._line.clear()
+        self._skipping = False
+        self._reset()
+        return error
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    def _append(self, chunk: bytes) -> None:
+        """Part of a line whose end has not arrived; past the limit, keep the head only."""
+        if self._skipping:
+            return
+        room = self.max_line_octets + 1 - len(self._line)
+        if len(chunk) <= room:
+            self._line += chunk
+            return
+        self._line += chunk[:room]
+        head = bytes(self._line)
+        self._line.clear()
+        self._overlong(head)
+        self._skipping = True  # the rest of this line is not kept
+
+    def _end_line(self, line: bytes, out: list[PolicyRequest | ProtocolError]) -> None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line:
+            out.append(self._finish())
+            return
+        self._lines += 1
+        if self._error is not None:
+            return  # skipping to the empty line; the request is answered with its error
+        if self._lines > self.max_attributes:
+            self._fail(f"more than {self.max_attributes} attribute lines")
+            return
+        name, equals, value = self._text(line).partition("=")
+        if not equals or not name:
+            self._fail(f"line {self._lines} is not name=value")
+            return
+        if b"\0" in line:
+            self._fail(f"line {self._lines} holds a NUL octet")
+            return
+        self._octets += len(line)
+        if self._octets > self.max_request_octets:
+            self._fail(f"request longer than {self.max_request_octets} octets")
+            return
+        previous = self._attrs.get(name)
+        if previous is None:
+            self._attrs[name] = value
+        elif previous != value:
+            if name in KEY_ATTRIBUTES:
+                self._fail(f"attribute {name!r} sent twice with different values")
+            else:
+                self._note(f"attribute {name[:64]!r} repeated; the first value is kept")
+
+    def _overlong(self, head: bytes) -> None:
+        """A line passed the limit: its head names the attribute, the rest is not kept."""
+        self._lines += 1
+        if self._error is not None:
+            return
+        name_octets, equals, _ = head.partition(b"=")
+        name = self._text(name_octets) if equals else ""
+        if not name or name in KEY_ATTRIBUTES or b"\0" in name_octets:
+            what = f"attribute {name!r}" if name else f"line {self._lines}"
+            self._fail(f"{what} longer than {self.max_line_octets} octets")
+        else:
+            self._note(f"attribute {name[:64]!r} longer than {self.max_line_octets} octets dropped")
+
+    def _finish(self) -> PolicyRequest | ProtocolError:
+        attrs, notes, error, lines = self._attrs, tuple(self._notes), self._error, self._lines
+        self._reset()
+        if error is not None:
+            return ProtocolError(error, attrs)
+        if not lines:
+            return ProtocolError("empty request (an empty line with no attributes before it)")
+        try:
+            return PolicyRequest.build(attrs, notes)
+        except ValueError as exc:
+            return ProtocolError(str(exc), attrs)
+
+    def _text(self, octets: bytes) -> str:
+        try:
+            return octets.decode("utf-8")
+        except UnicodeDecodeError:
+            self._note("octets that are not UTF-8 were replaced by U+FFFD")
+            return octets.decode("utf-8", "replace")
+
+    def _fail(self, reason: str) -> None:
+        if self._error is None:
+            self._error = reason
+
+    def _note(self, note: str) -> None:
+        if note not in self._notes and len(self._notes) < 16:
+            self._notes.append(note)

@@ -1,0 +1,324 @@
+"""The two ways Postfix reaches the policy service: thin loops around the codec and the service.
+
+* :func:`run_stdio` — spawned by Postfix's spawn(8), one process per SMTP server connection:
+  requests on stdin, answers on stdout, until end of input. spawn(8) connects stdin, stdout
+  *and stderr* to Postfix's socket, so nothing but answers may be written to fd 1 or 2: logs
+  go to syslog (or a file), and fd 2 is pointed at /dev/null when it is the same socket.
+* :class:`PolicyServer` — a long-running asyncio server on TCP or a UNIX socket, many
+  connections at once sharing one service (and its DNS cache). SIGTERM/SIGINT: stop
+  accepting, finish the answers in flight, close. SIGHUP: reload the configuration (checked
+  first; a bad one is logged and the old one kept).
+
+Every loop is the style guide's ``for req in reader.feed(chunk): write(render(await
+service.handle(req)))`` plus its limits: a connection idle for ``idle_timeout`` seconds, or whose
+request is not complete ``read_timeout`` seconds after it began, is closed; at most
+``max_connections`` are served at once (more are closed at once, logged); reads are 64 KiB at
+most and the codec keeps no more than its limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import select
+import signal
+import socket
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from spfkit.policy.config import ConfigError, ListenAddress, PolicyConfig
+from spfkit.policy.logs import level_of
+from spfkit.policy.protocol import PolicyReader, render
+from spfkit.policy.service import PolicyService, make_resolver
+
+__all__ = ["PolicyServer", "ServerError", "run_stdio"]
+
+READ_SIZE: Final = 65536
+
+
+class ServerError(Exception):
+    """The server could not start (address in use, socket path taken, no permission)."""
+
+
+# --------------------------------------------------------------------------- spawn(8): stdio
+
+
+class _Stop(Exception):
+    """SIGTERM arrived while no request was being answered."""
+
+
+def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | None = None,
+              infd: int = 0, outfd: int = 1) -> int:
+    """Answer requests from ``infd`` on ``outfd`` until end of input; returns the exit status.
+
+    Reads block in ``select`` (so ``idle_timeout`` and ``read_timeout`` apply whether stdin is
+    a pipe, a socket or a terminal); each request is answered as soon as it is complete.
+    SIGTERM ends the process after the answer in progress; SIGHUP reloads the configuration
+    before the next request.
+    """
+    log = service.log
+    state = {"busy": False, "stop": False, "hup": False}
+
+    def on_term(signum: int, frame: object) -> None:
+        state["stop"] = True
+        if not state["busy"]:
+            raise _Stop
+
+    def on_hup(signum: int, frame: object) -> None:
+        state["hup"] = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_hup)
+    log.debug("answering policy requests on standard input")
+    codec = PolicyReader()
+    started: float | None = None
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        try:
+            while not state["stop"]:
+                if state["hup"]:
+                    state["hup"] = False
+                    _reload(service, reload)
+                config = service.config
+                if codec.pending:
+                    started = started if started is not None else loop.time()
+                    wait = max(0.0, started + config.read_timeout - loop.time())
+                else:
+                    started, wait = None, config.idle_timeout
+                ready, _, _ = select.select([infd], [], [], wait)
+                if not ready:
+                    log.info("closing: %s", "request not completed in time" if codec.pending
+                             else f"no request for {config.idle_timeout:g} s")
+                    break
+                chunk = os.read(infd, READ_SIZE)
+                if not chunk:
+                    if (error := codec.close()) is not None:
+                        log.warning("end of input: %s", error.reason)
+                    break
+                state["busy"] = True
+                try:
+                    for item in codec.feed(chunk):
+                        _write_all(outfd, render(runner.run(service.handle(item))))
+                finally:
+                    state["busy"] = False
+            if state["stop"]:
+                log.info("stopping on SIGTERM")
+        except _Stop:
+            log.info("stopping on SIGTERM")
+        except (BrokenPipeError, ConnectionResetError):
+            log.info("Postfix closed the connection")
+    return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _reload(service: PolicyService, reload: Callable[[], PolicyConfig] | None) -> None:
+    """SIGHUP: a checked new configuration, or the old one kept (logged either way)."""
+    if reload is None:
+        service.log.warning("SIGHUP ignored: no configuration file to reload")
+        return
+    old = service.config
+    try:
+        new = reload()
+        dns = (new.nameservers, new.zones, new.dns_timeout, new.cache_size)
+        same = dns == (old.nameservers, old.zones, old.dns_timeout, old.cache_size)
+        resolver = None if same else make_resolver(new)
+    except ConfigError as exc:
+        service.log.error("configuration not reloaded, keeping the old one: %s", exc)
+        return
+    service.reconfigure(new, resolver)
+    service.log.setLevel(level_of(new))
+    fixed = ("listen", "socket_mode", "log", "syslog_facility", "syslog_address")
+    if any(getattr(new, name) != getattr(old, name) for name in fixed):
+        service.log.warning("changes of %s take effect at the next start", ", ".join(fixed))
+    service.log.info("configuration reloaded%s", f" from {new.source}" if new.source else "")
+
+
+# --------------------------------------------------------------------------- the server
+
+
+@dataclass(slots=True)
+class _Connection:
+    idle: bool = True  # waiting for a request to begin: may be dropped at once on stop
+
+
+class PolicyServer:
+    """Serves the policy protocol on ``config.listen`` until :meth:`stop` (or SIGTERM)."""
+
+    def __init__(self, service: PolicyService, *,
+                 reload: Callable[[], PolicyConfig] | None = None) -> None:
+        if service.config.listen is None:
+            raise ValueError("no listen address configured")
+        self.service = service
+        self.address: ListenAddress = service.config.listen
+        self._reload = reload
+        self._server: asyncio.Server | None = None
+        self._connections: dict[asyncio.Task[None], _Connection] = {}
+        self._stopping = asyncio.Event()
+        self._unix_inode: tuple[int, int] | None = None
+
+    @property
+    def log(self) -> logging.Logger:
+        return self.service.log
+
+    async def start(self) -> None:
+        """Bind and listen (raises :class:`ServerError`); ``address`` then has the real port."""
+        config = self.service.config
+        _raise_file_limit(config.max_connections, self.log)
+        backlog = min(max(config.max_connections, 128), 4096)
+        try:
+            if self.address.is_unix:
+                path = self.address.path
+                _clear_stale_socket(path)
+                self._server = await asyncio.start_unix_server(
+                    self._client, path=path, limit=READ_SIZE, backlog=backlog)
+                os.chmod(path, config.socket_mode)
+                info = os.stat(path)
+                self._unix_inode = (info.st_dev, info.st_ino)
+            else:
+                self._server = await asyncio.start_server(
+                    self._client, self.address.host, self.address.port, limit=READ_SIZE,
+                    backlog=backlog, reuse_address=True)
+                port = self._server.sockets[0].getsockname()[1]
+                self.address = ListenAddress(host=self.address.host, port=port)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise ServerError(f"cannot listen on {self.address}: {reason}") from None
+        self.log.info("listening on %s", self.address)
+
+    async def serve(self) -> None:
+        """:meth:`start`, serve until stopped (SIGTERM, SIGINT), finish in-flight answers."""
+        if self._server is None:
+            await self.start()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: _reload(self.service, self._reload))
+        try:
+            await self._stopping.wait()
+            await self._shutdown()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
+
+    def stop(self) -> None:
+        """Stop accepting; connections close once their answers in flight are written."""
+        if not self._stopping.is_set():
+            self.log.info("stopping: finishing %d connection(s)", len(self._connections))
+            self._stopping.set()
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task, connection in list(self._connections.items()):
+            if connection.idle:
+                task.cancel()
+        config = self.service.config
+        busy = list(self._connections)
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=config.deadline + config.read_timeout + 1)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._server.wait_closed()
+        if self.address.is_unix and self._unix_inode is not None:
+            try:
+                info = os.stat(self.address.path)
+                if (info.st_dev, info.st_ino) == self._unix_inode:
+                    os.unlink(self.address.path)
+            except OSError:
+                pass
+        self.log.info("stopped")
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        if self._stopping.is_set() or len(self._connections) >= self.service.config.max_connections:
+            self.log.warning("refusing a connection: %s", "stopping" if self._stopping.is_set()
+                             else f"{len(self._connections)} connections already (max_connections)")
+            writer.close()
+            return
+        connection = self._connections[task] = _Connection()
+        try:
+            await self._serve_connection(reader, writer, connection)
+        except asyncio.CancelledError:
+            pass  # stopped while idle, or timed out at shutdown
+        except (ConnectionError, TimeoutError) as exc:
+            self.log.debug("connection ended: %s", exc or type(exc).__name__)
+        finally:
+            del self._connections[task]
+            writer.close()
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                                connection: _Connection) -> None:
+        loop = asyncio.get_running_loop()
+        codec = PolicyReader()
+        started: float | None = None
+        while not self._stopping.is_set():
+            config = self.service.config
+            if codec.pending:
+                started = started if started is not None else loop.time()
+                when = started + config.read_timeout
+            else:
+                started, when = None, loop.time() + config.idle_timeout
+            connection.idle = not codec.pending
+            try:
+                async with asyncio.timeout_at(when):
+                    chunk = await reader.read(READ_SIZE)
+            except TimeoutError:
+                self.log.info("closing a connection: %s", "request not completed in time"
+                              if codec.pending else f"no request for {config.idle_timeout:g} s")
+                return
+            if not chunk:
+                if (error := codec.close()) is not None:
+                    self.log.warning("connection closed: %s", error.reason)
+                return
+            connection.idle = False
+            for item in codec.feed(chunk):
+                writer.write(render(await self.service.handle(item)))
+                async with asyncio.timeout(config.read_timeout):
+                    await writer.drain()  # a client that does not read is dropped
+
+
+def _clear_stale_socket(path: str) -> None:
+    """Remove a socket left by a dead server; refuse a live one or a file that is no socket."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(info.st_mode):
+        raise ServerError(f"cannot listen on unix:{path}: it exists and is not a socket")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        os.unlink(path)  # stale: nobody listens
+        return
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    raise ServerError(f"cannot listen on unix:{path}: another server is listening there")
+
+
+def _raise_file_limit(connections: int, log: logging.Logger) -> None:
+    """Each connection is one descriptor and its checks a few more: raise the soft limit."""
+    import resource
+
+    want = 2 * connections + 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if new > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < want:
+        log.warning("open-file limit %d is low for max_connections=%d", new, connections)

@@ -1,0 +1,34 @@
+"""The verifier: authentication reports for a message (MAIL FROM, HELO, PRA).
+
+* :mod:`~spfkit.responder.received` — IP, HELO and MAIL FROM from a saved message (pure).
+* :mod:`~spfkit.responder.report` — :func:`build_report`, :func:`render_text`,
+  :func:`as_json` (pure); :mod:`~spfkit.responder.advice` — what each result means.
+* :mod:`~spfkit.responder.verify` — :func:`verify_message`: the checks and the lint (DNS).
+* :mod:`~spfkit.responder.handler` — the aiosmtpd handler of ``spfkit verifier``
+  (imported on its own, so that the report needs no SMTP server).
+"""
+
+from spfkit.responder.received import Envelope, Origin, Source, envelope_from_fields
+from spfkit.responder.report import (
+    CheckSection,
+    Report,
+    ReportInputs,
+    as_json,
+    build_report,
+    render_text,
+)
+from spfkit.responder.verify import verify_message
+
+__all__ = [
+    "CheckSection",
+    "Envelope",
+    "Origin",
+    "Report",
+    "ReportInputs",
+    "Source",
+    "as_json",
+    "build_report",
+    "envelope_from_fields",
+    "render_text",
+    "verify_message",
+]

@@ -1,0 +1,316 @@
+"""The SMTP verifier: an aiosmtpd handler that mails an authentication report back.
+
+Mail to ``check-auth@<hostname>`` is checked with the session's real client IP, HELO name
+and MAIL FROM and the message's header (:func:`~spfkit.responder.verify.verify_message`);
+the report goes back to the envelope sender, or to ``user@domain`` for mail to
+``check-auth-user=domain@<hostname>``, through the relay, as a MIME message: the report as
+text/plain, the original header as text/rfc822-headers (RFC 6522 §4), the report as JSON.
+
+It must not become a spam cannon.  The guards, each with its reason:
+
+* RCPT: any other address is refused (550 5.1.1); one recipient per message (452 4.5.3),
+  so one message never fans out into several reports; a sender (or target) domain over
+  its rate limit is deferred (450 4.7.1) before the data is even sent.
+* DATA: no report to the null reverse-path (RFC 3834 §2: a response never goes to the
+  null address), to this verifier itself, or in reply to a message that is itself automatic:
+  ``Auto-Submitted:`` other than ``no`` (RFC 3834 §5), list mail (``List-*`` fields,
+  RFC 2369 / RFC 2919) or ``Precedence: bulk / list / junk`` (RFC 3834 §2).  Such mail is
+  accepted (250) and dropped: rejecting a bounce would only make another one.
+* A token bucket per sender domain (and per report-target domain), with an injectable clock;
+  a size limit (advertised as SIZE by aiosmtpd, RFC 1870).
+* The reply says ``Auto-Submitted: auto-replied`` and is sent from the null reverse-path
+  (RFC 3834 §3, §5), so it cannot start a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import smtplib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Final
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from spfkit.evaluate import CheckOptions
+from spfkit.headers import quote_value
+from spfkit.lookup.protocol import Resolver
+from spfkit.responder.received import Origin, Source
+from spfkit.responder.report import Report, as_json, render_text
+from spfkit.responder.verify import Linter, lint_findings, verify_message
+from spfkit.senderid.pra import header_fields
+
+__all__ = ["RateLimit", "RateLimiter", "Sender", "VerifierConfig", "VerifierHandler",
+           "relay_sender", "report_message"]
+
+log = logging.getLogger("spfkit.verifier")
+
+#: Sends one message: (message, envelope recipient).  The envelope sender is always <>.
+Sender = Callable[[EmailMessage, str], Awaitable[None]]
+
+_NULL: Final = frozenset({"", "<>"})
+_LIST_FIELDS: Final = ("list-id", "list-post", "list-unsubscribe", "list-help",
+                       "list-subscribe", "list-owner", "list-archive")
+_BULK: Final = frozenset({"bulk", "list", "junk"})
+_MSG_ID: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
+_PERIODS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_ORIGINAL_HEADER: Final = 65536
+"""Octets of the original header attached to the report, at most."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` reports per ``period`` seconds (refilled continuously)."""
+
+    count: int
+    period: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """``N/PERIOD``: ``5/1h``, ``10/30m``, ``100/1d``, ``3/60`` (seconds)."""
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text, re.I)
+        if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+            raise ValueError(f"{text!r} is not N/PERIOD (e.g. 5/1h, 10/30m, 20/3600)")
+        unit = _PERIODS.get(match.group(3).lower() or "s", 1.0)
+        return cls(int(match.group(1)), float(match.group(2)) * unit)
+
+
+class RateLimiter:
+    """A token bucket per key: ``count`` tokens, refilled at ``count / period`` per second.
+
+    Memory is bounded: past ``max_keys`` buckets, full ones are forgotten first, then the
+    least recently used (a forgotten bucket is a full one, so this only ever errs towards
+    sending).
+    """
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 10000) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, at)
+
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, at = self._buckets.get(key, (float(self.limit.count), now))
+        refill = (now - at) * self.limit.count / self.limit.period
+        return min(float(self.limit.count), tokens + max(refill, 0.0))
+
+    def available(self, *keys: str) -> bool:
+        now = self._clock()
+        return all(self._tokens(k, now) >= 1.0 for k in keys)
+
+    def take(self, *keys: str) -> bool:
+        """Take one token from every bucket of ``keys``, or from none; True when taken."""
+        now = self._clock()
+        tokens = {k: self._tokens(k, now) for k in keys}
+        if any(t < 1.0 for t in tokens.values()):
+            return False
+        for key, t in tokens.items():
+            self._buckets.pop(key, None)
+            self._buckets[key] = (t - 1.0, now)
+        self._prune(now)
+        return True
+
+    def _prune(self, now: float) -> None:
+        if len(self._buckets) <= self._max_keys:
+            return
+        for key in [k for k in self._buckets if self._tokens(k, now) >= self.limit.count]:
+            del self._buckets[key]
+        while len(self._buckets) > self._max_keys:
+            del self._buckets[next(iter(self._buckets))]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierConfig:
+    """What the verifier is and how careful it is."""
+
+    hostname: str
+    relay: tuple[str, int] = ("127.0.0.1", 25)
+    rate: RateLimit = RateLimit(5, 3600.0)
+    max_size: int = 1_048_576
+    local_part: str = "check-auth"
+    relay_timeout: float = 30.0
+    options: CheckOptions = field(default_factory=CheckOptions)
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.hostname}"
+
+
+def _ascii(reply: str) -> str:
+    """RFC 5321 §4.2: reply text is ASCII; "§" becomes "section", anything else an escape."""
+    return reply.replace("§", "section ").encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].rstrip(".").lower()
+
+
+def report_target(config: VerifierConfig, rcpt: str) -> str | None:
+    """``""`` for ``check-auth@host`` (report to the sender), ``user@domain`` for
+    ``check-auth-user=domain@host``, None for any other address."""
+    local, at, domain = rcpt.rpartition("@")
+    if not at or domain.rstrip(".").lower() != config.hostname.lower():
+        return None
+    base = config.local_part.lower()
+    if local.lower() == base:
+        return ""
+    if not local.lower().startswith(base + "-"):
+        return None
+    user, eq, target_domain = local[len(base) + 1 :].rpartition("=")
+    if not eq or not user or "." not in target_domain or "@" in user:
+        return None
+    return f"{user}@{target_domain}"
+
+
+def _valid_address(address: str) -> bool:
+    try:
+        Address(addr_spec=address)
+    except (ValueError, IndexError):  # IndexError: the stdlib parser on some input
+        return False
+    return "@" in address and not any(c.isspace() or ord(c) < 0x20 for c in address)
+
+
+def _why_no_report(config: VerifierConfig, mail_from: str, target: str,
+                   fields: list[tuple[str, str]]) -> str | None:
+    """RFC 3834 §2 and §5: the reason not to answer this message, or None."""
+    if mail_from in _NULL:
+        return "the sender is the null reverse-path (RFC 3834 §2)"
+    if _domain(mail_from) == config.hostname.lower() or _domain(target) == config.hostname.lower():
+        return "the report would go to this verifier itself"
+    if not _valid_address(target):
+        return f"the report address {quote_value(target)} is not usable"
+    for name, value in fields:
+        lower = name.lower()
+        if lower == "auto-submitted" and value.strip().split(";")[0].strip().lower() != "no":
+            return (f"the message is automatic (Auto-Submitted: {quote_value(value.strip())}, "
+                    "RFC 3834 §5)")
+        if lower in _LIST_FIELDS:
+            return f"the message comes from a mailing list ({name}:, RFC 3834 §2)"
+        if lower == "precedence" and value.strip().lower() in _BULK:
+            return (f"the message is bulk mail (Precedence: {quote_value(value.strip())}, "
+                    "RFC 3834 §2)")
+    return None
+
+
+def report_message(report: Report, *, config: VerifierConfig, to: str, original: bytes,
+                   fields: list[tuple[str, str]]) -> EmailMessage:
+    """The reply: text report, original header (text/rfc822-headers), JSON (RFC 3834 §3)."""
+    msg = EmailMessage()
+    msg["From"] = Address("spfkit verifier", addr_spec=config.address)
+    msg["To"] = Address(addr_spec=to)  # the parser _valid_address() already accepted
+    results = ", ".join(f"{c.name}={c.result.result.value}" for c in report.checks)
+    msg["Subject"] = f"Authentication report: {results}"
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid("spfkit", domain=config.hostname)
+    msg["Auto-Submitted"] = "auto-replied"  # RFC 3834 §5
+    original_id = next((v.strip() for n, v in fields if n.lower() == "message-id"), "")
+    if _MSG_ID.fullmatch(original_id):  # RFC 3834 §3.1: In-Reply-To and References
+        msg["In-Reply-To"] = original_id
+        earlier = next((v for n, v in fields if n.lower() == "references"), "")
+        refs = [r for r in earlier.split() if _MSG_ID.fullmatch(r)][-20:]
+        msg["References"] = " ".join([*refs, original_id])
+    msg.set_content(render_text(report), charset="utf-8", cte="quoted-printable")
+    head, _, _ = original.replace(b"\r\n", b"\n").partition(b"\n\n")
+    header_text = head[:MAX_ORIGINAL_HEADER].decode("utf-8", "replace") + "\n"
+    msg.add_attachment(header_text, subtype="rfc822-headers", cte="quoted-printable",
+                       filename="original-header.txt")
+    body = json.dumps(as_json(report), indent=2, ensure_ascii=False).encode("utf-8")
+    msg.add_attachment(body, maintype="application", subtype="json", filename="report.json")
+    return msg
+
+
+def relay_sender(relay: tuple[str, int], *, hostname: str, timeout: float = 30.0) -> Sender:
+    """Send through ``relay`` with the stdlib's smtplib, in a thread, from ``<>``."""
+
+    def send_now(msg: EmailMessage, rcpt: str) -> None:
+        with smtplib.SMTP(relay[0], relay[1], local_hostname=hostname, timeout=timeout) as smtp:
+            smtp.send_message(msg, from_addr="", to_addrs=[rcpt])
+
+    async def send(msg: EmailMessage, rcpt: str) -> None:
+        await asyncio.to_thread(send_now, msg, rcpt)
+
+    return send
+
+
+class VerifierHandler:
+    """aiosmtpd handler: ``handle_RCPT`` guards the door, ``handle_DATA`` checks and replies."""
+
+    def __init__(self, config: VerifierConfig, *, resolver: Resolver,
+                 send: Sender | None = None, clock: Callable[[], float] = time.monotonic,
+                 linter: Linter | None = lint_findings) -> None:
+        self.config = config
+        self.resolver = resolver
+        self.send = send or relay_sender(config.relay, hostname=config.hostname,
+                                         timeout=config.relay_timeout)
+        self.limiter = RateLimiter(config.rate, clock)
+        self.linter = linter
+
+    def _rate_keys(self, mail_from: str, target: str) -> tuple[str, ...]:
+        keys = [_domain(mail_from)]
+        if target and _domain(target) not in keys:
+            keys.append(_domain(target))
+        return tuple(keys)
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        target = report_target(self.config, address)
+        if target is None:
+            log.info("refused RCPT %s from %s", quote_value(address), session.peer)
+            return _ascii(f"550 5.1.1 no such mailbox here; write to <{self.config.address}>")
+        if envelope.rcpt_tos:
+            return "452 4.5.3 one recipient per message, please"
+        mail_from = envelope.mail_from or ""
+        keys = self._rate_keys(mail_from, target)
+        if mail_from not in _NULL and not self.limiter.available(*keys):
+            return _ascii(f"450 4.7.1 too many reports for {_domain(target or mail_from)}; "
+                          "try again later")
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        if isinstance(content, str):
+            content = content.encode("utf-8", "surrogateescape")
+        if len(content) > self.config.max_size:
+            return "552 5.3.4 message too big for the verifier"
+        mail_from = envelope.mail_from or ""
+        target = report_target(self.config, envelope.rcpt_tos[0]) or mail_from
+        fields = header_fields(content)
+        if (why := _why_no_report(self.config, mail_from, target, fields)) is not None:
+            log.info("no report for %s: %s", quote_value(mail_from), why)
+            return _ascii(f"250 2.0.0 accepted; no report sent: {why}")
+        if not self.limiter.take(*self._rate_keys(mail_from, target)):
+            return _ascii(f"450 4.7.1 too many reports for {_domain(target)}; try again later")
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        try:
+            report = await verify_message(
+                fields,
+                ip=Origin(peer, Source.SESSION),
+                helo=Origin(session.host_name or "", Source.SESSION),
+                mail_from=Origin(mail_from, Source.SESSION),
+                resolver=self.resolver,
+                receiver=self.config.hostname,
+                options=self.config.options,
+                linter=self.linter,
+            )
+        except ValueError:  # the peer is not an IP address (a UNIX socket, a scoped address)
+            return "554 5.3.0 the verifier needs the client's IP address"
+        reply = report_message(report, config=self.config, to=target, original=content,
+                               fields=fields)
+        try:
+            await self.send(reply, target)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("report to %s not sent: %s", quote_value(target), quote_value(str(exc)))
+            return "451 4.3.0 the report could not be sent; try again later"
+        results = " ".join(f"{c.name}={c.result.result.value}" for c in report.checks)
+        log.info("report sent to %s (%s)", quote_value(target), results)
+        return _ascii(f"250 2.0.0 report sent to <{target}>")

@@ -1,0 +1,353 @@
+"""The verifier's report: three checks of one message, in words and as JSON.
+
+A receiver checks the MAIL FROM identity (RFC 7208 §2.4; Sender ID scope ``mfrom``,
+RFC 4406 §4), the HELO identity (RFC 7208 §2.3) and the Purported Responsible Address
+(RFC 4407 §2; Sender ID scope ``pra``).  :func:`build_report` turns the three
+:class:`~spfkit.results.CheckResult` values into :class:`Report` sections: the result, the
+identity, the header fields a receiver would add (RFC 7208 §9.1 ``Received-SPF``,
+RFC 8601 ``Authentication-Results``), the records fetched (trace ``record`` events), what
+the result means (:mod:`spfkit.responder.advice`) and the lint findings for the domains
+involved.  :func:`render_text` and :func:`as_json` present it.
+
+Pure: imports no asyncio, socket or dnspython.  Header fields are built by
+:mod:`spfkit.headers` (every value through its sanitiser); text that came from the message,
+the client or DNS is shown in the body with its control characters escaped (:func:`_shown`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+from spfkit.headers import HeaderField, authentication_results, received_spf
+from spfkit.identity import Identity
+from spfkit.lint.findings import Finding
+from spfkit.responder.advice import CheckName, meaning
+from spfkit.responder.received import Origin
+from spfkit.results import CheckResult, Result, TraceKind
+from spfkit.senderid.pra import PRAResult
+
+__all__ = ["CheckSection", "FetchedRecord", "Report", "ReportInputs", "as_json", "build_report",
+           "render_text"]
+
+_WIDTH: Final = 76
+_HIDDEN: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # as spfkit.headers
+_TITLES: Final[dict[CheckName, str]] = {
+    "mfrom": "MAIL FROM (RFC 7208 §2.4; Sender ID scope mfrom, RFC 4406)",
+    "helo": "HELO (RFC 7208 §2.3)",
+    "pra": "Purported Responsible Address (RFC 4407 §2; Sender ID scope pra, RFC 4406)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedRecord:
+    """A record check_host() selected on its way (``text`` None: the domain has none)."""
+
+    domain: str
+    text: str | None
+    depth: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInputs:
+    """Everything the report shows; the checks were run by the caller."""
+
+    ip: Origin
+    helo: Origin
+    mail_from: Origin
+    receiver: str
+    pra: PRAResult
+    mfrom_result: CheckResult
+    helo_result: CheckResult
+    pra_result: CheckResult
+    #: MAIL FROM as RFC 7208 receivers check it (no scope: spf2.0 records unseen); None: same
+    spf_mfrom_result: CheckResult | None = None
+    #: lint findings per domain, in the order the domains were involved
+    findings: Mapping[str, Sequence[Finding]] = field(default_factory=dict)
+    #: domains whose lint could not run, and why
+    lint_errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSection:
+    """One check as the report shows it."""
+
+    name: CheckName
+    title: str
+    identity: str | None  # the <sender> checked; None when there is no PRA
+    domain: str  # the <domain> checked ("" when nothing could be checked)
+    source: str  # where the identity came from, in words ("the From: header")
+    result: CheckResult
+    headers: tuple[HeaderField, ...]
+    records: tuple[FetchedRecord, ...]
+    meaning: str
+    reason: str | None = None  # pra: why no PRA was found
+    problems: tuple[str, ...] = ()  # pra: what RFC 4407 §2 ignored or tolerated
+    #: mfrom: the RFC 7208 result (spf2.0 records unseen), when it differs from Sender ID's
+    rfc7208: CheckResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The whole report (frozen); ``checks`` in the order mfrom, helo, pra."""
+
+    ip: Origin
+    helo: Origin
+    mail_from: Origin
+    receiver: str
+    pra: PRAResult
+    checks: tuple[CheckSection, CheckSection, CheckSection]
+    findings: tuple[tuple[str, tuple[Finding, ...]], ...]
+    lint_errors: tuple[tuple[str, str], ...] = ()
+
+    def check(self, name: CheckName) -> CheckSection:
+        return next(c for c in self.checks if c.name == name)
+
+
+def _records(result: CheckResult) -> tuple[FetchedRecord, ...]:
+    """The records check_host() selected, from the trace (RFC 7208 §4.4–§4.5)."""
+    fetched = [FetchedRecord(e.domain, e.text, e.depth) for e in result.trace
+               if e.kind is TraceKind.RECORD]
+    if result.result is Result.NONE and result.domain and not fetched:
+        fetched.append(FetchedRecord(result.domain, None))
+    return tuple(fetched)
+
+
+def _differs(a: CheckResult, b: CheckResult) -> bool:
+    """Did two checks of one identity end differently or read different records?"""
+    return a.result is not b.result or _records(a) != _records(b)
+
+
+def _mailbox_sender(mail_from: str, helo: str) -> tuple[str, str]:
+    """RFC 7208 §2.4: <sender> and <domain> of the MAIL FROM check (null: postmaster@HELO)."""
+    if not mail_from:
+        return f"postmaster@{helo}", helo
+    local, at, domain = mail_from.rpartition("@")
+    if not at:
+        return f"postmaster@{mail_from}", mail_from
+    return (mail_from if local else f"postmaster@{domain}"), domain
+
+
+def build_report(inputs: ReportInputs) -> Report:
+    """The report for three finished checks; pure."""
+    ip, helo, mail_from = inputs.ip.value, inputs.helo.value, inputs.mail_from.value
+    receiver, pra = inputs.receiver, inputs.pra
+    mfrom_sender, mfrom_domain = _mailbox_sender(mail_from, helo)
+    mfrom_source = inputs.mail_from.source.description
+    if not mail_from:
+        mfrom_source += " (the null reverse-path: postmaster@HELO is checked, RFC 7208 §2.4)"
+
+    def section(name: CheckName, result: CheckResult, identity: str | None, domain: str,
+                source: str, headers: tuple[HeaderField, ...]) -> CheckSection:
+        return CheckSection(
+            name=name, title=_TITLES[name], identity=identity, domain=domain, source=source,
+            result=result, headers=headers, records=_records(result),
+            meaning=meaning(name, result.result, _shown(identity or ""), _shown(domain)),
+        )
+
+    # The header fields are what an RFC 7208 receiver writes; Sender ID's mfrom scope
+    # (RFC 4406 §4) only differs where an spf2.0 record covers mfrom.
+    spf = inputs.spf_mfrom_result or inputs.mfrom_result
+    mfrom = section(
+        "mfrom", inputs.mfrom_result, mfrom_sender, mfrom_domain, mfrom_source,
+        (
+            received_spf(spf, client_ip=ip, identity=Identity.MAILFROM,
+                         envelope_from=mail_from, helo=helo or None, receiver=receiver),
+            authentication_results(spf, authserv_id=receiver, identity=Identity.MAILFROM,
+                                   envelope_from=mail_from, helo=helo or None),
+        ),
+    )
+    if _differs(spf, inputs.mfrom_result):
+        mfrom = replace(mfrom, rfc7208=spf)
+    helo_check = section(
+        "helo", inputs.helo_result, helo, helo, inputs.helo.source.description,
+        (
+            received_spf(inputs.helo_result, client_ip=ip, identity=Identity.HELO,
+                         envelope_from=None, helo=helo, receiver=receiver),
+            authentication_results(inputs.helo_result, authserv_id=receiver,
+                                   identity=Identity.HELO, envelope_from=None, helo=helo),
+        ),
+    )
+    pra_source = (f"the {pra.header}: header (RFC 4407 §2)" if pra.header
+                  else "nowhere: the message has no PRA (RFC 4407 §2 step 6)")
+    pra_check = section(
+        "pra", inputs.pra_result, pra.address, pra.domain or "", pra_source,
+        (
+            authentication_results(inputs.pra_result, authserv_id=receiver,
+                                   identity=Identity.PRA, envelope_from=mail_from, helo=helo,
+                                   pra=pra.address, pra_header=pra.header or "from"),
+        ),
+    )
+    pra_check = replace(pra_check, reason=pra.reason, problems=pra.problems)
+    findings = tuple((domain, tuple(items)) for domain, items in inputs.findings.items())
+    return Report(inputs.ip, inputs.helo, inputs.mail_from, receiver, pra,
+                  (mfrom, helo_check, pra_check), findings, tuple(inputs.lint_errors.items()))
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _origin(origin: Origin) -> dict[str, str]:
+    return {"value": origin.value, "source": origin.source.value}
+
+
+def _records_json(result: CheckResult) -> list[dict[str, object]]:
+    return [{"domain": f.domain, "record": f.text, "depth": f.depth} for f in _records(result)]
+
+
+def _check_json(section: CheckSection) -> dict[str, object]:
+    r = section.result
+    out: dict[str, object] = {
+        "result": r.result.value,
+        "identity": section.identity,
+        "domain": section.domain or None,
+        "source": section.source,
+        "mechanism": r.mechanism,
+        "explanation": r.explanation,
+        "problem": r.problem,
+        "lookups": r.lookups,
+        "void_lookups": r.void_lookups,
+        "headers": [str(h) for h in section.headers],
+        "records": _records_json(section.result),
+        "meaning": section.meaning,
+    }
+    return out
+
+
+def as_json(report: Report) -> dict[str, object]:
+    """A JSON-ready dict: ``mfrom``, ``helo`` and ``pra`` objects, each with at least
+    ``result`` and ``identity``; ``pra`` has ``reason`` (why no PRA, else null)."""
+    out: dict[str, object] = {
+        "receiver": report.receiver,
+        "ip": _origin(report.ip),
+        "helo_name": _origin(report.helo),
+        "mail_from": _origin(report.mail_from),
+    }
+    mfrom, pra = report.check("mfrom"), report.pra
+    spf = mfrom.rfc7208 or mfrom.result
+    out["mfrom"] = {**_check_json(mfrom), "rfc7208": {
+        "result": spf.result.value, "same": mfrom.rfc7208 is None, "domain": spf.domain,
+        "mechanism": spf.mechanism, "problem": spf.problem, "records": _records_json(spf)}}
+    out["helo"] = _check_json(report.check("helo"))
+    out["pra"] = {**_check_json(report.check("pra")), "header": pra.header,
+                  "reason": pra.reason, "problems": list(pra.problems), "step": pra.step}
+    out["lint"] = {domain: [f.as_dict() for f in items] for domain, items in report.findings}
+    out["lint_errors"] = dict(report.lint_errors)
+    return out
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _shown(value: str) -> str:
+    """Text from the message, the client or DNS, with every control, format, surrogate and
+    line-break character written as a visible escape (the rule of
+    :func:`spfkit.headers.quote_value`, without its quoting and length cap: a report shows
+    records whole)."""
+    if value.isprintable():
+        return value
+    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in value)
+
+
+def _escape(c: str) -> str:
+    o = ord(c)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
+
+
+def _wrap(text: str, indent: str = "  ", hang: int = 0) -> list[str]:
+    return textwrap.wrap(text, _WIDTH, initial_indent=indent,
+                         subsequent_indent=indent + " " * hang, break_on_hyphens=False,
+                         break_long_words=False) or [indent.rstrip()]
+
+
+def _header_lines(header: HeaderField) -> list[str]:
+    return ["  " + line for line in header.fold(_WIDTH - 2).split("\r\n")]
+
+
+def _envelope_lines(report: Report) -> list[str]:
+    pra = report.check("pra")
+    rows = [
+        ("client IP", report.ip.value, report.ip.source.description),
+        ("HELO name", report.helo.value, report.helo.source.description),
+        ("MAIL FROM", f"<{report.mail_from.value}>", report.mail_from.source.description),
+        ("PRA", pra.identity or "(none)", pra.source if pra.identity else "see pra below"),
+    ]
+    return [f"  {label:<10} {_shown(value):<30} {'from ' if value != '(none)' else ''}{source}"
+            for label, value, source in rows]
+
+
+def _section_lines(section: CheckSection) -> list[str]:
+    r = section.result
+    heading = f"{section.name}: {r.result.value}"
+    lines = ["", heading, "-" * len(heading)]
+    lines.append(f"  {section.title}")
+    lines.append(f"  identity:   {_shown(section.identity or '(none)')}")
+    lines.append(f"  taken from: {section.source}")
+    if section.domain:
+        lines.append(f"  domain:     {_shown(section.domain)}")
+    if r.mechanism == "default":
+        lines.append(f"  decided by: no mechanism matched in the record of {r.domain} (§4.7)")
+    elif r.mechanism:
+        lines.append(f"  decided by: {_shown(r.mechanism)} in the record of {_shown(r.domain)}")
+    if section.rfc7208 is not None:
+        spf = section.rfc7208
+        lines.extend(_wrap(
+            f"RFC 7208:   {spf.result.value} for receivers that check SPF only: they never "
+            f"read spf2.0 records (RFC 4406 §3.4) and decide by "
+            f"{_shown(spf.mechanism or 'no record')} in the record of {_shown(spf.domain)}; "
+            "the header fields below are theirs", hang=12))
+    if r.problem:
+        lines.extend(_wrap(f"problem:    {_shown(r.problem)}", hang=12))
+    if r.explanation:
+        lines.extend(_wrap(f"explanation: {_shown(r.explanation)}", hang=13))
+    for problem in section.problems:
+        lines.extend(_wrap(f"note:       {_shown(problem)}", hang=12))
+    lines.append("  records fetched:")
+    if not section.records:
+        lines.append("    (none)")
+    for rec in section.records:
+        text = f'"{_shown(rec.text)}"' if rec.text is not None else "(no SPF record)"
+        lines.append(f"    {'  ' * rec.depth}{_shown(rec.domain)}: {text}")
+    lines.append("  header a receiver would add:")
+    for header in section.headers:
+        lines.extend("  " + line for line in _header_lines(header))
+    lines.append("  what it means:")
+    lines.extend(_wrap(section.meaning, "    "))
+    return lines
+
+
+def _lint_lines(report: Report) -> list[str]:
+    lines = ["", "Lint findings for the records involved", "-" * 38]
+    if not report.findings and not report.lint_errors:
+        lines.append("  (no domain to lint)")
+    for domain, findings in report.findings:
+        if not findings:
+            lines.append(f"  {_shown(domain)}: no findings")
+            continue
+        lines.append(f"  {_shown(domain)}:")
+        for f in findings:
+            where = f" ({f.term})" if f.term else ""
+            lines.extend(_wrap(f"{f.severity.value} {f.code}{where}: {f.message} "
+                               f"[RFC {f.rfc}]", "    "))
+            lines.extend(_wrap(f"fix: {f.fix}", "      "))
+    for domain, error in report.lint_errors:
+        lines.append(f"  {_shown(domain)}: not linted ({_shown(error)})")
+    return lines
+
+
+def render_text(report: Report) -> str:
+    """The report as plain text, for people (and the body of the verifier's reply)."""
+    lines = [f"Authentication report from {_shown(report.receiver)}", "",
+             "The message was checked as a receiving mail server would check it:"]
+    lines.extend(_envelope_lines(report))
+    lines += ["", "Summary:"]
+    for section in report.checks:
+        lines.append(f"  {section.name:<6} {section.result.result.value:<10} "
+                     f"{_shown(section.identity or '(no PRA)')}")
+    for section in report.checks:
+        lines.extend(_section_lines(section))
+    lines.extend(_lint_lines(report))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,220 @@
+"""End to end: swaks → ``spfkit verifier`` (a real process) → an aiosmtpd relay "mailbox".
+
+DNS comes from a loopback server (``ZoneDataServer``); swaks sends empty mails from
+127.0.0.x (Linux routes all of 127/8 to lo); the verifier checks the session's real client
+IP, HELO and MAIL FROM and the message's PRA, and relays the report to the sender's mailbox.
+Abusive cases must leave every mailbox empty.  Nothing is skipped: a missing swaks fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import pytest
+
+from tests.fixtures.dnsserver import ZoneDataServer
+
+from .sink import MailSink, free_port
+
+HOST = "verifier.example"
+VERIFIER = f"check-auth@{HOST}"
+
+ZONE = {
+    # 127.0.0.2 is authorised for pass.example, and is its HELO name's address
+    "pass.example": [{"TXT": "v=spf1 ip4:127.0.0.2 -all"}],
+    "client.pass.example": [{"A": "127.0.0.2"}, {"TXT": "v=spf1 a -all"}],
+    # fail.example authorises nobody
+    "fail.example": [{"TXT": "v=spf1 -all"}],
+    "client.fail.example": [{"A": "127.0.0.3"}, {"TXT": "v=spf1 -all"}],
+    # none.example and its host publish nothing
+    "none.example": [{"A": "127.0.0.4"}],
+    "host.none.example": [{"A": "127.0.0.4"}],
+    # Sender ID: v=spf1 refuses everyone, spf2.0/pra authorises 127.0.0.2 for header addresses
+    "senderid.example": [{"TXT": "v=spf1 -all"}, {"TXT": "spf2.0/pra ip4:127.0.0.2 -all"}],
+    # Sender ID mfrom,pra beside v=spf1 (which lists another address)
+    "both.example": [{"TXT": "v=spf1 ip4:192.0.2.1 -all"},
+                     {"TXT": "spf2.0/mfrom,pra ip4:127.0.0.2 -all"}],
+    "busy.example": [{"TXT": "v=spf1 ip4:127.0.0.2 -all"}],
+}
+
+
+@dataclass
+class World:
+    dns: ZoneDataServer
+    sink: MailSink
+    port: int
+    process: subprocess.Popen[str]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"spfkit verifier exited: {err}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("spfkit verifier did not start listening")
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    assert shutil.which("swaks"), "swaks is needed (Debian package swaks)"
+    with ZoneDataServer(ZONE) as dns, MailSink() as sink:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "spfkit", "verifier", "--listen", f"127.0.0.1:{port}",
+             "--hostname", HOST, "--relay", f"127.0.0.1:{sink.port}",
+             "--nameserver", f"127.0.0.1:{dns.port}", "--timeout", "2", "--rate", "2/1h"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            _wait_for_port(port, process)
+            yield World(dns, sink, port, process)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                _, err = process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+            # SIGTERM is a clean stop: exit status 0 and a last word
+            assert process.returncode == 0, err
+            assert "spfkit verifier: stopped" in err
+
+
+def swaks(world: World, ip: str, mail_from: str, helo: str, *extra: str,
+          to: str = VERIFIER) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{world.port}", "--local-interface", ip,
+         "--from", mail_from, "--to", to, "--helo", helo, "--body", "\n", "--timeout", "30",
+         *extra],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+
+
+def report(world: World, mailbox: str) -> tuple[EmailMessage, dict[str, object], str]:
+    [delivered] = world.sink.wait_for(mailbox)
+    msg = delivered.message
+    text, _headers, data = (part.get_content() for part in msg.iter_parts())
+    return msg, json.loads(data), text
+
+
+def results(data: dict[str, object]) -> dict[str, str]:
+    return {key: data[key]["result"] for key in ("mfrom", "helo", "pra")}  # type: ignore[index]
+
+
+def test_authorised_sender_gets_pass(world: World) -> None:
+    proc = swaks(world, "127.0.0.2", "alice@pass.example", "client.pass.example")
+    assert proc.returncode == 0, proc.stdout
+    assert "report sent to <alice@pass.example>" in proc.stdout
+    msg, data, text = report(world, "alice@pass.example")
+    assert results(data) == {"mfrom": "pass", "helo": "pass", "pra": "pass"}
+    assert data["ip"] == {"value": "127.0.0.2", "source": "session"}
+    assert data["pra"]["identity"] == "alice@pass.example"  # type: ignore[index]
+    assert msg["Auto-Submitted"] == "auto-replied" and msg["To"] == "alice@pass.example"
+    assert "Received-SPF: pass" in text and "sender-id=pass" in text
+
+
+def test_spoofed_sender_gets_fail(world: World) -> None:
+    proc = swaks(world, "127.0.0.3", "mallory@fail.example", "client.fail.example")
+    assert proc.returncode == 0, proc.stdout
+    _, data, text = report(world, "mallory@fail.example")
+    assert results(data) == {"mfrom": "fail", "helo": "fail", "pra": "fail"}
+    assert "Received-SPF: fail" in text and "§8.4" in text
+
+
+def test_domain_without_record_gets_none(world: World) -> None:
+    proc = swaks(world, "127.0.0.4", "bob@none.example", "host.none.example")
+    assert proc.returncode == 0, proc.stdout
+    _, data, _ = report(world, "bob@none.example")
+    assert results(data) == {"mfrom": "none", "helo": "none", "pra": "none"}
+
+
+def test_sender_id_pra_record_decides_the_pra(world: World) -> None:
+    # Envelope from an authorised domain, header From: a domain whose v=spf1 refuses
+    # everyone but whose spf2.0/pra record authorises 127.0.0.2.
+    proc = swaks(world, "127.0.0.2", "carol@both.example", "client.pass.example",
+                 "--header", "From: News <news@senderid.example>")
+    assert proc.returncode == 0, proc.stdout
+    _, data, _ = report(world, "carol@both.example")
+    # mfrom is checked with the Sender ID mfrom scope: spf2.0/mfrom,pra wins over v=spf1 ...
+    assert results(data) == {"mfrom": "pass", "helo": "pass", "pra": "pass"}
+    # ... while receivers that check RFC 7208 SPF only read v=spf1, and say so in their header
+    rfc7208 = data["mfrom"]["rfc7208"]  # type: ignore[index]
+    assert (rfc7208["result"], rfc7208["same"]) == ("fail", False)
+    assert data["mfrom"]["headers"][0].startswith("Received-SPF: fail")  # type: ignore[index]
+    assert data["pra"]["identity"] == "news@senderid.example"  # type: ignore[index]
+    assert [r["record"] for r in data["pra"]["records"]] == [  # type: ignore[index]
+        "spf2.0/pra ip4:127.0.0.2 -all"]
+
+
+def test_report_to_check_auth_user_equals_domain(world: World) -> None:
+    proc = swaks(world, "127.0.0.3", "mallory@fail.example", "client.fail.example",
+                 to=f"check-auth-postmaster=none.example@{HOST}")
+    assert proc.returncode == 0, proc.stdout
+    _, data, _ = report(world, "postmaster@none.example")
+    assert data["mfrom"]["identity"] == "mallory@fail.example"  # type: ignore[index]
+
+
+# -- abuse: no report ---------------------------------------------------------------------------
+
+
+def _no_report_for(world: World, mailbox: str) -> None:
+    time.sleep(0.5)  # a report, if any, would have been relayed before the 250 came back
+    assert world.sink.box(mailbox) == []
+
+
+def test_null_sender_gets_no_report(world: World) -> None:
+    proc = swaks(world, "127.0.0.2", "<>", "client.pass.example")
+    assert proc.returncode == 0, proc.stdout
+    assert "no report sent" in proc.stdout
+    _no_report_for(world, "postmaster@client.pass.example")
+    assert world.sink.box("") == [] and world.sink.box("<>") == []
+
+
+def test_auto_submitted_mail_gets_no_report(world: World) -> None:
+    proc = swaks(world, "127.0.0.2", "robot@auto.pass.example", "client.pass.example",
+                 "--add-header", "Auto-Submitted: auto-generated")
+    assert proc.returncode == 0, proc.stdout
+    assert "no report sent" in proc.stdout and "Auto-Submitted" in proc.stdout
+    _no_report_for(world, "robot@auto.pass.example")
+
+
+def test_list_mail_gets_no_report(world: World) -> None:
+    proc = swaks(world, "127.0.0.2", "list@lists.pass.example", "client.pass.example",
+                 "--add-header", "List-Id: <announce.pass.example>")
+    assert proc.returncode == 0, proc.stdout
+    _no_report_for(world, "list@lists.pass.example")
+
+
+def test_over_the_rate_limit_gets_no_report(world: World) -> None:
+    for user in ("one", "two"):
+        proc = swaks(world, "127.0.0.2", f"{user}@busy.example", "client.pass.example")
+        assert proc.returncode == 0, proc.stdout
+        world.sink.wait_for(f"{user}@busy.example")
+    proc = swaks(world, "127.0.0.2", "three@busy.example", "client.pass.example")
+    assert proc.returncode == 24, proc.stdout  # swaks: no RCPTs accepted
+    assert "450 4.7.1" in proc.stdout
+    _no_report_for(world, "three@busy.example")
+
+
+def test_wrong_address_is_refused_at_rcpt(world: World) -> None:
+    proc = swaks(world, "127.0.0.2", "alice@wrong.pass.example", "client.pass.example",
+                 to=f"postmaster@{HOST}")
+    assert proc.returncode == 24, proc.stdout
+    assert "550 5.1.1" in proc.stdout
+    _no_report_for(world, "alice@wrong.pass.example")
