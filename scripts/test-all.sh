@@ -9,6 +9,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     for cmd in named dig named-checkzone swaks postfix tinydns-data; do
         command -v "$cmd" >/dev/null || missing+=("$cmd")
     done
+    # Postfix's spawn(8) runs the policy server as nobody, with Debian's own Python
+    [ -x /usr/bin/python3 ] || missing+=(/usr/bin/python3)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test-all: installing Debian packages (missing: ${missing[*]})"
         apt-get update -qq
