@@ -10,7 +10,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 import pytest
@@ -20,45 +19,14 @@ from hypothesis import strategies as st
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check, check_host
 from spfkit.identity import Identity
 from spfkit.lookup.memory import MemoryResolver
-from spfkit.lookup.protocol import Lookup, MXHost, RRType, TXTRecord
+from spfkit.lookup.protocol import RRType
 from spfkit.record import Scope
 from spfkit.results import CheckResult, Result, TraceKind
+from tests.evaluate.latency import Latency
 from tests.record.test_parse import records
 
 IP = "192.0.2.1"
 OTHER = "198.51.100.7"
-
-
-class Latency:
-    """``MemoryResolver`` answering after ``delay`` seconds, so prefetch tasks really run."""
-
-    def __init__(self, zone: dict[str, Any], delay: float = 0.001) -> None:
-        self.inner = MemoryResolver(zone)
-        self.delay = delay
-
-    @property
-    def queries(self) -> list[tuple[RRType, str]]:
-        return self.inner.queries
-
-    async def _ask(self, ask: Any, name: str) -> Any:
-        answer = await ask(name)
-        await asyncio.sleep(self.delay)
-        return answer
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        return await self._ask(self.inner.txt, name)
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        return await self._ask(self.inner.a, name)
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        return await self._ask(self.inner.aaaa, name)
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        return await self._ask(self.inner.mx, name)
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        return await self._ask(self.inner.ptr, name)
 
 
 def _check(

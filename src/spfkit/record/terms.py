@@ -130,11 +130,11 @@ class PTR(Mechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class IP4(Mechanism):
-    """§5.6 "ip4": matches when <ip> is in the network."""
+class _NetworkMechanism(Mechanism):
+    """The shared shape of "ip4" and "ip6" (§5.6): a network, matched without DNS."""
 
-    name: ClassVar[str] = "ip4"
-    network: IPv4Network = IPv4Network("0.0.0.0/32")
+    version: ClassVar[int] = 0
+    network: IPv4Network | IPv6Network = IPv4Network("0.0.0.0/32")
     #: as written (``ip4:192.0.2.1/24`` keeps its host bits in the text)
     address_text: str = field(default="", compare=False)
     _range: tuple[int, int] = field(init=False, compare=False, repr=False)
@@ -144,38 +144,32 @@ class IP4(Mechanism):
         object.__setattr__(self, "_range", (int(net.network_address), int(net.broadcast_address)))
 
     def matches(self, ip: IPv4Address | IPv6Address) -> bool:
-        """§5.6: an IPv4 client inside the network (an IPv6 client never matches)."""
+        """§5.6: a client of this mechanism's IP version inside the network."""
         low, high = self._range
-        return ip.version == 4 and low <= int(ip) <= high
+        return ip.version == self.version and low <= int(ip) <= high
 
     def argument(self) -> str:
         address = self.address_text or str(self.network.network_address)
         prefix = self.network.prefixlen
-        return f":{address}" + ("" if prefix == 32 else f"/{prefix}")
+        return f":{address}" + ("" if prefix == self.network.max_prefixlen else f"/{prefix}")
 
 
 @dataclass(frozen=True, slots=True)
-class IP6(Mechanism):
-    """§5.6 "ip6": matches when <ip> is in the network."""
+class IP4(_NetworkMechanism):
+    """§5.6 "ip4": matches when an IPv4 <ip> is in the network."""
+
+    name: ClassVar[str] = "ip4"
+    version: ClassVar[int] = 4
+    network: IPv4Network = IPv4Network("0.0.0.0/32")
+
+
+@dataclass(frozen=True, slots=True)
+class IP6(_NetworkMechanism):
+    """§5.6 "ip6": matches when an IPv6 <ip> is in the network."""
 
     name: ClassVar[str] = "ip6"
+    version: ClassVar[int] = 6
     network: IPv6Network = IPv6Network("::/128")
-    address_text: str = field(default="", compare=False)
-    _range: tuple[int, int] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        net = self.network
-        object.__setattr__(self, "_range", (int(net.network_address), int(net.broadcast_address)))
-
-    def matches(self, ip: IPv4Address | IPv6Address) -> bool:
-        """§5.6: an IPv6 client inside the network (an IPv4 client never matches)."""
-        low, high = self._range
-        return ip.version == 6 and low <= int(ip) <= high
-
-    def argument(self) -> str:
-        address = self.address_text or str(self.network.network_address)
-        prefix = self.network.prefixlen
-        return f":{address}" + ("" if prefix == 128 else f"/{prefix}")
 
 
 @dataclass(frozen=True, slots=True)
