@@ -110,6 +110,8 @@ def _visible(s: str, limit: int) -> tuple[list[str], bool]:
     enough to tell whether the limit is exceeded; a megabyte of input costs nothing.
     """
     head = s[: limit + 1]
+    if head.isprintable():  # fast path: no control, format or line-separator characters
+        return list(head), len(s) > len(head)
     units = [_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in head]
     return units, len(s) > len(head)
 
@@ -179,7 +181,8 @@ class HeaderField:
     def __post_init__(self) -> None:
         if not _FIELD_NAME.fullmatch(self.name):
             raise ValueError(f"not an RFC 5322 field name: {self.name!r}")
-        if any(unicodedata.category(c) in _FORBIDDEN for c in self.value):
+        value = self.value
+        if not value.isprintable() and any(unicodedata.category(c) in _FORBIDDEN for c in value):
             raise ValueError(f"{self.name} value holds a control character; use quote_value()")
 
     def __str__(self) -> str:

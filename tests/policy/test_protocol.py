@@ -279,7 +279,7 @@ def test_any_byte_stream_gives_only_requests_and_errors_in_bounded_memory(
 @given(st.lists(st.sampled_from(sorted(KEY_ATTRIBUTES | {"size", "x"})), max_size=10),
        st.text(max_size=40))
 def test_well_formed_requests_round_trip(names: list[str], value: str) -> None:
-    value = value.replace("\n", "").replace("\0", "")
+    value = value.replace("\n", "").replace("\0", "").replace("\r", "")
     attrs = {"request": "smtpd_access_policy", "client_address": "192.0.2.1"}
     for name in names:
         attrs.setdefault(name, value)

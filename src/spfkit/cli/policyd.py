@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -17,7 +18,7 @@ from spfkit.cli.dns_options import dns_options
 
 if TYPE_CHECKING:
     from spfkit.policy.config import PolicyConfig
-    from spfkit.policy.service import Explanation
+    from spfkit.policy.service import Explanation, PolicyService
 
 _LEVELS = {"warning": 0, "info": 1, "debug": 2}
 _MAX_EXPLAIN_INPUT = 1 << 20
@@ -107,7 +108,8 @@ def policyd_command(
         raise ConfigurationError(str(exc)) from None
 
 
-def _run(config: PolicyConfig, load: object, *, check_config: bool, explain: bool) -> None:
+def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
+         explain: bool) -> None:
     from spfkit.policy.logs import configure_logging
     from spfkit.policy.server import PolicyServer, ServerError, run_stdio
     from spfkit.policy.service import PolicyService, make_resolver
@@ -121,7 +123,6 @@ def _run(config: PolicyConfig, load: object, *, check_config: bool, explain: boo
         service = PolicyService(config, resolver)
         _explain(service)
         return
-    assert callable(load)
     service = PolicyService(config, resolver)
     if config.listen is None:
         configure_logging(config, stdio=True)
@@ -157,11 +158,9 @@ def _print_summary(config: PolicyConfig) -> None:
     click.echo(f"  listen: {where}")
 
 
-def _explain(service: object) -> None:
+def _explain(service: PolicyService) -> None:
     from spfkit.policy.protocol import PolicyReader
-    from spfkit.policy.service import PolicyService
 
-    assert isinstance(service, PolicyService)
     data = sys.stdin.buffer.read(_MAX_EXPLAIN_INPUT)
     reader = PolicyReader()
     items = reader.feed(data)

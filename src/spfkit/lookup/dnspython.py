@@ -99,11 +99,30 @@ def _port(text: str, spec: str) -> int:
     return int(text)
 
 
-def system_nameservers() -> list[str]:
-    """The nameservers of the system configuration (``/etc/resolv.conf``), read by dnspython.
+def system_nameservers(path: str = "/etc/resolv.conf") -> list[str]:
+    """The nameservers of the system configuration (``/etc/resolv.conf``).
 
-    Like the C library, falls back to 127.0.0.1 when the file names none.
+    The ``nameserver`` lines are read directly (a policy server spawned per connection
+    starts faster without loading dnspython's resolver); anything unusual is left to
+    dnspython. Like the C library, falls back to 127.0.0.1 when the file names none.
     """
+    try:
+        with open(path, encoding="ascii", errors="replace") as conf:
+            lines = conf.read().splitlines()
+    except OSError:
+        lines = []
+    found = []
+    for line in lines:
+        words = line.split()
+        if len(words) >= 2 and words[0] == "nameserver":
+            address = words[1].split("%", 1)[0]  # a link-local scope cannot be used here
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                continue
+            found.append(address)
+    if found:
+        return found
     import dns.resolver  # only here: reading configuration is the one job dnspython does
 
     try:

@@ -70,14 +70,14 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
     def on_hup(signum: int, frame: object) -> None:
         state["hup"] = True
 
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_hup)
-    log.debug("answering policy requests on standard input")
     codec = PolicyReader()
     started: float | None = None
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
         try:
+            signal.signal(signal.SIGTERM, on_term)
+            signal.signal(signal.SIGHUP, on_hup)
+            log.debug("answering policy requests on standard input")
             while not state["stop"]:
                 if state["hup"]:
                     state["hup"] = False
