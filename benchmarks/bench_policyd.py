@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import collections
 import json
+import math
 import os
 import platform
 import statistics
@@ -45,16 +46,27 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "src"), str(HERE.parent)]
 
-from policyd_load import (  # noqa: E402
-    PipeConnection, RunStats, TcpConnection, open_connections, ping_request, render_request,
-    run_load, startup_time,
+from policyd_load import (
+    PipeConnection,
+    TcpConnection,
+    open_connections,
+    ping_request,
+    render_request,
+    run_load,
+    startup_time,
 )
-from policyd_peers import (  # noqa: E402
-    DEBIAN_PYTHON, SpfkitServer, policyd_spf_argv, policyd_spf_available, policyd_spf_version,
-    spfkit_config, spfkit_env, spfkit_spawn_argv,
+from policyd_peers import (
+    DEBIAN_PYTHON,
+    SpfkitServer,
+    policyd_spf_argv,
+    policyd_spf_available,
+    policyd_spf_version,
+    spfkit_config,
+    spfkit_env,
+    spfkit_spawn_argv,
 )
-from servers import BindServer, FixtureServer, bind_available  # noqa: E402
-from world import Check, World, build_world, to_bind_zone  # noqa: E402
+from servers import BindServer, FixtureServer, bind_available
+from world import Check, World, build_world, to_bind_zone
 
 RESULTS = HERE / "results" / "policyd-latest.json"
 DELAY = 0.020
@@ -99,7 +111,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             return "–"
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)
@@ -307,7 +319,8 @@ def aims(report: dict[str, Any]) -> list[str]:
 def machine() -> dict[str, Any]:
     cpu = "?"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     rev = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],

@@ -160,7 +160,7 @@ class PipeConnection:
             self.proc.stdin.close()
         try:
             await asyncio.wait_for(self.proc.wait(), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
 
@@ -249,7 +249,7 @@ async def startup_time(argv: Sequence[str], request: bytes, env: dict[str, str] 
     proc.stdin.close()
     try:
         await asyncio.wait_for(proc.wait(), 10)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
     return elapsed, answer

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -80,7 +81,7 @@ class SpfkitServer:
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> SpfkitServer:
+    def __enter__(self) -> Self:
         self.port = _free_tcp_port()
         argv = [sys.executable, "-m", "spfkit", "policyd", "--listen", f"127.0.0.1:{self.port}",
                 "--config", str(self.config), "--nameserver", f"127.0.0.1:{self.dns_port}",
@@ -127,10 +128,11 @@ def policyd_spf_argv(dns_port: int, log: Path) -> list[str]:
 
 def policyd_spf_version() -> str:
     proc = subprocess.run(
-        [DEBIAN_PYTHON, "-c", "import spf, spf_engine, dns.version; "
-         "print(f'spf-engine {spf_engine.__version__}, pyspf {spf.__version__}, "
-         "dnspython {dns.version.version}' if spf.DNSLookup is spf.DNSLookup_dnspython else "
-         "f'spf-engine {spf_engine.__version__}, pyspf {spf.__version__}, pydns')"],
+        [DEBIAN_PYTHON, "-c", (
+            "import spf, spf_engine, dns.version; "
+            "print(f'spf-engine {spf_engine.__version__}, pyspf {spf.__version__}, "
+            "dnspython {dns.version.version}' if spf.DNSLookup is spf.DNSLookup_dnspython else "
+            "f'spf-engine {spf_engine.__version__}, pyspf {spf.__version__}, pydns')")],
         capture_output=True, text=True, check=False,
     )
     pkg = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "postfix-policyd-spf-python"],

@@ -29,7 +29,15 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import (
-    SPAWN_USER, Named, PolicyProcess, Postfix, Sent, free_port, log_lines, make_base, send,
+    SPAWN_USER,
+    Named,
+    PolicyProcess,
+    Postfix,
+    Sent,
+    free_port,
+    log_lines,
+    make_base,
+    send,
 )
 from tests.e2e.spawn_tree import SpawnTree
 

@@ -22,7 +22,6 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,17 +85,18 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: floa
 
 def run(*args: object, env: dict[str, str] | None = None) -> str:
     """Run a recipe script; on failure, raise with its output (the scripts explain themselves)."""
-    proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, timeout=120, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
     return proc.stdout
 
 
 def as_user(user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a command as ``user`` (what start-postfix.sh checks with setpriv), with a clean environment."""
     pw = pwd.getpwnam(user)
     return subprocess.run(
         ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", *args],
-        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, check=False,
     )
 
 
@@ -123,7 +123,7 @@ class Named:
     zone: Path
     port: int = 0
 
-    def start(self) -> "Named":
+    def start(self) -> Named:
         self.port = free_port()
         run("bash", RECIPES / "start-named.sh", self.dir, self.port, self.zone)
         return self
@@ -149,7 +149,7 @@ class Postfix:
     def maildir(self) -> Path:
         return self.dir / "mail" / "inbox" / "new"
 
-    def start(self) -> "Postfix":
+    def start(self) -> Postfix:
         self.port = free_port()
         run("bash", RECIPES / "start-postfix.sh", self.dir, self.port, self.policy, *self.params)
         return self
@@ -197,7 +197,7 @@ class PolicyProcess:
     log: Path
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
-    def start(self) -> "PolicyProcess":
+    def start(self) -> PolicyProcess:
         with open(self.log, "ab") as err:
             self.proc = subprocess.Popen(list(self.argv), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
@@ -238,7 +238,7 @@ def send(port: int, client_ip: str, helo: str, mail_from: str, rcpts: Iterable[s
         ["swaks", "--server", f"127.0.0.1:{port}", "--local-interface", client_ip, "--helo", helo,
          "--from", mail_from or "<>", "--to", ",".join(rcpts), "--header", f"Subject: {subject}",
          "--body", f"end-to-end test {subject}", "--timeout", "30"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     return Sent(proc.returncode, proc.stdout + proc.stderr)
 

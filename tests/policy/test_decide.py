@@ -278,8 +278,8 @@ def test_malformed() -> None:
 def test_log_line_shape() -> None:
     decision = run(Checks(mailfrom=res(Result.FAIL)), queue_id="ABC123")
     assert decision.log_line.startswith(
-        "SPF fail: identity=mailfrom client=192.0.2.99 helo=mail.example.net "
-        'envelope-from="alice@example.net" queue-id=ABC123 mechanism=-all: '
+        "SPF fail: client=192.0.2.99 helo=mail.example.net "
+        'envelope-from="alice@example.net" identity=mailfrom queue-id=ABC123 mechanism=-all: '
         "example.net does not designate 192.0.2.99 as permitted sender; action=550 5.7.23 ")
 
 

@@ -440,7 +440,7 @@ def test_stdio_mode_on_a_pipe(dns: ZoneDataServer) -> None:
     assert replies[1:4] == ["action=DUNNO", "action=DUNNO", replies[3]]
     assert replies[3].startswith("action=550 5.7.23")
     log = proc.stderr.decode()
-    assert "SPF pass: identity=mailfrom" in log and "malformed policy request" in log
+    assert "SPF pass: client=" in log and " identity=mailfrom " in log and "malformed policy request" in log
 
 
 def test_stdio_mode_as_spawn_runs_it_logs_never_reach_the_socket(dns: ZoneDataServer) -> None:

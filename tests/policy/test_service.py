@@ -274,7 +274,8 @@ def test_one_info_line_per_decision_and_a_trace_at_debug(caplog: pytest.LogCaptu
     with caplog.at_level(logging.DEBUG, logger="spfkit.policyd"):
         asyncio.run(_three(svc))
     decisions = [r for r in caplog.records if r.levelno == logging.INFO]
-    assert len(decisions) == 1 and decisions[0].message.startswith("SPF pass: identity=mailfrom ")
+    assert len(decisions) == 1 and decisions[0].message.startswith("SPF pass: client=")
+    assert " identity=mailfrom " in decisions[0].message
     traces = [r.message for r in caplog.records if r.message.startswith("trace ")]
     assert any("query" in t and "TXT example.net" in t for t in traces)
 

@@ -284,13 +284,14 @@ def _sentence(request: PolicyRequest, checked: CheckResult) -> str:
 
 def _line(head: str, request: PolicyRequest,
           decided: tuple[Identity, CheckResult] | None, tail: str) -> str:
-    """``SPF fail: identity=mailfrom client=… helo=… envelope-from=… …: <tail>``."""
-    parts = []
+    """``SPF fail: client=… helo=… envelope-from=… identity=mailfrom …: <tail>``."""
+    parts = [
+        f"client={quote_value(request.client_address)}",
+        f"helo={quote_value(request.helo_name)}",
+        f"envelope-from={quote_value(request.sender or '<>')}",
+    ]
     if decided is not None:
         parts.append(f"identity={decided[0].value}")
-    parts.append(f"client={quote_value(request.client_address)}")
-    parts.append(f"helo={quote_value(request.helo_name)}")
-    parts.append(f"envelope-from={quote_value(request.sender or '<>')}")
     if request.queue_id:
         parts.append(f"queue-id={quote_value(request.queue_id)}")
     if decided is not None and decided[1].mechanism:
