@@ -143,6 +143,7 @@ def test_bundled_example_zone(ip: str, sender: str, result: str) -> None:
         ["check", "--nameserver", "not an address", "192.0.2.1", "a@example.com"],
         ["check", "--format", "xml", "192.0.2.1", "a@example.com"],
         ["check", "--identity", "helo", "192.0.2.1", "a@example.com"],
+        ["check", "192.0.2.1", ""],
         ["nosuchcommand"],
     ],
 )

@@ -98,6 +98,10 @@ def check_command(
     chosen = _IDENTITIES[identity]
     if chosen is Identity.HELO and not helo:
         raise click.UsageError("--identity helo needs --helo HOST")
+    if not sender.strip().strip("<>") and not helo:
+        raise click.UsageError(
+            "an empty SENDER (the null reverse-path) is checked as postmaster@HELO: give --helo HOST"
+        )
     options = CheckOptions(
         default_explanation=default_explanation,
         time_budget=time_budget,
