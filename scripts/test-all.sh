@@ -11,12 +11,14 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     done
     # Postfix's spawn(8) runs the policy server as nobody, with Debian's own Python
     [ -x /usr/bin/python3 ] || missing+=(/usr/bin/python3)
+    # the browser tests drive Debian's Chromium through Playwright (its own download does not work)
+    [ -x /usr/bin/chromium ] || missing+=(/usr/bin/chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test-all: installing Debian packages (missing: ${missing[*]})"
         apt-get update -qq
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            bind9 dnsutils postfix swaks tinydns python3 >/dev/null
+            bind9 dnsutils postfix swaks tinydns python3 chromium >/dev/null
     fi
 fi
 

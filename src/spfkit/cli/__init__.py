@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "policyd": "spfkit.cli.policyd:policyd_command",
     "verify": "spfkit.cli.verify:verify_command",
     "verifier": "spfkit.cli.verifier:verifier_command",
+    "web": "spfkit.cli.web:web_command",
 }
 
 

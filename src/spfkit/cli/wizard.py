@@ -17,7 +17,6 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import click
@@ -25,14 +24,10 @@ from click.core import ParameterSource
 
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.lint.findings import Finding
-from spfkit.lookup import LookupStatus, Resolver
-from spfkit.lookup.overlay import OverlayResolver
 from spfkit.wizard.draft import (
     ALL_EXPLANATIONS,
     AllPolicy,
     WizardAnswers,
-    build_record,
-    mail_host_records,
     parse_domain,
     parse_domain_spec,
     parse_ip4,
@@ -40,6 +35,7 @@ from spfkit.wizard.draft import (
     split_mx_hosts,
 )
 from spfkit.wizard.interactive import ClickPrompter, interview
+from spfkit.wizard.survey import LookupCounts, MxSurvey, look_up_mx, survey
 from spfkit.wizard.zones import (
     MAX_TTL,
     answer_size,
@@ -75,41 +71,6 @@ def _checked(parse: Callable[[str], object]) -> Callable[..., Any]:
 
 def _spec(text: str) -> str:
     return str(parse_domain_spec(text))
-
-
-@dataclass(slots=True)
-class _Survey:
-    """What DNS said: the MX hosts (None: unknown), the lookup counts, or why not counted."""
-
-    mx_hosts: tuple[str, ...] | None = None
-    mx_status: LookupStatus | None = None
-    counts: dict[str, int] | None = None
-    problem: str | None = None
-    findings: list[Finding] = field(default_factory=list)
-
-
-async def _look_up_mx(resolver: Resolver, domain: str, survey: _Survey) -> None:
-    """§5.4: the domain's MX hosts; a timeout or server failure means DNS is out of reach."""
-    lookup = await resolver.mx(domain)
-    survey.mx_status = lookup.status
-    if lookup.status.is_error:
-        survey.problem = f"DNS did not answer ({lookup.status.value} for {domain} MX)"
-        return
-    hosts = sorted(lookup.records, key=lambda h: (h.preference, h.exchange))
-    survey.mx_hosts = tuple(dict.fromkeys(h.exchange for h in hosts if h.exchange))
-
-
-async def _count(resolver: Resolver, domain: str, published: _Published, survey: _Survey) -> None:
-    """§4.6.4: the tree of the drafted record as if published, with its lookup counts."""
-    # imported here: only this command needs the tree and its rules
-    from spfkit.lint.tree_rules import tree_findings
-    from spfkit.tree import build_tree
-
-    overlay = OverlayResolver(resolver, {name: split_strings(text) for name, _, text in published})
-    tree = await build_tree(domain, overlay)
-    survey.counts = {"v4": tree.lookups_v4, "v6": tree.lookups_v6,
-                     "void_v4": tree.void_v4, "void_v6": tree.void_v6}
-    survey.findings.extend(tree_findings(tree))
 
 
 def _note(text: str) -> None:
@@ -235,68 +196,50 @@ def wizard_command(
         interactive = sys.stdin.isatty() and not given
     answers = WizardAnswers(mx, own_a, ip4, ip6, a_hosts, mx_domains, includes, ptr,
                             AllPolicy(all_policy))
-    survey = _Survey(problem="--offline: no DNS was used" if resolver is None else None)
-    if resolver is not None:
-        asyncio.run(_look_up_mx(resolver, domain, survey))
-    inside, outside = split_mx_hosts(domain, survey.mx_hosts or ())
+    mx_survey = asyncio.run(look_up_mx(resolver, domain))
+    if resolver is None:
+        mx_survey = MxSurvey(problem="--offline: no DNS was used")
+    inside, _ = split_mx_hosts(domain, mx_survey.hosts or ())
     if interactive:
         done = interview(domain, ClickPrompter(), defaults=answers, mail_hosts=mail_hosts,
-                         mx_hosts=survey.mx_hosts, helo_hosts=inside)
+                         mx_hosts=mx_survey.hosts, helo_hosts=inside)
         answers, mail_hosts = done.answers, done.mail_hosts
         _note("")
     else:
         _note(f"note: {ALL_EXPLANATIONS[answers.all_policy]}")
-    record = build_record(answers)
-    hosts = mail_host_records(domain, (*(inside if answers.mx else ()), *mail_hosts))
-    published: _Published = [(domain, "mail-from", record.canonical())]
-    published += [(h.name, "helo", h.record.canonical()) for h in hosts]
-    if answers.mx and survey.mx_hosts == ():
-        _note(f"note: {domain} has no MX records ({survey.mx_status}), so mx matches nothing; "
-              "use --no-mx if none are planned")
-    if answers.mx and outside:
-        _note(f"note: MX hosts outside {domain} get no HELO record here (their operator "
-              f"publishes it): {', '.join(outside)}")
-    if answers.dns_terms > MAX_DNS_TERMS:
-        _note(f"error: the record has {answers.dns_terms} terms that cause DNS lookups; RFC 7208 "
-              f"§4.6.4 allows {MAX_DNS_TERMS} in all, so receivers will return permerror: list "
-              "addresses with --ip4/--ip6 instead of names")
-    findings = _lint(published)
-    if resolver is not None and survey.problem is None:
-        asyncio.run(_count(resolver, domain, published, survey))
-        findings += survey.findings
-    for finding in sorted(findings, key=lambda f: -f.severity.rank):
+    draft = asyncio.run(survey(domain, answers, mx_survey, resolver, tuple(mail_hosts)))
+    published: _Published = [(p.name, p.purpose, p.text) for p in draft.published]
+    for note in draft.notes:
+        _note(f"note: {note}")
+    for error in draft.errors:
+        _note(f"error: {error}")
+    for finding in draft.findings:
         _show_finding(finding)
-    _report_lookups(domain, survey)
+    _report_lookups(domain, draft.lookups, draft.not_counted)
     if fmt == "text":
         for name, _, text in published[1:]:
             _note(f"note: also publish for {name}: {text}")
     if fmt == "tinydns":
         _tinydns_notes(published, tinydns_generic)
+    counts = draft.lookups
     extra: dict[str, object] = {
-        "answers": answers.as_dict(), "mx_hosts": survey.mx_hosts, "lookups": survey.counts,
-        "lookups_not_counted": survey.problem, "findings": [f.as_dict() for f in findings],
+        "answers": answers.as_dict(), "mx_hosts": mx_survey.hosts,
+        "lookups": None if counts is None else {
+            "v4": counts.ipv4, "v6": counts.ipv6,
+            "void_v4": counts.void_ipv4, "void_v6": counts.void_ipv6},
+        "lookups_not_counted": draft.not_counted,
+        "findings": [f.as_dict() for f in draft.findings],
     }
     click.echo(_render(fmt, published, ttl, tinydns_generic, extra))
 
 
-def _lint(published: _Published) -> list[Finding]:
-    """The linter's static rules on each record, split into the strings it will be published as."""
-    from spfkit.lint import lint_text  # imported here: only this command needs the linter
-
-    findings: list[Finding] = []
-    for name, _, text in published:
-        findings += lint_text(text, domain=name, strings=split_strings(text))  # §3.3
-    return findings
-
-
-def _report_lookups(domain: str, survey: _Survey) -> None:
-    counts = survey.counts
+def _report_lookups(domain: str, counts: LookupCounts | None, problem: str | None) -> None:
     if counts is None:
-        _note(f"note: DNS lookups could not be counted: {survey.problem}")
+        _note(f"note: DNS lookups could not be counted: {problem}")
         return
-    _note(f"lookups: {domain} needs {counts['v4']} DNS lookup(s) for IPv4 clients and "
-          f"{counts['v6']} for IPv6 clients (limit {MAX_DNS_TERMS}), void lookups "
-          f"{counts['void_v4']}/{counts['void_v6']} (limit 2), RFC 7208 §4.6.4")
+    _note(f"lookups: {domain} needs {counts.ipv4} DNS lookup(s) for IPv4 clients and "
+          f"{counts.ipv6} for IPv6 clients (limit {MAX_DNS_TERMS}), void lookups "
+          f"{counts.void_ipv4}/{counts.void_ipv6} (limit 2), RFC 7208 §4.6.4")
 
 
 def _tinydns_notes(published: _Published, generic: bool) -> None:

@@ -1,0 +1,139 @@
+"""What the wizard learns from DNS and the linter about a draft, shared by CLI and web.
+
+Two steps, because the interactive wizard asks its questions in between:
+:func:`look_up_mx` (the domain's MX hosts, whose own names get HELO records, RFC 7208 §2.3),
+then :func:`survey` (the records to publish, their lint findings, and — where DNS answers —
+the lookups receivers will count once they are published, §4.6.4, through an
+:class:`~spfkit.lookup.overlay.OverlayResolver`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from spfkit.lint.findings import Finding
+from spfkit.lookup.overlay import OverlayResolver
+from spfkit.lookup.protocol import LookupStatus, Resolver
+from spfkit.record.model import Record
+from spfkit.wizard.draft import (
+    MailHostRecord,
+    WizardAnswers,
+    build_record,
+    mail_host_records,
+    split_mx_hosts,
+)
+from spfkit.wizard.zones import split_strings
+
+__all__ = ["Draft", "LookupCounts", "MxSurvey", "PublishedRecord", "look_up_mx", "survey"]
+
+MAX_DNS_TERMS: Final = 10  # RFC 7208 §4.6.4
+
+Purpose = Literal["mail-from", "helo"]
+
+
+@dataclass(frozen=True, slots=True)
+class MxSurvey:
+    """The domain's MX hosts (None: unknown), the answer code, and why DNS is out of reach."""
+
+    hosts: tuple[str, ...] | None = None
+    status: LookupStatus | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRecord:
+    """One record to publish: its owner name, what it protects, and its text."""
+
+    name: str
+    purpose: Purpose
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LookupCounts:
+    """§4.6.4: the evaluator's counts for the published draft, per client family."""
+
+    ipv4: int
+    ipv6: int
+    void_ipv4: int
+    void_ipv6: int
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Everything the wizard shows about a draft."""
+
+    domain: str
+    answers: WizardAnswers
+    record: Record
+    published: tuple[PublishedRecord, ...]
+    mail_hosts: tuple[MailHostRecord, ...]
+    mx: MxSurvey
+    notes: tuple[str, ...]
+    #: problems receivers will see (e.g. more DNS-querying terms than §4.6.4 allows)
+    errors: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    lookups: LookupCounts | None
+    #: why the lookups were not counted (no DNS, DNS out of reach)
+    not_counted: str | None
+
+
+async def look_up_mx(resolver: Resolver | None, domain: str) -> MxSurvey:
+    """§5.4: the domain's MX hosts; a timeout or server failure means DNS is out of reach."""
+    if resolver is None:
+        return MxSurvey(problem="no DNS was used")
+    lookup = await resolver.mx(domain)
+    if lookup.status.is_error:
+        return MxSurvey(status=lookup.status,
+                        problem=f"DNS did not answer ({lookup.status.value} for {domain} MX)")
+    ordered = sorted(lookup.records, key=lambda h: (h.preference, h.exchange))
+    hosts = tuple(dict.fromkeys(h.exchange for h in ordered if h.exchange))
+    return MxSurvey(hosts=hosts, status=lookup.status)
+
+
+async def survey(
+    domain: str,
+    answers: WizardAnswers,
+    mx: MxSurvey,
+    resolver: Resolver | None,
+    mail_hosts: tuple[str, ...] = (),
+) -> Draft:
+    """The records to publish for ``answers``, linted and — when DNS answers — counted."""
+    # imported here: the linter and the tree are only needed once a draft is surveyed
+    from spfkit.lint import lint_text
+    from spfkit.lint.tree_rules import tree_findings
+    from spfkit.tree import build_tree
+
+    record = build_record(answers)
+    inside, outside = split_mx_hosts(domain, mx.hosts or ())
+    hosts = mail_host_records(domain, (*(inside if answers.mx else ()), *mail_hosts))
+    published = (
+        PublishedRecord(domain, "mail-from", record.canonical()),
+        *(PublishedRecord(h.name, "helo", h.record.canonical()) for h in hosts),
+    )
+    notes: list[str] = []
+    if answers.mx and mx.hosts == ():
+        notes.append(f"{domain} has no MX records ({mx.status}), so mx matches nothing; "
+                     "leave mx out if none are planned")
+    if answers.mx and outside:
+        notes.append(f"MX hosts outside {domain} get no HELO record here (their operator "
+                     f"publishes it): {', '.join(outside)}")
+    errors: list[str] = []
+    if answers.dns_terms > MAX_DNS_TERMS:
+        errors.append(f"the record has {answers.dns_terms} terms that cause DNS lookups; RFC 7208 "
+                     f"§4.6.4 allows {MAX_DNS_TERMS} in all, so receivers will return permerror: "
+                     "list addresses (ip4/ip6) instead of names")
+    findings: list[Finding] = []
+    for p in published:
+        findings += lint_text(p.text, domain=p.name, strings=split_strings(p.text))  # §3.3
+    counts: LookupCounts | None = None
+    if resolver is not None and mx.problem is None:
+        # §4.6.4: counted as receivers will count them once the drafts are published
+        overlay = OverlayResolver(resolver, {p.name: split_strings(p.text) for p in published})
+        tree = await build_tree(domain, overlay)
+        counts = LookupCounts(tree.lookups_v4, tree.lookups_v6, tree.void_v4, tree.void_v6)
+        findings += tree_findings(tree)
+    findings.sort(key=lambda f: -f.severity.rank)
+    return Draft(domain, answers, record, published, hosts, mx, tuple(notes), tuple(errors),
+                 tuple(findings), counts, mx.problem if counts is None else None)
