@@ -236,9 +236,13 @@ def _groups(value: str) -> list[list[str]]:
 
 
 def _ip(client_ip: IPv4Address | IPv6Address | str) -> IPv4Address | IPv6Address:
-    if isinstance(client_ip, (IPv4Address, IPv6Address)):
-        return client_ip
-    return ip_address(client_ip)  # ValueError for a non-IP: a caller mistake
+    ip = client_ip if isinstance(client_ip, (IPv4Address, IPv6Address)) else ip_address(
+        client_ip.strip()
+    )  # ValueError for a non-IP: a caller mistake
+    # RFC 7208 §5: an IPv4-mapped IPv6 client is checked, and so reported, as IPv4
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
 def _sender(

@@ -54,7 +54,9 @@ def test_results_over_the_example_zone(
     assert (body["result"], body["mechanism"], body["domain"]) == (result, mechanism, domain)
     assert body["received_spf"].startswith(f"Received-SPF: {result} ({RECEIVER}: ")
     # §9.1: an IPv6 address is a quoted-string (":" is not atext)
-    shown = str(ip_address(ip))
+    address = ip_address(ip)
+    # RFC 7208 §5: an IPv4-mapped client is checked and reported as IPv4
+    shown = str(getattr(address, "ipv4_mapped", None) or address)
     assert (f'client-ip="{shown}";' if ":" in shown else f"client-ip={shown};") in body["received_spf"]
     assert body["authentication_results"].startswith(f"Authentication-Results: {RECEIVER}; spf={result}")
     assert body["trace"] and body["trace"][0]["kind"] == "check"

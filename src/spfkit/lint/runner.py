@@ -31,7 +31,7 @@ from spfkit.record.model import Record, Scope, Version
 from spfkit.record.parse import is_spf1_text, parse_record
 from spfkit.record.select import decode_record, join_strings
 from spfkit.record.terms import All, Mechanism, Modifier
-from spfkit.tree import build_tree
+from spfkit.tree import RecordTree, build_tree
 
 __all__ = ["LintReport", "corrected_record", "lint_domain", "lint_record", "lint_text", "lint_zone"]
 
@@ -260,8 +260,13 @@ def _merge(texts: list[str]) -> str | None:
 # -- domains and zones --------------------------------------------------------------------------
 
 
-async def lint_domain(domain: str, resolver: Resolver) -> LintReport:
-    """Every rule for ``domain``: its TXT RRset (§4.4–§4.5), its records, its tree (§4.6.4)."""
+async def lint_domain(
+    domain: str, resolver: Resolver, *, tree: RecordTree | None = None
+) -> LintReport:
+    """Every rule for ``domain``: its TXT RRset (§4.4–§4.5), its records, its tree (§4.6.4).
+
+    ``tree``: the domain's tree when the caller has already built it (``spfkit show``, web).
+    """
     domain = domain.rstrip(".")
     lookup = await resolver.txt(domain)
     if lookup.status.is_error:
@@ -286,7 +291,8 @@ async def lint_domain(domain: str, resolver: Resolver) -> LintReport:
             fixed = _corrected(check, rrs.texts[i], domain)
     counts: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None)
     if rrs.spf1:
-        tree = await build_tree(domain, resolver)
+        if tree is None:
+            tree = await build_tree(domain, resolver)
         texts = {n.domain.lower(): n.record_text for n in tree.nodes()}
         tagged += [(f, texts.get((f.domain or domain).lower()) if f.column is not None else None)
                    for f in tree_findings(tree)]

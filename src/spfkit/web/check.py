@@ -59,7 +59,7 @@ class DomainCheck:
 async def check_domain(domain: str, resolver: BudgetResolver) -> DomainCheck:
     """``spfkit show`` and ``spfkit lint`` of ``domain`` (already validated)."""
     tree = await build_tree(domain, resolver)
-    report = await lint_domain(domain, resolver)
+    report = await lint_domain(domain, resolver, tree=tree)
     return DomainCheck(tree, report, resolver.queries, resolver.exhausted)
 
 
