@@ -15,10 +15,14 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     [ -x /usr/bin/chromium ] || missing+=(/usr/bin/chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test-all: installing Debian packages (missing: ${missing[*]})"
-        apt-get update -qq
+        log=$(mktemp)
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            bind9 dnsutils postfix swaks tinydns python3 chromium >/dev/null
+        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+                bind9 dnsutils postfix swaks tinydns python3 chromium; } >"$log" 2>&1; then
+            tail -n 30 "$log" >&2
+            echo "test-all: apt-get failed (full log: $log)" >&2
+            exit 1
+        fi
     fi
 fi
 
