@@ -137,6 +137,13 @@ def quote_value(s: str) -> str:
     Controls become visible escapes and the result is at most ``MAX_VALUE_OCTETS``
     octets (see the module docstring).  Used for every header value and log value.
     """
+    if len(s) <= MAX_VALUE_OCTETS and s.isascii() and s.isprintable():
+        # fast path (the usual case): one octet per character, nothing to make visible
+        if _TOKEN.fullmatch(s):
+            return s
+        quoted = s.replace("\\", "\\\\").replace('"', '\\"')
+        if len(quoted) <= MAX_VALUE_OCTETS - 2:
+            return '"' + quoted + '"'
     units, truncated = _visible(s, MAX_VALUE_OCTETS)
     text = "".join(units)
     if not truncated and len(text) <= MAX_VALUE_OCTETS and _TOKEN.fullmatch(text):
@@ -152,6 +159,11 @@ def comment_text(s: str) -> str:
     ``(``, ``)`` and ``\\`` become quoted-pairs, controls become visible escapes, and
     the text is at most ``MAX_COMMENT_OCTETS`` octets.  The parentheses are not added.
     """
+    if len(s) <= MAX_COMMENT_OCTETS and s.isascii() and s.isprintable():
+        # fast path (the usual case): one octet per character, nothing to make visible
+        escaped = s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        if len(escaped) <= MAX_COMMENT_OCTETS:
+            return escaped
     units, truncated = _visible(s, MAX_COMMENT_OCTETS)
     pieces = [u.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for u in units]
     return _fit(pieces, truncated, MAX_COMMENT_OCTETS)
