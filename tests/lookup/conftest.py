@@ -21,6 +21,8 @@ from pathlib import Path
 import dns.message
 import pytest
 
+from tests.fixtures.ports import free_port
+
 RECIPES = Path(__file__).resolve().parents[1] / "fixtures" / "recipes"
 
 #: 40 TXT records of 100 octets: about 4.4 kB, far over the 1232-octet EDNS payload
@@ -67,21 +69,6 @@ class Named:
     @property
     def spec(self) -> str:
         return f"{self.host}:{self.port}"
-
-
-def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (at the moment of asking)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ Started the way users start aiosmtpd (its ``Controller``, a thread with its own 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -21,11 +20,7 @@ from typing import Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+from tests.fixtures.ports import free_port
 
 
 @dataclass(frozen=True)

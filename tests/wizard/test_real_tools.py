@@ -12,7 +12,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import pytest
 
 from spfkit.lookup import DnsResolver
 from spfkit.wizard.zones import answer_size, split_strings, tinydns_strings
+from tests.fixtures.ports import free_port
 
 RECIPES = Path(__file__).resolve().parents[1] / "fixtures" / "recipes"
 TINYDNS_ADDRESSES = [f"127.0.0.{i}" for i in range(153, 163)]
@@ -141,20 +141,6 @@ def dig_strings(server: str, port: int, name: str, *flags: str) -> tuple[bytes, 
     return tuple(_unescape(s, decimal=True) for s in re.findall(r'"((?:[^"\\]|\\.)*)"', lines[0]))
 
 
-def _free_port() -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port")
-
-
 # -- BIND ----------------------------------------------------------------------------------
 
 
@@ -179,8 +165,8 @@ def test_bind_lines_pass_named_checkzone_and_named_serves_them_byte_for_byte(
 
     run_dir = workdir / "named"
     errors: list[str] = []
-    for _ in range(3):  # a port taken between _free_port() and named's bind: try another
-        port = _free_port()
+    for _ in range(3):  # a port taken between free_port() and named's bind: try another
+        port = free_port()
         start = subprocess.run(
             [str(RECIPES / "start-named.sh"), str(run_dir), str(port), str(zone)],
             capture_output=True,
