@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import socket
 import socketserver
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 import dns.message
 import pytest
 
-from tests.fixtures.ports import free_port
+from tests.fixtures.named import running_named
 
 RECIPES = Path(__file__).resolve().parents[1] / "fixtures" / "recipes"
 
@@ -81,28 +80,10 @@ def named() -> Iterator[Named]:
     base.chmod(0o755)  # start-named.sh: DIR must be world-searchable
     zone = base / "zone.db"
     zone.write_text(NAMED_ZONE, encoding="utf-8")
-    run_dir = base / "named"
-    errors = []
     try:
-        for _ in range(3):  # a port taken between free_port() and named's bind: try another
-            port = free_port()
-            done = subprocess.run(
-                [str(RECIPES / "start-named.sh"), str(run_dir), str(port), str(zone)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            if done.returncode == 0:
-                break
-            errors.append(done.stderr)
-        else:
-            raise RuntimeError("start-named.sh failed:\n" + "\n".join(errors))
-        yield Named("127.0.0.1", port)
+        with running_named(base / "named", zone) as port:
+            yield Named("127.0.0.1", port)
     finally:
-        if (run_dir / ".spfkit-named").exists():
-            subprocess.run(
-                [str(RECIPES / "stop-named.sh"), str(run_dir)], capture_output=True, timeout=60
-            )
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -16,7 +16,8 @@ import dns.rrset
 import pytest
 
 from spfkit.lookup import DnsResolver, Lookup, LookupStatus, MXHost, Nameserver
-from tests.lookup.conftest import BIG_TXT, free_port
+from tests.fixtures.ports import free_port
+from tests.lookup.conftest import BIG_TXT
 
 T = TypeVar("T")
 

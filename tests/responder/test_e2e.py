@@ -23,8 +23,9 @@ from email.message import EmailMessage
 import pytest
 
 from tests.fixtures.dnsserver import ZoneDataServer
+from tests.fixtures.ports import free_port
 
-from .sink import MailSink, free_port
+from .sink import MailSink
 
 HOST = "verifier.example"
 VERIFIER = f"check-auth@{HOST}"

@@ -22,8 +22,9 @@ from spfkit.responder.handler import (
     VerifierHandler,
     report_target,
 )
+from tests.fixtures.ports import free_port
 
-from .sink import MailSink, free_port
+from .sink import MailSink
 
 HOST = "verifier.example"
 ZONE = {

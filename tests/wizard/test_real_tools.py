@@ -22,7 +22,7 @@ import pytest
 
 from spfkit.lookup import DnsResolver
 from spfkit.wizard.zones import answer_size, split_strings, tinydns_strings
-from tests.fixtures.ports import free_port
+from tests.fixtures.named import running_named
 
 RECIPES = Path(__file__).resolve().parents[1] / "fixtures" / "recipes"
 TINYDNS_ADDRESSES = [f"127.0.0.{i}" for i in range(153, 163)]
@@ -163,22 +163,7 @@ def test_bind_lines_pass_named_checkzone_and_named_serves_them_byte_for_byte(
         check.stdout + check.stderr
     )
 
-    run_dir = workdir / "named"
-    errors: list[str] = []
-    for _ in range(3):  # a port taken between free_port() and named's bind: try another
-        port = free_port()
-        start = subprocess.run(
-            [str(RECIPES / "start-named.sh"), str(run_dir), str(port), str(zone)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if start.returncode == 0:
-            break
-        errors.append(start.stderr)
-    else:
-        raise AssertionError("start-named.sh failed:\n" + "\n".join(errors))
-    try:
+    with running_named(workdir / "named", zone) as port:
         resolver = DnsResolver(["127.0.0.1"], port=port, timeout=3)
         for name, record in records.items():
             expected = split_strings(record)
@@ -188,10 +173,6 @@ def test_bind_lines_pass_named_checkzone_and_named_serves_them_byte_for_byte(
             assert lookup.records == (expected,), name
             assert b"".join(expected) == record.encode("ascii")
         assert len(split_strings(records["huge.example.net"])) == 3
-    finally:
-        subprocess.run(
-            [str(RECIPES / "stop-named.sh"), str(run_dir)], capture_output=True, timeout=60
-        )
 
 
 # -- tinydns -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.evaluate import is_valid_domain
 from spfkit.lookup import Resolver
 from spfkit.record.terms import Mechanism
-from spfkit.tree import ErrorKind, Family, FamilyRun, RecordTree, TermView, TreeNode, build_tree
+from spfkit.tree import Family, FamilyRun, RecordTree, TermView, TreeNode, build_tree
 from spfkit.tree.model import Cost
 
 _FAMILIES = (Family.IPV4, Family.IPV6)
@@ -121,7 +121,7 @@ def _node_label(node: TreeNode, tree: RecordTree, via: TermView | None) -> str:
         head = f"[bold]{escape(via.text)}[/]"
         if via.text.split(":", 1)[-1].split("=", 1)[-1].lower() != node.domain.lower():
             head += f" → [bold]{escape(node.domain)}[/]"
-    record = f'[cyan]"{escape(node.record_text)}"[/]' if node.record_text else _no_record(node)
+    record = f'[cyan]"{escape(node.record_text)}"[/]' if node.record_text else _no_record_markup(node)
     if not node.counted:
         return f"{head}  {record}  [dim]not counted: looked up to show it, after an error stopped the evaluation[/]"
     if not node.evaluated:
@@ -129,15 +129,9 @@ def _node_label(node: TreeNode, tree: RecordTree, via: TermView | None) -> str:
     return f"{head}  {record}  {_counts(node.costs, tree)}"
 
 
-def _no_record(node: TreeNode) -> str:
-    kinds = {e.kind for e in node.errors}
-    if ErrorKind.LOOP in kinds:
-        return "[red](loop: not evaluated again)[/]"
-    if ErrorKind.DNS in kinds:
-        return "[red](TXT lookup failed)[/]"
-    if ErrorKind.BAD_RECORD in kinds:
-        return "[red](several SPF records)[/]"
-    return "[dim](no SPF record)[/]"
+def _no_record_markup(node: TreeNode) -> str:
+    style = "dim" if node.missing == "(no SPF record)" else "red"
+    return f"[{style}]{escape(node.missing)}[/]"
 
 
 def _counts(costs: dict[Family, Cost] | object, tree: RecordTree) -> str:

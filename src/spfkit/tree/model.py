@@ -226,6 +226,18 @@ class TreeNode:
         return bool(self.costs)
 
     @property
+    def missing(self) -> str:
+        """Why the node shows no record text: a loop, a DNS error, several records, or none."""
+        kinds = {e.kind for e in self.errors}
+        if ErrorKind.LOOP in kinds:
+            return "(loop: not evaluated again)"
+        if ErrorKind.DNS in kinds:
+            return "(TXT lookup failed)"
+        if ErrorKind.BAD_RECORD in kinds:
+            return "(several SPF records)"
+        return "(no SPF record)"
+
+    @property
     def children(self) -> tuple[TreeNode, ...]:
         return tuple(child for view in self.terms for child in view.children)
 

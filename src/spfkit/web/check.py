@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from spfkit.lint import LintReport, lint_domain
 from spfkit.record.terms import Mechanism
-from spfkit.tree import ErrorKind, Family, RecordTree, TermView, TreeNode, build_tree
+from spfkit.tree import Family, RecordTree, TermView, TreeNode, build_tree
 from spfkit.tree.model import Cost, TermOutcome
 from spfkit.web.errors import field_errors
 from spfkit.web.limits import BudgetResolver
@@ -105,7 +105,7 @@ def node_view(node: TreeNode, tree: RecordTree, via: TermView | None = None) -> 
         counts = "not evaluated"
     else:
         counts = _counts(node.costs, tree)
-    view = NodeView(title, target, node.record_text, _missing(node), counts,
+    view = NodeView(title, target, node.record_text, node.missing, counts,
                     errors=_errors(node), top=via is None)
     if node.exp is not None:
         problem = node.exp.problem
@@ -116,17 +116,6 @@ def node_view(node: TreeNode, tree: RecordTree, via: TermView | None = None) -> 
         if not term.children:
             view.items.append(_term_row(term, node, tree))
     return view
-
-
-def _missing(node: TreeNode) -> str:
-    kinds = {e.kind for e in node.errors}
-    if ErrorKind.LOOP in kinds:
-        return "(loop: not evaluated again)"
-    if ErrorKind.DNS in kinds:
-        return "(TXT lookup failed)"
-    if ErrorKind.BAD_RECORD in kinds:
-        return "(several SPF records)"
-    return "(no SPF record)"
 
 
 def _total(value: int, limit: int) -> str:
