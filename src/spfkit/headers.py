@@ -41,10 +41,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
-from spfkit.identity import Identity
+from spfkit.identity import Identity, normalize_ip, subject_for
 from spfkit.results import CheckResult, Result
 
 __all__ = [
@@ -247,16 +247,6 @@ def _groups(value: str) -> list[list[str]]:
 # --------------------------------------------------------------------------- Received-SPF
 
 
-def _ip(client_ip: IPv4Address | IPv6Address | str) -> IPv4Address | IPv6Address:
-    ip = client_ip if isinstance(client_ip, (IPv4Address, IPv6Address)) else ip_address(
-        client_ip.strip()
-    )  # ValueError for a non-IP: a caller mistake
-    # RFC 7208 §5: an IPv4-mapped IPv6 client is checked, and so reported, as IPv4
-    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
 def _sender(
     identity: Identity, envelope_from: str | None, helo: str | None, pra: str | None, domain: str
 ) -> str:
@@ -266,7 +256,7 @@ def _sender(
     if identity is Identity.MAILFROM and envelope_from:
         return envelope_from
     # §2.3 / §2.4: a HELO check, or a null reverse-path, uses "postmaster@" + HELO.
-    return f"postmaster@{helo}" if helo else domain
+    return subject_for(Identity.HELO, "", helo).sender if helo else domain
 
 
 def _default_comment(result: Result, ip: str, sender: str, receiver: str | None) -> str:
@@ -305,7 +295,7 @@ def received_spf(
     ``pra`` is the checked address for :attr:`Identity.PRA`, named in the comment.
     Raises ``ValueError`` for a ``client_ip`` that is not an IP address or a bad key.
     """
-    ip = _ip(client_ip)
+    ip = normalize_ip(client_ip)  # ValueError for a non-IP: a caller mistake
     if comment is None:
         sender = _sender(identity, envelope_from, helo, pra, result.domain)
         comment = _default_comment(result.result, str(ip), sender, receiver)

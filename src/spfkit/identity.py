@@ -1,13 +1,30 @@
-"""The identity an SPF or Sender ID check authorised (RFC 7208 §2.3–2.4, §9.1; RFC 4406 §3).
+"""The identities SPF and Sender ID check, and the rules that name them
+(RFC 7208 §2.3–§2.4, §4.1, §4.3, §5, §9.1; RFC 4406 §3).
 
-Pure data: imports nothing from asyncio, sockets or dnspython.
+One home for every rule about *what* is checked: the client address as the evaluator sees it,
+whether a name can be a <domain>, and which <domain> and <sender> an SMTP identity gives.
+Pure: imports nothing from asyncio, sockets or dnspython, and nothing of the evaluator.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
-__all__ = ["Identity"]
+__all__ = [
+    "IPAddress",
+    "Identity",
+    "Subject",
+    "is_valid_domain",
+    "normalize_ip",
+    "sender_with_local_part",
+    "strip_reverse_path",
+    "subject_for",
+]
+
+IPAddress = IPv4Address | IPv6Address
 
 
 class Identity(StrEnum):
@@ -20,3 +37,68 @@ class Identity(StrEnum):
     MAILFROM = "mailfrom"  # §2.4: the SMTP "MAIL FROM" reverse-path
     HELO = "helo"  # §2.3: the SMTP "HELO"/"EHLO" domain
     PRA = "pra"  # RFC 4406 §3: the Purported Responsible Address of the message
+
+
+@lru_cache(maxsize=4096)
+def normalize_ip(ip: str | IPAddress) -> IPAddress:
+    """§5 / §4.1: the client address; an IPv4-mapped IPv6 one (``::ffff:a.b.c.d``) is IPv4.
+
+    Raises ``ValueError`` for text that is not an IP address.
+    """
+    addr = ip_address(ip.strip()) if isinstance(ip, str) else ip
+    if isinstance(addr, IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+@lru_cache(maxsize=16384)
+def is_valid_domain(domain: str) -> bool:
+    """§4.3: a multi-label domain name, no empty label, labels <= 63 octets, name <= 253."""
+    name = domain[:-1] if domain.endswith(".") else domain
+    if not name or name.startswith("["):
+        return False
+    labels = name.split(".")
+    if len(labels) < 2:
+        return False
+    if any(not label or len(label.encode("utf-8", "surrogateescape")) > 63 for label in labels):
+        return False
+    return len(name.encode("utf-8", "surrogateescape")) <= 253
+
+
+def sender_with_local_part(sender: str, domain: str) -> str:
+    """§4.3: a sender without local-part gets "postmaster"; no sender at all, postmaster@domain."""
+    if "@" not in sender:
+        return f"postmaster@{sender or domain}"
+    local, _, dom = sender.rpartition("@")
+    return sender if local else f"postmaster@{dom}"
+
+
+def strip_reverse_path(mail_from: str) -> str:
+    """``<user@example.com>`` → ``user@example.com``; ``<>`` → "" (the null reverse-path)."""
+    value = mail_from.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The <domain> and <sender> that one identity check evaluates."""
+
+    identity: Identity
+    domain: str
+    sender: str
+
+
+def subject_for(identity: Identity, mail_from: str, helo: str) -> Subject:
+    """§2.3 / §2.4: the HELO identity checks ``postmaster@<helo>``; MAIL FROM checks the
+    reverse-path, or — for the null reverse-path — the HELO identity's ``postmaster@<helo>``.
+
+    A MAIL FROM without ``@`` is taken as a bare domain (``postmaster@`` that domain).
+    """
+    helo = helo.strip()
+    mail_from = strip_reverse_path(mail_from)
+    if identity is Identity.HELO or not mail_from:
+        return Subject(identity, helo, f"postmaster@{helo}")
+    domain = mail_from.rpartition("@")[2]
+    return Subject(identity, domain, sender_with_local_part(mail_from, domain))

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import platform
-from ipaddress import ip_address
 
 import click
 
+from spfkit.cli.params import client_ip
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import CheckReport, print_report
-from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check, subject_for
-from spfkit.identity import Identity
+from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check
+from spfkit.identity import Identity, subject_for
 from spfkit.lookup import Resolver
 
 _IDENTITIES = {"mfrom": Identity.MAILFROM, "mailfrom": Identity.MAILFROM, "helo": Identity.HELO}
 
 
-def _ip(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    try:
-        ip_address(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an IPv4 or IPv6 address") from None
-    return value.strip()
-
-
 @click.command("check", context_settings={"ignore_unknown_options": False})
-@click.argument("ip", callback=_ip)
+@click.argument("ip", callback=client_ip)
 @click.argument("sender")
 @click.option("--helo", default="", metavar="HOST", help="HELO/EHLO name the client gave.")
 @click.option(

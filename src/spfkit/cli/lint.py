@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.evaluate import is_valid_domain
+from spfkit.identity import is_valid_domain
 from spfkit.lint import LintReport, lint_domain, lint_record, lint_zone
 from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup import ZoneFileError, ZoneResolver

@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from spfkit.evaluate import Subject
 from spfkit.headers import HeaderField, authentication_results, received_spf
-from spfkit.identity import Identity
+from spfkit.identity import Identity, Subject
 from spfkit.results import CheckResult, Result, TraceEvent, TraceKind
 
 _STYLE = {

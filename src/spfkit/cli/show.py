@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.evaluate import is_valid_domain
+from spfkit.identity import is_valid_domain
 from spfkit.lookup import Resolver
 from spfkit.record.terms import Mechanism
 from spfkit.tree import Family, FamilyRun, RecordTree, TermView, TreeNode, build_tree

@@ -10,10 +10,10 @@ import asyncio
 import json
 import platform
 import sys
-from ipaddress import ip_address
 
 import click
 
+from spfkit.cli.params import client_ip
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions
 from spfkit.responder.received import Origin, Source, envelope_from_fields
@@ -22,16 +22,6 @@ from spfkit.responder.verify import lint_findings, verify_message
 from spfkit.senderid.pra import header_fields
 
 _MAX_MESSAGE = 64 * 1024 * 1024
-
-
-def _ip(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        ip_address(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an IPv4 or IPv6 address") from None
-    return value.strip()
 
 
 def _read(message: str) -> bytes:
@@ -52,7 +42,7 @@ def _need(origin: Origin | None, what: str, option: str, why: str) -> Origin:
 
 @click.command("verify")
 @click.argument("message", metavar="MESSAGE")
-@click.option("--ip", callback=_ip, metavar="IP",
+@click.option("--ip", callback=client_ip, metavar="IP",
               help="Client IP address [default: from the topmost Received: header].")
 @click.option("--helo", metavar="HOST",
               help="HELO/EHLO name the client gave [default: from the topmost Received:].")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from functools import lru_cache
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address
 
 from spfkit.errors import (
     EvaluationError,
@@ -23,7 +22,8 @@ from spfkit.errors import (
 from spfkit.evaluate.mechanisms import match
 from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.prefetch import plan_prefetch
-from spfkit.evaluate.run import Evaluation, IPAddress
+from spfkit.evaluate.run import Evaluation
+from spfkit.identity import is_valid_domain, normalize_ip, sender_with_local_part
 from spfkit.lookup.protocol import LookupStatus, Resolver, RRType
 from spfkit.macros import parse_macro_string
 from spfkit.record.model import Record
@@ -42,40 +42,6 @@ class _Outcome:
     domain: str
     term: str | None = None
     record: Record | None = None
-
-
-@lru_cache(maxsize=4096)
-def normalize_ip(ip: str | IPAddress) -> IPAddress:
-    """§5 / §4.1: an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) is treated as IPv4.
-
-    Raises ``ValueError`` for text that is not an IP address.
-    """
-    addr = ip_address(ip.strip()) if isinstance(ip, str) else ip
-    if isinstance(addr, IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    return addr
-
-
-@lru_cache(maxsize=16384)
-def is_valid_domain(domain: str) -> bool:
-    """§4.3: a multi-label domain name, no empty label, labels <= 63 octets, name <= 253."""
-    name = domain[:-1] if domain.endswith(".") else domain
-    if not name or name.startswith("["):
-        return False
-    labels = name.split(".")
-    if len(labels) < 2:
-        return False
-    if any(not label or len(label.encode("utf-8", "surrogateescape")) > 63 for label in labels):
-        return False
-    return len(name.encode("utf-8", "surrogateescape")) <= 253
-
-
-def sender_with_local_part(sender: str, domain: str) -> str:
-    """§4.3: a sender without local-part gets "postmaster"; no sender at all, postmaster@domain."""
-    if "@" not in sender:
-        return f"postmaster@{sender or domain}"
-    local, _, dom = sender.rpartition("@")
-    return sender if local else f"postmaster@{dom}"
 
 
 async def check_host(

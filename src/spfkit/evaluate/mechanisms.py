@@ -11,7 +11,8 @@ from typing import Any
 
 from spfkit.errors import PermError, TempError
 from spfkit.evaluate.budget import MAX_MX_NAMES
-from spfkit.evaluate.run import Evaluation, IPAddress
+from spfkit.evaluate.run import Evaluation
+from spfkit.identity import IPAddress
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
 from spfkit.record.terms import IP4, IP6, MX, PTR, A, All, Exists, Include, Mechanism
 from spfkit.results import Result

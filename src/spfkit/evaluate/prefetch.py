@@ -23,6 +23,7 @@ from typing import Any
 from spfkit.errors import PermError, RecordSyntaxError
 from spfkit.evaluate.budget import MAX_MX_NAMES
 from spfkit.evaluate.run import Evaluation
+from spfkit.identity import is_valid_domain
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
 from spfkit.record.model import Record
 from spfkit.record.parse import parse_record
@@ -64,8 +65,6 @@ async def _plan(
     run: Evaluation, plan: _Plan, record: Record, domain: str, chain: tuple[str, ...]
 ) -> bool:
     """Prefetch for ``record``, advancing ``plan``; False when the rest cannot be bounded."""
-    from spfkit.evaluate.check_host import is_valid_domain  # circular at import time
-
     ctx = run.context(domain)
     terms: list[Mechanism | Modifier] = [*record.mechanisms]
     if record.redirect is not None:

@@ -14,11 +14,11 @@ from typing import Any
 
 from spfkit.evaluate.budget import MAX_PTR_NAMES, Budget
 from spfkit.evaluate.options import CheckOptions
+from spfkit.identity import IPAddress
 from spfkit.lookup.protocol import Lookup, LookupStatus, Resolver, RRType
 from spfkit.macros import MacroContext, MacroString
 from spfkit.results import Result, TraceEvent, TraceKind
 
-IPAddress = IPv4Address | IPv6Address
 _Memo = dict[tuple[RRType, str], "Lookup[Any] | asyncio.Future[Lookup[Any]]"]
 
 

@@ -17,8 +17,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from types import MappingProxyType
 from typing import Final, TypeVar
 
-from spfkit.evaluate.check_host import is_valid_domain
-from spfkit.identity import Identity
+from spfkit.identity import Identity, is_valid_domain
 from spfkit.macros import parse_macro_string
 from spfkit.results import Result
 

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from spfkit.evaluate.check_host import normalize_ip
 from spfkit.headers import HeaderField, authentication_results, quote_value, received_spf
 from spfkit.identity import Identity
 from spfkit.policy.config import Fallback, HeaderKind, PolicyConfig, RejectPolicy, Verdict
@@ -230,7 +229,7 @@ def _headers(request: PolicyRequest, config: PolicyConfig, receiver: str, identi
     # Hide_Receiver: receiver= names this host, not the recipient (whom other recipients
     # would then see: a Bcc leak).
     shown = request.recipient if not config.hide_receiver and request.recipient else receiver
-    client = normalize_ip(request.client_ip)
+    client = request.client_ip
     helo = request.helo_name or None
     out: list[HeaderField] = []
     for kind in config.header_type:
@@ -257,7 +256,7 @@ def _shorten(text: str) -> str:
 def _plain(request: PolicyRequest, checked: CheckResult) -> str:
     """A sentence for a result that has no text of its own; values sanitised."""
     domain = quote_value(checked.domain) if checked.domain else "the domain"
-    ip = quote_value(str(normalize_ip(request.client_ip)))
+    ip = quote_value(request.client_address)
     return {
         Result.PASS: f"{domain} designates {ip} as permitted sender",
         Result.FAIL: f"{domain} does not designate {ip} as permitted sender",
@@ -275,7 +274,7 @@ def _sentence(request: PolicyRequest, checked: CheckResult) -> str:
     text = _plain(request, checked)
     if checked.result is Result.FAIL and checked.explanation and \
             checked.explanation != f"{checked.domain} does not designate " \
-                                   f"{normalize_ip(request.client_ip)} as permitted sender":
+                                   f"{request.client_ip} as permitted sender":
         text += f"; explanation={_shorten(checked.explanation)}"
     if checked.problem and checked.result in (Result.PERMERROR, Result.TEMPERROR):
         text += f"; problem={_shorten(checked.problem)}"

@@ -46,9 +46,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address
 from types import MappingProxyType
 from typing import Final
+
+from spfkit.identity import IPAddress, normalize_ip, strip_reverse_path
 
 __all__ = [
     "KEY_ATTRIBUTES",
@@ -103,7 +104,7 @@ class PolicyRequest:
     """
 
     attributes: Mapping[str, str] = field(hash=False)
-    client_ip: IPv4Address | IPv6Address
+    client_ip: IPAddress
     notes: tuple[str, ...] = ()
 
     @classmethod
@@ -122,7 +123,7 @@ class PolicyRequest:
         if not address:
             raise ValueError("no client_address attribute")
         try:
-            client = ip_address(address.strip())
+            client = normalize_ip(address)  # RFC 7208 §5: a mapped IPv4 client is IPv4
         except ValueError:
             raise ValueError(f"client_address {address[:64]!r} is not an IP address") from None
         return cls(MappingProxyType(dict(attributes)), client, notes)
@@ -146,10 +147,7 @@ class PolicyRequest:
     @property
     def sender(self) -> str:
         """The MAIL FROM address without angle brackets; "" is the null reverse-path."""
-        value = self.get("sender").strip()
-        if value.startswith("<") and value.endswith(">"):
-            value = value[1:-1]
-        return value
+        return strip_reverse_path(self.get("sender"))
 
     @property
     def recipient(self) -> str:

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any, Final
 
-from spfkit.evaluate import CheckOptions, check, check_host, is_valid_domain, normalize_ip
+from spfkit.evaluate import CheckOptions, check, check_host
 from spfkit.headers import quote_value
-from spfkit.identity import Identity
+from spfkit.identity import Identity, is_valid_domain, sender_with_local_part
 from spfkit.lookup.protocol import Resolver
 from spfkit.policy.config import ConfigError, PolicyConfig, Verdict
 from spfkit.policy.decide import (
@@ -216,7 +216,7 @@ class PolicyService:
     # -- checks ------------------------------------------------------------------------------
 
     async def _checks(self, request: PolicyRequest, config: PolicyConfig) -> Checks:
-        client = normalize_ip(request.client_ip)
+        client = request.client_ip  # normalised when the request was built (§5)
         reason = self._static_skip(request, client, config)
         if reason is not None:
             return Checks(skip=reason)
@@ -286,7 +286,7 @@ class PolicyService:
         return None
 
     async def _domain_passes(self, domain: str, client: IPAddress, helo: str) -> str | None:
-        result = await check_host(client, domain, f"postmaster@{domain}", resolver=self.resolver,
+        result = await check_host(client, domain, sender_with_local_part("", domain), resolver=self.resolver,
                                   helo=helo, receiver=self.receiver, options=self._options)
         if result.result is Result.PASS:
             return f"client passes SPF for trusted domain {domain} (Domain_Whitelist)"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from spfkit.headers import HeaderField, authentication_results, received_spf
-from spfkit.identity import Identity
+from spfkit.identity import Identity, subject_for
 from spfkit.lint.findings import Finding
 from spfkit.responder.advice import CheckName, meaning
 from spfkit.responder.received import Origin
@@ -121,21 +121,12 @@ def _differs(a: CheckResult, b: CheckResult) -> bool:
     return a.result is not b.result or _records(a) != _records(b)
 
 
-def _mailbox_sender(mail_from: str, helo: str) -> tuple[str, str]:
-    """RFC 7208 §2.4: <sender> and <domain> of the MAIL FROM check (null: postmaster@HELO)."""
-    if not mail_from:
-        return f"postmaster@{helo}", helo
-    local, at, domain = mail_from.rpartition("@")
-    if not at:
-        return f"postmaster@{mail_from}", mail_from
-    return (mail_from if local else f"postmaster@{domain}"), domain
-
-
 def build_report(inputs: ReportInputs) -> Report:
     """The report for three finished checks; pure."""
     ip, helo, mail_from = inputs.ip.value, inputs.helo.value, inputs.mail_from.value
     receiver, pra = inputs.receiver, inputs.pra
-    mfrom_sender, mfrom_domain = _mailbox_sender(mail_from, helo)
+    checked = subject_for(Identity.MAILFROM, mail_from, helo)
+    mfrom_sender, mfrom_domain = checked.sender, checked.domain
     mfrom_source = inputs.mail_from.source.description
     if not mail_from:
         mfrom_source += " (the null reverse-path: postmaster@HELO is checked, RFC 7208 §2.4)"

@@ -14,8 +14,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
-from spfkit.evaluate import CheckOptions, check, is_valid_domain
-from spfkit.identity import Identity
+from spfkit.evaluate import CheckOptions, check
+from spfkit.identity import Identity, is_valid_domain
 from spfkit.lint.findings import Finding
 from spfkit.lookup.protocol import Resolver
 from spfkit.responder.received import Origin

@@ -25,7 +25,8 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
 
 from spfkit.errors import MacroSyntaxError
-from spfkit.evaluate.check_host import check_host, is_valid_domain, sender_with_local_part
+from spfkit.evaluate.check_host import check_host
+from spfkit.identity import is_valid_domain, sender_with_local_part
 from spfkit.evaluate.options import CheckOptions
 from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, Resolver, RRType, TXTRecord
 from spfkit.macros import MacroContext, MacroString, parse_macro_string

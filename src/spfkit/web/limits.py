@@ -29,11 +29,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv6Address, IPv6Network
 from typing import Any, Final, TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from spfkit.identity import normalize_ip
 from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, Resolver, RRType, TXTRecord
 
 __all__ = [
@@ -80,14 +81,11 @@ def client_key(host: str | None) -> str:
     if not host:
         return "unknown"
     try:
-        address = ip_address(host)
+        address = normalize_ip(host)  # an IPv4-mapped client counts as its IPv4 address
     except ValueError:
         return host
     if isinstance(address, IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(IPv6Network((address, 64), strict=False))
-    assert isinstance(address, IPv4Address)
     return str(address)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from spfkit.evaluate import is_valid_domain
+from spfkit.identity import is_valid_domain
 from spfkit.wizard.draft import parse_domain, parse_domain_spec, parse_ip4, parse_ip6
 from spfkit.wizard.zones import MAX_TTL
 

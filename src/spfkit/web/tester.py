@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from spfkit.cli.output import CheckReport
-from spfkit.evaluate import CheckOptions, check, subject_for
-from spfkit.identity import Identity
+from spfkit.evaluate import CheckOptions, check
+from spfkit.identity import Identity, subject_for
 from spfkit.results import TraceEvent, TraceKind
 from spfkit.web.errors import field_errors
 from spfkit.web.limits import BudgetResolver
