@@ -13,7 +13,6 @@ from ipaddress import IPv4Address, IPv6Address
 
 from spfkit.errors import (
     EvaluationError,
-    MacroSyntaxError,
     PermError,
     RecordSyntaxError,
     TempError,
@@ -21,14 +20,15 @@ from spfkit.errors import (
 )
 from spfkit.evaluate.mechanisms import match
 from spfkit.evaluate.options import CheckOptions
+from spfkit.evaluate.explanation import explain
 from spfkit.evaluate.prefetch import plan_prefetch
-from spfkit.evaluate.run import Evaluation
+from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import is_valid_domain, normalize_ip, sender_with_local_part
-from spfkit.lookup.protocol import LookupStatus, Resolver, RRType
-from spfkit.macros import parse_macro_string
+from spfkit.lookup.protocol import Resolver, RRType
 from spfkit.record.model import Record
 from spfkit.record.parse import parse_record
-from spfkit.record.select import decode_record, join_strings, select_record
+from spfkit.record.select import select_record
+from spfkit.record.terms import Include, LocalMechanism
 from spfkit.results import CheckResult, Result, TraceKind
 
 _DEFAULT_OPTIONS = CheckOptions()
@@ -62,17 +62,12 @@ async def check_host(
     client = normalize_ip(ip)
     sender = sender_with_local_part(sender, domain)
     run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options, int(time.time()))
-
-    async def check_include(target: str, depth: int, chain: tuple[str, ...]) -> Result:
-        return (await _check_host(run, target, depth, chain, count_void=True)).result
-
-    run.check_include = check_include
     try:
         async with asyncio.timeout(options.time_budget):
-            outcome = await _check_host(run, domain, 0, (), count_void=False)
+            outcome = await _check_host(run, Frame(domain))
             explanation = None
             if outcome.result is Result.FAIL:
-                explanation = await _explain(run, outcome)
+                explanation = await explain(run, outcome.record, outcome.domain)
     except TimeoutError:
         return _error_result(run, domain, TempError(
             f"the check took longer than its time limit of {options.time_budget:g} s"
@@ -80,7 +75,7 @@ async def check_host(
     except EvaluationError as exc:
         return _error_result(run, domain, exc)
     finally:
-        run.close()
+        run.queries.close()
     return CheckResult(
         result=outcome.result,
         domain=outcome.domain,
@@ -95,7 +90,7 @@ async def check_host(
 def _error_result(run: Evaluation, domain: str, exc: EvaluationError) -> CheckResult:
     result = Result.PERMERROR if isinstance(exc, PermError) else Result.TEMPERROR
     if exc.domain is None:
-        run.note(TraceKind.RESULT, 0, domain, result.value, exc.reason)
+        run.note(TraceKind.RESULT, Frame(domain), result.value, exc.reason)
     return CheckResult(
         result=result,
         domain=exc.domain or domain,
@@ -107,12 +102,13 @@ def _error_result(run: Evaluation, domain: str, exc: EvaluationError) -> CheckRe
     )
 
 
-async def fetch_record(run: Evaluation, domain: str, depth: int, *, count_void: bool) -> Record | None:
+async def fetch_record(run: Evaluation, frame: Frame) -> Record | None:
     """§4.4–§4.5: the domain's record, or None; TempError on DNS errors, PermError on syntax."""
-    lookup = await run.query(RRType.TXT, domain, depth, domain)
+    domain = frame.domain
+    lookup = await run.query(RRType.TXT, domain, frame)
     if lookup.status.is_error:
         raise TempError(f"DNS {lookup.status.value} looking up TXT {domain}")
-    if count_void and lookup.is_void:
+    if frame.counts_void and lookup.is_void:
         run.budget.charge_void_lookup(domain)
     text = select_record(lookup.records, run.options.scope)
     if text is None:
@@ -124,82 +120,68 @@ async def fetch_record(run: Evaluation, domain: str, depth: int, *, count_void: 
         raise PermError(f"syntax error in the record of {domain}: {exc}", term) from None
 
 
-async def _check_host(
-    run: Evaluation, domain: str, depth: int, chain: tuple[str, ...], *, count_void: bool
-) -> _Outcome:
+async def _check_host(run: Evaluation, frame: Frame) -> _Outcome:
     """§4.3–§4.7 for one domain; nested include/redirect calls share ``run``."""
     try:
-        return await _evaluate_domain(run, domain, depth, chain, count_void=count_void)
+        return await _evaluate(run, frame)
     except EvaluationError as exc:
         if exc.domain is None:  # mark the error where it sits (innermost domain)
-            exc.domain, exc.depth = domain, depth
+            exc.domain, exc.depth = frame.domain, frame.depth
             kind = "permerror" if isinstance(exc, PermError) else "temperror"
-            run.note(TraceKind.RESULT, depth, domain, kind, exc.reason)
+            run.note(TraceKind.RESULT, frame, kind, exc.reason)
         raise
 
 
-async def _evaluate_domain(
-    run: Evaluation, domain: str, depth: int, chain: tuple[str, ...], *, count_void: bool
-) -> _Outcome:
-    run.note(TraceKind.CHECK, depth, domain, f"check_host({run.ip}, {domain})")
+async def _evaluate(run: Evaluation, frame: Frame) -> _Outcome:
+    domain = frame.domain
+    run.note(TraceKind.CHECK, frame, f"check_host({run.ip}, {domain})")
     if not is_valid_domain(domain):
-        run.note(TraceKind.RESULT, depth, domain, "none", "not a valid multi-label domain name (§4.3)")
+        run.note(TraceKind.RESULT, frame, "none", "not a valid multi-label domain name (§4.3)")
         return _Outcome(Result.NONE, domain)
-    key = domain.rstrip(".").lower()
-    if key in chain:
-        loop = " → ".join((*chain, key))
-        raise PermError(f"include/redirect loop: {loop}")
-    chain = (*chain, key)
-    record = await fetch_record(run, domain, depth, count_void=count_void)
+    frame.check_loop()
+    record = await fetch_record(run, frame)
     if record is None:
-        run.note(TraceKind.RESULT, depth, domain, "none", "no SPF record")
+        run.note(TraceKind.RESULT, frame, "none", "no SPF record")
         return _Outcome(Result.NONE, domain)
-    run.note(TraceKind.RECORD, depth, domain, str(record))
-    if run.options.prefetch and depth == 0:
+    run.note(TraceKind.RECORD, frame, str(record))
+    if run.options.prefetch and frame.depth == 0:
         plan_prefetch(run, record, domain)
 
     ip = run.ip
     for mech in record.mechanisms:
-        if mech.queries_dns:
-            matched = await match(mech, run, domain, depth, chain)
+        if isinstance(mech, LocalMechanism):  # all, ip4, ip6 (§5.1, §5.6): no DNS
+            matched = mech.matches(ip)
+        elif isinstance(mech, Include):
+            matched = await _include(run, mech, frame)
         else:
-            matched = mech.matches(ip)  # type: ignore[attr-defined]  # all, ip4, ip6 (§5.1, §5.6)
-        run.note(TraceKind.TERM, depth, domain, str(mech), "match" if matched else "no match")
+            matched = await match(mech, run, frame)  # a, mx, ptr, exists
+        run.note(TraceKind.TERM, frame, str(mech), "match" if matched else "no match")
         if matched:
             result = mech.qualifier.result
-            run.note(TraceKind.RESULT, depth, domain, result.value, f"matched {mech}")
+            run.note(TraceKind.RESULT, frame, result.value, f"matched {mech}")
             return _Outcome(result, domain, str(mech), record)
     if record.redirect is not None:  # §6.1
         term = str(record.redirect)
         run.budget.charge_dns_term(term)
-        target = await run.expand(record.redirect.domain_spec, domain, depth)
-        run.note(TraceKind.TERM, depth, domain, term, f"→ {target}")
-        inner = await _check_host(run, target, depth + 1, chain, count_void=True)
+        target = await run.expand(record.redirect.domain_spec, frame)
+        run.note(TraceKind.TERM, frame, term, f"→ {target}")
+        inner = await _check_host(run, frame.child(target))
         if inner.result is Result.NONE:
             raise PermError(f"redirect={target}: the target has no SPF record", term)
         return inner
-    run.note(TraceKind.RESULT, depth, domain, "neutral", "no mechanism matched (§4.7 default)")
+    run.note(TraceKind.RESULT, frame, "neutral", "no mechanism matched (§4.7 default)")
     return _Outcome(Result.NEUTRAL, domain, "default", record)
 
 
-async def _explain(run: Evaluation, outcome: _Outcome) -> str:
-    """§6.2: the explanation of a fail; any problem with "exp" gives the default text."""
-    exp = outcome.record.explanation if outcome.record is not None else None
-    ctx = run.context(outcome.domain)
-    if exp is not None:
-        target = await run.expand(exp.domain_spec, outcome.domain, 0)
-        lookup = await run.query(RRType.TXT, target, 0, outcome.domain)
-        if lookup.status is LookupStatus.ANSWER and len(lookup.records) == 1:
-            text = decode_record(join_strings(lookup.records[0]))
-            try:
-                if "p" in (spec := parse_macro_string(text, explanation=True)).letters:
-                    ctx = run.context(outcome.domain, await run.validated_name(outcome.domain, 0))
-                return spec.expand(ctx)
-            except MacroSyntaxError as exc:
-                run.note(TraceKind.NOTE, 0, outcome.domain, "exp ignored", exc.reason)
-        else:
-            run.note(TraceKind.NOTE, 0, outcome.domain, "exp ignored", f"TXT {target}: {lookup.status.value}, {len(lookup.records)} records")
-    try:
-        return parse_macro_string(run.options.default_explanation, explanation=True).expand(ctx)
-    except MacroSyntaxError:
-        return run.options.default_explanation
+async def _include(run: Evaluation, mech: Include, frame: Frame) -> bool:
+    """§5.2 "include": a recursive check_host() of the target; the table of §5.2 maps its
+    result (temperror and permerror inside it propagate as exceptions)."""
+    term = str(mech)
+    run.budget.charge_dns_term(term)
+    target = await run.expand(mech.domain_spec, frame)
+    inner = (await _check_host(run, frame.child(target))).result
+    if inner is Result.PASS:
+        return True
+    if inner in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL):
+        return False
+    raise PermError(f"include:{target} has no SPF record", term)  # Result.NONE

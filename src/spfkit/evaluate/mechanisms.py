@@ -1,7 +1,9 @@
-"""Mechanism matching (RFC 7208 §5): one function per mechanism, each returning a bool.
+"""The DNS mechanisms (RFC 7208 §5.3–§5.7): one function each, returning a bool.
 
-A DNS-querying mechanism charges the budget before its query (§4.6.4); DNS trouble raises
-:class:`TempError`, limit and syntax trouble :class:`PermError` (§5: "processing errors").
+"all", "ip4" and "ip6" match from the record alone (``LocalMechanism.matches``, §5.1, §5.6);
+"include" is a recursive check_host() and lives in ``check_host.py`` (§5.2). Each mechanism
+here charges the budget before its query (§4.6.4); DNS trouble raises :class:`TempError`,
+limit trouble :class:`PermError` (§5: "processing errors").
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from typing import Any
 
 from spfkit.errors import PermError, TempError
 from spfkit.evaluate.budget import MAX_MX_NAMES
-from spfkit.evaluate.run import Evaluation
+from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import IPAddress
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
-from spfkit.record.terms import IP4, IP6, MX, PTR, A, All, Exists, Include, Mechanism
-from spfkit.results import Result
+from spfkit.record.terms import MX, PTR, A, DNSMechanism, Exists, Mechanism
+
 
 def ip_in(ip: IPAddress, addresses: tuple[Any, ...], cidr4: int | None, cidr6: int | None) -> bool:
     """§5.6: does <ip> fall in any of ``addresses`` widened to the CIDR length?"""
@@ -38,47 +40,42 @@ def _void(run: Evaluation, lookup: Lookup[Any], term: str) -> None:
         run.budget.charge_void_lookup(term)
 
 
-async def _target(run: Evaluation, mech: A | MX | PTR, domain: str, depth: int) -> str:
+async def target_of(run: Evaluation, mech: DNSMechanism, frame: Frame) -> str:
+    """§4.8: the expanded domain-spec, or the current <domain> when there is none."""
     if mech.domain_spec is None:
-        return domain
-    return await run.expand(mech.domain_spec, domain, depth)
+        return frame.domain
+    return await run.expand(mech.domain_spec, frame)
 
 
-async def match(mech: Mechanism, run: Evaluation, domain: str, depth: int, chain: tuple[str, ...]) -> bool:
-    """§5: true when ``mech`` matches <ip>; ``domain`` is the <domain> of the record.
-
-    ``chain`` is the include/redirect path so far (for loop detection).
-    """
-    if isinstance(mech, (All, IP4, IP6)):
-        return mech.matches(run.ip)  # §5.1, §5.6: no DNS
+async def match(mech: Mechanism, run: Evaluation, frame: Frame) -> bool:
+    """§5: true when ``mech`` ("a", "mx", "ptr", "exists") matches <ip>; ``frame.domain``
+    is the <domain> of the record."""
     term = str(mech)
     run.budget.charge_dns_term(term)
     if isinstance(mech, A):
-        return await _match_a(mech, run, domain, depth, term)
+        return await _match_a(mech, run, frame, term)
     if isinstance(mech, MX):
-        return await _match_mx(mech, run, domain, depth, term)
+        return await _match_mx(mech, run, frame, term)
     if isinstance(mech, PTR):
-        return await _match_ptr(mech, run, domain, depth)
+        return await _match_ptr(mech, run, frame)
     if isinstance(mech, Exists):
-        return await _match_exists(mech, run, domain, depth, term)
-    if isinstance(mech, Include):
-        return await _match_include(mech, run, domain, depth, chain)
+        return await _match_exists(mech, run, frame, term)
     raise PermError(f"unknown mechanism {term!r}", term)  # pragma: no cover - parser rejects
 
 
-async def _match_a(mech: A, run: Evaluation, domain: str, depth: int, term: str) -> bool:
+async def _match_a(mech: A, run: Evaluation, frame: Frame, term: str) -> bool:
     """§5.3 "a": an address of the target, within the CIDR length, equals <ip>."""
-    target = await _target(run, mech, domain, depth)
-    lookup = await run.query(run.address_type, target, depth, domain)
+    target = await target_of(run, mech, frame)
+    lookup = await run.query(run.address_type, target, frame)
     _raise_on_error(lookup, f"{run.address_type.value} {target}")
     _void(run, lookup, term)
     return ip_in(run.ip, lookup.records, mech.cidr4, mech.cidr6)
 
 
-async def _match_mx(mech: MX, run: Evaluation, domain: str, depth: int, term: str) -> bool:
+async def _match_mx(mech: MX, run: Evaluation, frame: Frame, term: str) -> bool:
     """§5.4 "mx": <ip> is an address of one of the target's MX hosts (at most 10)."""
-    target = await _target(run, mech, domain, depth)
-    lookup = await run.query(RRType.MX, target, depth, domain)
+    target = await target_of(run, mech, frame)
+    lookup = await run.query(RRType.MX, target, frame)
     _raise_on_error(lookup, f"MX {target}")
     _void(run, lookup, term)
     if len(lookup.records) > MAX_MX_NAMES:
@@ -86,40 +83,24 @@ async def _match_mx(mech: MX, run: Evaluation, domain: str, depth: int, term: st
         raise PermError(f"{target} has {len(lookup.records)} MX records (limit {MAX_MX_NAMES})", term)
     # RFC 7505: a null MX ("0 .") names no host
     hosts = [mx.exchange for mx in lookup.records if mx.exchange not in ("", ".")]
-    for host, answer in zip(hosts, await run.query_all(run.address_type, hosts, depth, domain)):
+    for host, answer in zip(hosts, await run.query_all(run.address_type, hosts, frame)):
         _raise_on_error(answer, f"{run.address_type.value} {host}")
         if ip_in(run.ip, answer.records, mech.cidr4, mech.cidr6):
             return True
     return False
 
 
-async def _match_ptr(mech: PTR, run: Evaluation, domain: str, depth: int) -> bool:
+async def _match_ptr(mech: PTR, run: Evaluation, frame: Frame) -> bool:
     """§5.5 "ptr": a validated name of <ip> is the target or below it. DNS errors: no match."""
-    target = await _target(run, mech, domain, depth)
-    names = await run.validated_names(depth, domain, only_within=target, void_term=str(mech))
+    target = await target_of(run, mech, frame)
+    names = await run.validated_names(frame, only_within=target, void_term=str(mech))
     return bool(names)
 
 
-async def _match_exists(mech: Exists, run: Evaluation, domain: str, depth: int, term: str) -> bool:
+async def _match_exists(mech: Exists, run: Evaluation, frame: Frame, term: str) -> bool:
     """§5.7 "exists": the target has an A record (always A, whatever <ip> is)."""
-    target = await run.expand(mech.domain_spec, domain, depth)
-    lookup = await run.query(RRType.A, target, depth, domain)
+    target = await target_of(run, mech, frame)
+    lookup = await run.query(RRType.A, target, frame)
     _raise_on_error(lookup, f"A {target}")
     _void(run, lookup, term)
     return lookup.status is LookupStatus.ANSWER
-
-
-async def _match_include(
-    mech: Include, run: Evaluation, domain: str, depth: int, chain: tuple[str, ...]
-) -> bool:
-    """§5.2 "include": recursive check_host(); the table of §5.2 maps its result."""
-    target = await run.expand(mech.domain_spec, domain, depth)
-    inner = await run.check_include(target, depth + 1, chain)
-    if inner is Result.PASS:
-        return True
-    if inner in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL):
-        return False
-    if inner is Result.NONE:
-        raise PermError(f"include:{target} has no SPF record", str(mech))
-    # temperror / permerror inside the include propagate as exceptions before we get here
-    raise PermError(f"include:{target} returned {inner.value}", str(mech))

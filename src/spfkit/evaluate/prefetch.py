@@ -22,13 +22,23 @@ from typing import Any
 
 from spfkit.errors import PermError, RecordSyntaxError
 from spfkit.evaluate.budget import MAX_MX_NAMES
-from spfkit.evaluate.run import Evaluation
+from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import is_valid_domain
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
 from spfkit.record.model import Record
 from spfkit.record.parse import parse_record
 from spfkit.record.select import select_record
-from spfkit.record.terms import MX, PTR, A, Exists, Include, Mechanism, Modifier, Redirect
+from spfkit.record.terms import (
+    MX,
+    PTR,
+    A,
+    DNSMechanism,
+    Exists,
+    Include,
+    Mechanism,
+    Modifier,
+    Redirect,
+)
 
 
 @dataclass(slots=True)
@@ -44,8 +54,8 @@ class _Plan:
 def plan_prefetch(run: Evaluation, record: Record, domain: str) -> None:
     """Plan prefetches for the top-level record as soon as the evaluation waits on DNS."""
     plan = _Plan(run.budget.dns_terms, run.budget.void_lookups)
-    chain = (domain.rstrip(".").lower(),)
-    run.spawn_when_waiting(lambda: _plan(run, plan, record, domain, chain))
+    frame = Frame(domain)
+    run.queries.spawn_when_waiting(lambda: _plan(run, plan, record, frame))
 
 
 async def _reachable(run: Evaluation, plan: _Plan) -> bool:
@@ -56,16 +66,14 @@ async def _reachable(run: Evaluation, plan: _Plan) -> bool:
     limit = run.options.max_void_lookups
     while plan.unresolved and plan.voids + len(plan.unresolved) > limit:
         rrtype, name = plan.unresolved.pop(0)
-        if (await run.peek(rrtype, name)).is_void:
+        if (await run.queries.peek(rrtype, name)).is_void:
             plan.voids += 1
     return plan.voids <= limit
 
 
-async def _plan(
-    run: Evaluation, plan: _Plan, record: Record, domain: str, chain: tuple[str, ...]
-) -> bool:
+async def _plan(run: Evaluation, plan: _Plan, record: Record, frame: Frame) -> bool:
     """Prefetch for ``record``, advancing ``plan``; False when the rest cannot be bounded."""
-    ctx = run.context(domain)
+    ctx = run.context(frame.domain)
     terms: list[Mechanism | Modifier] = [*record.mechanisms]
     if record.redirect is not None:
         terms.append(record.redirect)
@@ -75,27 +83,28 @@ async def _plan(
         if plan.dns_terms + 1 > run.options.max_dns_terms or not await _reachable(run, plan):
             return False  # a sequential evaluation would stop with a PermError here
         plan.dns_terms += 1
-        spec = getattr(term, "domain_spec", None)
+        assert isinstance(term, (DNSMechanism, Redirect))  # the terms that query DNS
+        spec = term.domain_spec
         if spec is not None and "p" in spec.letters:
             return False  # its target needs the PTR validation first: stop planning here
-        target = spec.expand_domain(ctx) if spec is not None else domain
+        target = spec.expand_domain(ctx) if spec is not None else frame.domain
         if isinstance(term, (Include, Redirect)):
-            key = target.rstrip(".").lower()
-            if not is_valid_domain(target) or key in chain:
+            inner_frame = frame.child(target)
+            if not is_valid_domain(target) or inner_frame.key in inner_frame.chain:
                 return False
             inner = await _record_of(run, target)
-            if inner is None or not await _plan(run, plan, inner, target, (*chain, key)):
+            if inner is None or not await _plan(run, plan, inner, inner_frame):
                 return False
             continue
         question = _first_question(run, term, target)
-        run.start(*question)
+        run.queries.start(*question)
         plan.unresolved.append(question)
         if isinstance(term, MX):
-            run.spawn(_mx_hosts(run, target))
+            run.queries.spawn(_mx_hosts(run, target))
     return True
 
 
-def _first_question(run: Evaluation, term: Mechanism | Modifier, target: str) -> tuple[RRType, str]:
+def _first_question(run: Evaluation, term: DNSMechanism, target: str) -> tuple[RRType, str]:
     """The lookup whose emptiness makes ``term`` a void lookup (§4.6.4)."""
     if isinstance(term, A):
         return run.address_type, target
@@ -109,8 +118,7 @@ def _first_question(run: Evaluation, term: Mechanism | Modifier, target: str) ->
 
 async def _record_of(run: Evaluation, target: str) -> Record | None:
     """The record an include/redirect target will use, fetched through the memo."""
-    run.start(RRType.TXT, target)
-    lookup = await run.peek(RRType.TXT, target)
+    lookup = await run.queries.peek(RRType.TXT, target)
     if lookup.status is not LookupStatus.ANSWER:
         return None
     try:
@@ -122,9 +130,9 @@ async def _record_of(run: Evaluation, target: str) -> Record | None:
 
 async def _mx_hosts(run: Evaluation, target: str) -> None:
     """§5.4: once the MX answer is in, start the address lookups "mx" will make."""
-    lookup: Lookup[Any] = await run.peek(RRType.MX, target)
+    lookup: Lookup[Any] = await run.queries.peek(RRType.MX, target)
     if lookup.status is LookupStatus.ANSWER and len(lookup.records) <= MAX_MX_NAMES:
         for mx in lookup.records:
             if mx.exchange not in ("", "."):
-                run.start(run.address_type, mx.exchange)
+                run.queries.start(run.address_type, mx.exchange)
     await asyncio.sleep(0)

@@ -62,13 +62,31 @@ class Mechanism:
         return self.text or self.canonical()
 
 
+@dataclass(frozen=True, slots=True)
+class LocalMechanism(Mechanism):
+    """A mechanism matched from the record alone, without DNS: "all", "ip4", "ip6" (§5.1, §5.6)."""
+
+    def matches(self, ip: IPv4Address | IPv6Address) -> bool:
+        """Does <ip> match this mechanism?"""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class DNSMechanism(Mechanism):
+    """A mechanism that causes DNS queries (§4.6.4), aimed at its ``domain-spec`` (§4.8):
+    "include", "a", "mx", "ptr", "exists". ``None`` means the current <domain>."""
+
+    queries_dns: ClassVar[bool] = True
+    domain_spec: MacroString | None = None
+
+
 def _cidr_text(cidr4: int | None, cidr6: int | None) -> str:
     text = f"/{cidr4}" if cidr4 is not None else ""
     return text + (f"//{cidr6}" if cidr6 is not None else "")
 
 
 @dataclass(frozen=True, slots=True)
-class All(Mechanism):
+class All(LocalMechanism):
     """§5.1 "all": always matches."""
 
     name: ClassVar[str] = "all"
@@ -78,11 +96,10 @@ class All(Mechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class Include(Mechanism):
+class Include(DNSMechanism):
     """§5.2 "include": matches when check_host() of the target returns pass."""
 
     name: ClassVar[str] = "include"
-    queries_dns: ClassVar[bool] = True
     domain_spec: MacroString = field(default_factory=lambda: MacroString(()))
 
     def argument(self) -> str:
@@ -90,11 +107,9 @@ class Include(Mechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class _AddressMechanism(Mechanism):
+class _AddressMechanism(DNSMechanism):
     """The shared shape of "a" and "mx": ``[ ":" domain-spec ] [ dual-cidr-length ]``."""
 
-    queries_dns: ClassVar[bool] = True
-    domain_spec: MacroString | None = None
     cidr4: int | None = None
     cidr6: int | None = None
 
@@ -118,19 +133,17 @@ class MX(_AddressMechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class PTR(Mechanism):
+class PTR(DNSMechanism):
     """§5.5 "ptr" (do not use): matches a validated name of <ip> within the target."""
 
     name: ClassVar[str] = "ptr"
-    queries_dns: ClassVar[bool] = True
-    domain_spec: MacroString | None = None
 
     def argument(self) -> str:
         return f":{self.domain_spec}" if self.domain_spec is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
-class _NetworkMechanism(Mechanism):
+class _NetworkMechanism(LocalMechanism):
     """The shared shape of "ip4" and "ip6" (§5.6): a network, matched without DNS."""
 
     version: ClassVar[int] = 0
@@ -173,11 +186,10 @@ class IP6(_NetworkMechanism):
 
 
 @dataclass(frozen=True, slots=True)
-class Exists(Mechanism):
+class Exists(DNSMechanism):
     """§5.7 "exists": matches when the target has an A record (for any client)."""
 
     name: ClassVar[str] = "exists"
-    queries_dns: ClassVar[bool] = True
     domain_spec: MacroString = field(default_factory=lambda: MacroString(()))
 
     def argument(self) -> str:
