@@ -11,54 +11,20 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
-from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 import pytest
 
 from spfkit.evaluate import CheckOptions, check_host
-from spfkit.lookup.memory import MemoryResolver
 from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType, TXTRecord
-from spfkit.results import CheckResult, Result
-from tests.evaluate.latency import Latency
-
-IP = "192.0.2.1"
-
-
-Run = Callable[..., tuple[CheckResult, Any]]
-
-
-@pytest.fixture(params=["sequential", "prefetch"])
-def run(request: pytest.FixtureRequest) -> Run:
-    """Check against an in-memory zone: sequentially (instant answers, no prefetch), or with
-    prefetch over a resolver with latency, where prefetch lookups actually go out."""
-    prefetch = request.param == "prefetch"
-
-    def check(
-        zone: dict[str, Any],
-        *,
-        ip: str = IP,
-        domain: str = "example.com",
-        sender: str = "user@example.com",
-        options: CheckOptions | None = None,
-    ) -> tuple[CheckResult, Any]:
-        resolver: Any = Latency(zone) if prefetch else MemoryResolver(zone)
-        opts = replace(options or CheckOptions(), prefetch=prefetch)
-        result = asyncio.run(check_host(ip, domain, sender, resolver=resolver, options=opts))
-        return result, resolver
-
-    return check
+from spfkit.results import Result
+from tests.evaluate.common import IP, Run, spf
 
 
 def names(resolver: Any, rrtype: RRType | None = None) -> list[str]:
     """The names asked (of one type), sorted: prefetch may change the order, not the set."""
     return sorted(n for t, n in resolver.queries if rrtype is None or t == rrtype)
-
-
-def spf(text: str) -> dict[str, object]:
-    return {"TXT": text}
 
 
 def assert_each_question_once(resolver: Any) -> None:

@@ -1,0 +1,78 @@
+"""The identity rules (``spfkit.identity``): RFC 7208 §2.3, §2.4, §4.1, §4.3, §5."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spfkit.identity import (
+    Identity,
+    Subject,
+    is_valid_domain,
+    normalize_ip,
+    sender_with_local_part,
+    strip_reverse_path,
+    subject_for,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [("192.0.2.1", IPv4Address("192.0.2.1")), (" ::FFFF:192.0.2.1 ", IPv4Address("192.0.2.1")),
+     ("2001:db8::1", IPv6Address("2001:db8::1")), (IPv6Address("::ffff:c000:201"), IPv4Address("192.0.2.1"))],
+)
+def test_normalize_ip_treats_a_mapped_address_as_ipv4(text: str | IPv6Address, want: object) -> None:
+    assert normalize_ip(text) == want
+
+
+@pytest.mark.parametrize("text", ["", "192.0.2.300", "example.com", "1.2.3.4/24"])
+def test_normalize_ip_rejects_what_is_no_address(text: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_ip(text)
+
+
+@pytest.mark.parametrize(
+    ("domain", "valid"),
+    [("example.com", True), ("example.com.", True), ("com", False), ("", False), ("a..b", False),
+     ("[192.0.2.1]", False), ("x" * 63 + ".com", True), ("x" * 64 + ".com", False),
+     (".".join(["a" * 63] * 3) + "." + "b" * 61, True),  # 253 octets
+     (".".join(["a" * 63] * 3) + "." + "b" * 62, False)],  # 254 octets
+)
+def test_is_valid_domain(domain: str, valid: bool) -> None:
+    assert is_valid_domain(domain) is valid
+
+
+@given(st.lists(st.text(alphabet="abc-", min_size=1, max_size=70), min_size=1, max_size=6))
+def test_is_valid_domain_follows_the_label_rules(labels: list[str]) -> None:
+    name = ".".join(labels)
+    want = len(labels) >= 2 and all(len(label) <= 63 for label in labels) and len(name) <= 253
+    assert is_valid_domain(name) is want
+
+
+@pytest.mark.parametrize(
+    ("sender", "want"),
+    [("user@example.com", "user@example.com"), ("@example.com", "postmaster@example.com"),
+     ("example.com", "postmaster@example.com"), ("", "postmaster@fallback.example")],
+)
+def test_sender_with_local_part(sender: str, want: str) -> None:
+    assert sender_with_local_part(sender, "fallback.example") == want
+
+
+@pytest.mark.parametrize(("given_", "want"), [("<a@b.example>", "a@b.example"), (" <> ", ""), ("a@b", "a@b")])
+def test_strip_reverse_path(given_: str, want: str) -> None:
+    assert strip_reverse_path(given_) == want
+
+
+@pytest.mark.parametrize(
+    ("identity", "mail_from", "want"),
+    [(Identity.MAILFROM, "<user@example.com>", Subject(Identity.MAILFROM, "example.com", "user@example.com")),
+     (Identity.MAILFROM, "<>", Subject(Identity.MAILFROM, "mx.example.org", "postmaster@mx.example.org")),
+     (Identity.MAILFROM, "example.com", Subject(Identity.MAILFROM, "example.com", "postmaster@example.com")),
+     (Identity.MAILFROM, "@example.com", Subject(Identity.MAILFROM, "example.com", "postmaster@example.com")),
+     (Identity.HELO, "user@example.com", Subject(Identity.HELO, "mx.example.org", "postmaster@mx.example.org"))],
+)
+def test_subject_for(identity: Identity, mail_from: str, want: Subject) -> None:
+    assert subject_for(identity, mail_from, " mx.example.org ") == want
