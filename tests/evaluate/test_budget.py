@@ -393,6 +393,43 @@ def test_a_64kb_txt_record_with_one_long_label_returns_quickly() -> None:
     assert float(elapsed) < 5.0
 
 
+def _i1000r_record(size: int = 63_000) -> str:
+    """The issue's record: "v=spf1 exists:" and %{i1000r} thousands of times (~63 KB)."""
+    return "v=spf1 exists:" + "%{i1000r}" * ((size - 20) // 9) + " -all"
+
+
+def test_nine_includes_of_63kb_macro_records_end_on_the_work_budget(run: Run) -> None:
+    """§4.6.4 "unreasonable load": such a tree once kept one check busy for 40 s of CPU."""
+    bomb = _i1000r_record()
+    zone: dict[str, Any] = {"example.com": spf(
+        "v=spf1 " + " ".join(f"include:i{k}.example.net" for k in range(9)) + " -all")}
+    zone.update({f"i{k}.example.net": {"TXT": _strings(bomb)} for k in range(9)})
+    started = time.process_time()
+    result, resolver = run(zone, ip="2001:db8::1")
+    assert time.process_time() - started < 2.0
+    assert result.result is Result.PERMERROR
+    assert result.problem is not None and "work budget" in result.problem
+    assert len(result.problem) < 200  # a 63 KB term is never quoted whole
+    asked = names(resolver, RRType.TXT)
+    assert len(asked) < 1 + 9  # the budget ended the check before every include was read
+
+
+def test_one_large_record_is_within_the_work_budget(run: Run) -> None:
+    text = "v=spf1 " + " ".join(f"ip4:10.0.{i // 256}.{i % 256}" for i in range(3000)) + " -all"
+    assert 40_000 < len(text) < 131_072
+    result, _ = run({"example.com": {"TXT": _strings(text)}})
+    assert result.result is Result.FAIL
+
+
+def test_the_work_budget_is_configurable(run: Run) -> None:
+    zone: dict[str, Any] = {"example.com": spf("v=spf1 a:h.example.com -all"),
+                            "h.example.com": {"A": [f"198.51.100.{n}" for n in range(1, 101)]}}
+    assert run(zone)[0].result is Result.FAIL
+    result, _ = run(zone, options=CheckOptions(max_work=100))
+    assert result.result is Result.PERMERROR and "work budget of 100" in (result.problem or "")
+    assert (result.problem or "").endswith("at a:h.example.com)")
+
+
 # --- non-ASCII and control characters ---------------------------------------------------
 
 

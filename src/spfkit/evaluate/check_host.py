@@ -20,13 +20,13 @@ from spfkit.errors import (
 )
 from spfkit.evaluate.mechanisms import match
 from spfkit.evaluate.options import CheckOptions
+from spfkit.evaluate.budget import LARGE_RECORD
 from spfkit.evaluate.explanation import explain
 from spfkit.evaluate.prefetch import plan_prefetch
 from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import is_valid_domain, normalize_ip, sender_with_local_part
 from spfkit.lookup.protocol import Resolver, RRType
 from spfkit.record.model import Record
-from spfkit.record.parse import parse_record
 from spfkit.record.select import select_record
 from spfkit.record.terms import Include, LocalMechanism
 from spfkit.results import CheckResult, Result, TraceKind
@@ -113,11 +113,15 @@ async def fetch_record(run: Evaluation, frame: Frame) -> Record | None:
     text = select_record(lookup.records, run.options.scope)
     if text is None:
         return None
+    run.budget.charge_work(len(text), f"the record of {domain}")
     try:
-        return parse_record(text)
+        record = run.parse(text)
     except RecordSyntaxError as exc:
         term = shorten(exc.term) if exc.term else None
         raise PermError(f"syntax error in the record of {domain}: {exc}", term) from None
+    if len(text) > LARGE_RECORD:
+        await asyncio.sleep(0)  # long CPU work yields, so other checks keep being answered
+    return record
 
 
 async def _check_host(run: Evaluation, frame: Frame) -> _Outcome:

@@ -69,6 +69,7 @@ async def _match_a(mech: A, run: Evaluation, frame: Frame, term: str) -> bool:
     lookup = await run.query(run.address_type, target, frame)
     _raise_on_error(lookup, f"{run.address_type.value} {target}")
     _void(run, lookup, term)
+    run.budget.charge_work(len(lookup.records), term)
     return ip_in(run.ip, lookup.records, mech.cidr4, mech.cidr6)
 
 
@@ -85,6 +86,7 @@ async def _match_mx(mech: MX, run: Evaluation, frame: Frame, term: str) -> bool:
     hosts = [mx.exchange for mx in lookup.records if mx.exchange not in ("", ".")]
     for host, answer in zip(hosts, await run.query_all(run.address_type, hosts, frame)):
         _raise_on_error(answer, f"{run.address_type.value} {host}")
+        run.budget.charge_work(len(answer.records), term)
         if ip_in(run.ip, answer.records, mech.cidr4, mech.cidr6):
             return True
     return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from spfkit.evaluate.budget import MAX_DNS_TERMS, MAX_VOID_LOOKUPS
+from spfkit.evaluate.budget import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, MAX_WORK
 from spfkit.record.model import Scope
 
 #: §6.2: used when a fail has no (usable) "exp"; an explain-string, so macros work.
@@ -19,12 +19,14 @@ class CheckOptions:
     """Knobs of one check. ``scope`` selects Sender ID records (RFC 4406 §4.4) when set.
 
     ``prefetch`` lets lookups that later terms will need start while a term waits on DNS;
-    results, explanations and counts are the same with it on or off.
+    results, explanations and counts are the same with it on or off. ``max_work`` bounds
+    the CPU work of one check (characters of record text evaluated, addresses compared).
     """
 
     default_explanation: str = DEFAULT_EXPLANATION
     max_dns_terms: int = MAX_DNS_TERMS
     max_void_lookups: int = MAX_VOID_LOOKUPS
+    max_work: int = MAX_WORK
     time_budget: float = DEFAULT_TIME_BUDGET
     prefetch: bool = True
     scope: Scope | None = None

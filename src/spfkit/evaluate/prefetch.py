@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spfkit.errors import PermError, RecordSyntaxError
-from spfkit.evaluate.budget import MAX_MX_NAMES
+from spfkit.evaluate.budget import LARGE_RECORD, MAX_MX_NAMES
 from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import is_valid_domain
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
 from spfkit.record.model import Record
-from spfkit.record.parse import parse_record
 from spfkit.record.select import select_record
 from spfkit.record.terms import (
     MX,
@@ -123,7 +122,9 @@ async def _record_of(run: Evaluation, target: str) -> Record | None:
         return None
     try:
         text = select_record(lookup.records, run.options.scope)
-        return parse_record(text) if text is not None else None
+        if text is None or len(text) > LARGE_RECORD:
+            return None  # a record no real tree needs: not worth parsing ahead of time
+        return run.parse(text)
     except (PermError, RecordSyntaxError):
         return None
 

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
 
-from spfkit.errors import PermError
+from spfkit.errors import PermError, RecordSyntaxError
 from spfkit.evaluate.budget import MAX_PTR_NAMES, Budget
 from spfkit.evaluate.memo import Queries
 from spfkit.evaluate.options import CheckOptions
 from spfkit.identity import IPAddress
 from spfkit.lookup.protocol import Lookup, LookupStatus, Resolver, RRType
 from spfkit.macros import MacroContext, MacroString
+from spfkit.record.model import Record
+from spfkit.record.parse import parse_record
 from spfkit.results import TraceEvent, TraceKind
 
 
@@ -58,6 +60,7 @@ class Evaluation:
 
     __slots__ = (
         "ip", "sender", "helo", "receiver", "options", "budget", "trace", "timestamp", "queries",
+        "_records",
     )
 
     def __init__(
@@ -75,10 +78,11 @@ class Evaluation:
         self.helo = helo
         self.receiver = receiver
         self.options = options
-        self.budget = Budget(options.max_dns_terms, options.max_void_lookups)
+        self.budget = Budget(options.max_dns_terms, options.max_void_lookups, options.max_work)
         self.trace: list[TraceEvent] = []
         self.timestamp = timestamp
         self.queries = Queries(resolver)
+        self._records: dict[str, Record | RecordSyntaxError] = {}
 
     @property
     def address_type(self) -> RRType:
@@ -105,6 +109,20 @@ class Evaluation:
             kind, frame.depth, frame.domain, text, detail, budget.dns_terms, budget.void_lookups,
             answer,
         ))
+
+    def parse(self, text: str) -> Record:
+        """§4.5: a record's text parsed at most once per check (also the large ones that
+        the parser's own cache does not keep). Raises :class:`RecordSyntaxError`."""
+        found = self._records.get(text)
+        if found is None:
+            try:
+                found = parse_record(text)
+            except RecordSyntaxError as exc:
+                found = exc
+            self._records[text] = found
+        if isinstance(found, RecordSyntaxError):
+            raise RecordSyntaxError(found.reason, found.term, found.column, found.rfc)
+        return found
 
     # -- DNS ---------------------------------------------------------------------------
 
