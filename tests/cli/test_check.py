@@ -1,14 +1,16 @@
-"""``spfkit check`` as users and other tools run it: a real process, real DNS on loopback."""
+"""``spfkit check`` as users and other tools run it: piped stdio, real DNS on loopback.
+
+(In this process, see ``tests/cli/conftest.py``.)
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,12 +23,6 @@ ZONE = {
     "-dash.example.net": [{"TXT": "v=spf1 -all"}],
     "slow.example.net": ["TIMEOUT"],
 }
-
-
-def spfkit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spfkit", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 @pytest.fixture(scope="module")

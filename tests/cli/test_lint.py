@@ -1,4 +1,5 @@
-"""``spfkit lint`` as users and CI pipelines run it: a real process, real DNS on loopback.
+"""``spfkit lint`` as users and CI pipelines run it: piped stdio, real DNS on loopback
+(in this process, see ``tests/cli/conftest.py``).
 
 Exit statuses 0 (clean or info), 1 (warnings), 2 (errors, and usage errors: one line on
 stderr); ``--json`` for scripts; ``--help`` documents every option and the exit statuses.
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +29,6 @@ ZONE = {
     "_spf.example.net": [{"TXT": "v=spf1 ip4:198.51.100.0/24 -all"}],
     "none.example.net": [{"A": "192.0.2.20"}],
 }
-
-
-def spfkit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spfkit", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 @pytest.fixture(scope="module")

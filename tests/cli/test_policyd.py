@@ -1,14 +1,18 @@
-"""``spfkit policyd`` as administrators run it: --check-config, --explain, --help, usage errors."""
+"""``spfkit policyd`` as administrators run it: --check-config, --explain, --help, usage errors.
+
+In this process (``tests/cli/conftest.py``), but for start-up as a server (spawn mode, --listen):
+a real process.
+"""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import spfkit, spfkit_process
 from tests.fixtures.dnsserver import ZoneDataServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,11 +26,8 @@ ZONE = {
 }
 
 
-def policyd(*args: str, stdin: bytes = b"", timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "spfkit", "policyd", *args], input=stdin,
-                          capture_output=True, timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(),
-                                       proc.stderr.decode())
+def policyd(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    return spfkit("policyd", *args, stdin=stdin)
 
 
 def request(**attrs: str) -> bytes:
@@ -82,7 +83,7 @@ def test_check_config_rejects_a_bad_file_in_one_line(tmp_path: Path, text: str, 
 def test_an_invalid_config_stops_the_server_at_start_up(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('Header_Type = "XML"\n')
-    proc = policyd("--config", str(path), stdin=request())
+    proc = spfkit_process("policyd", "--config", str(path), stdin=request())  # spawn(8) mode
     assert proc.returncode == 2 and proc.stdout == ""
     assert "Header_Type: 'XML' is not one of" in proc.stderr
 
@@ -178,7 +179,8 @@ def test_a_taken_address_is_one_line_and_status_1() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = policyd("--listen", f"127.0.0.1:{port}", "--zone", str(EXAMPLE_ZONE), "--log", "stderr")
+        proc = spfkit_process("policyd", "--listen", f"127.0.0.1:{port}", "--zone", str(EXAMPLE_ZONE),
+                              "--log", "stderr")
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[-1] == \
         f"spfkit: error: cannot listen on 127.0.0.1:{port}: Address already in use"

@@ -1,16 +1,18 @@
-"""``spfkit show`` as users run it: a real process, the bundled example zone, real DNS on loopback."""
+"""``spfkit show`` as users run it: the bundled example zone, real DNS on loopback.
+
+(In this process with piped stdio, see ``tests/cli/conftest.py``.)
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,12 +24,6 @@ ZONE = {
     **{f"c{k}.example": [{"TXT": "v=spf1 a -all"}, {"A": f"192.0.2.{k + 1}"}] for k in range(6)},
     "ok.example": [{"TXT": "v=spf1 include:c0.example mx ~all"}, {"MX": [10, "c1.example"]}],
 }
-
-
-def spfkit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spfkit", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 @pytest.fixture(scope="module")

@@ -1,27 +1,21 @@
-"""``spfkit verify`` as users run it: a real process, the bundled example zone or real DNS."""
+"""``spfkit verify`` as users run it: the bundled example zone or real DNS.
+
+(In this process with piped stdio, see ``tests/cli/conftest.py``.)
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ZONE = ROOT / "examples" / "example.zone"
 MESSAGE = ROOT / "examples" / "message.eml"
-
-
-def spfkit(*args: str, stdin: bytes | None = None,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "spfkit", *args], capture_output=True,
-                          input=stdin, timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode,
-                                       proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8"))
 
 
 def verify_json(*args: str, stdin: bytes | None = None) -> dict:

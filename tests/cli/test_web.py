@@ -1,38 +1,42 @@
-"""``spfkit web`` as users run it: a real process on a loopback port, the bundled example zone."""
+"""``spfkit web`` as users run it: a real process on a loopback port, the bundled example zone.
+
+The server runs as a real process (signals, a port); usage errors and ``--help``, which
+never get as far as listening, run in this process (``tests/cli/conftest.py``).
+"""
 
 from __future__ import annotations
 
 import json
-import queue
 import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.cli.conftest import PYTHON_M, spfkit
+from tests.fixtures.pipe_lines import PipeLines
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ZONE = str(ROOT / "examples" / "example.zone")
 LISTENING = re.compile(r"^spfkit web: listening on (http://(?:[0-9.]+|\[[0-9a-f:]+\]):(\d+)/)$")
 
 
-def spfkit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "spfkit", *args], capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
 @dataclass
 class Server:
     process: subprocess.Popen[str]
+    output: PipeLines
     url: str = ""
-    lines: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """Its stderr so far; all of it once it has exited."""
+        return self.output.all() if self.process.poll() is not None else self.output.lines
 
     def get(self, path: str) -> tuple[int, dict[str, str], str]:
         try:
@@ -44,24 +48,14 @@ class Server:
 
 def start(*args: str) -> Server:
     process = subprocess.Popen(
-        [sys.executable, "-m", "spfkit", "web", *args], stdin=subprocess.DEVNULL,
+        [*PYTHON_M, "web", *args], stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    server = Server(process)
-    seen: queue.Queue[str | None] = queue.Queue()
-
-    def drain() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            server.lines.append(line)
-            seen.put(line)
-        seen.put(None)
-
-    threading.Thread(target=drain, daemon=True).start()
-    while (line := seen.get(timeout=30)) is not None:
-        if match := LISTENING.match(line.rstrip("\n")):
-            server.url = match.group(1)
-            return server
-    raise AssertionError(f"spfkit web exited {process.wait()}: {''.join(server.lines)}")
+    assert process.stderr is not None
+    server = Server(process, PipeLines(process.stderr))
+    if match := server.output.wait_for(LISTENING):
+        server.url = match.group(1)
+        return server
+    raise AssertionError(f"spfkit web exited {process.wait()}: {server.output.text()}")
 
 
 @pytest.fixture(scope="module")

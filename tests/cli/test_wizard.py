@@ -1,11 +1,13 @@
-"""``spfkit wizard`` as people and scripts run it: processes, a pseudo-terminal, DNS on loopback."""
+"""``spfkit wizard`` as people and scripts run it: pipes, a pseudo-terminal, DNS on loopback.
+
+(Piped runs in this process, see ``tests/cli/conftest.py``; the terminal one is a process.)
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pexpect
 import pytest
 
 from spfkit.cli.wizard import wizard_command
+from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,19 +34,6 @@ DNS = {
     "mx.provider.example": [{"A": "198.51.100.25"}],
     "_spf.provider.example": [{"TXT": "v=spf1 ip4:198.51.100.0/24 -all"}],
 }
-
-
-def spfkit(
-    *args: str, stdin: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spfkit", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,6 +22,7 @@ from email.message import EmailMessage
 import pytest
 
 from tests.fixtures.dnsserver import ZoneDataServer
+from tests.fixtures.pipe_lines import PipeLines
 from tests.fixtures.ports import free_port
 
 from .sink import MailSink
@@ -57,20 +57,6 @@ class World:
     process: subprocess.Popen[str]
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            err = process.stderr.read() if process.stderr else ""
-            raise AssertionError(f"spfkit verifier exited: {err}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("spfkit verifier did not start listening")
-
-
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     assert shutil.which("swaks"), "swaks is needed (Debian package swaks)"
@@ -80,19 +66,24 @@ def world() -> Iterator[World]:
             [sys.executable, "-m", "spfkit", "verifier", "--listen", f"127.0.0.1:{port}",
              "--hostname", HOST, "--relay", f"127.0.0.1:{sink.port}",
              "--nameserver", f"127.0.0.1:{dns.port}", "--timeout", "2", "--rate", "2/1h"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        assert process.stderr is not None
+        output = PipeLines(process.stderr)
         try:
-            _wait_for_port(port, process)
+            listening = re.compile(rf"spfkit verifier: listening on 127\.0\.0\.1:{port} ")
+            if output.wait_for(listening, timeout=20) is None:
+                raise AssertionError(f"spfkit verifier exited: {output.text()}")
             yield World(dns, sink, port, process)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
-                _, err = process.communicate(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 raise
+            err = output.text()
             # SIGTERM is a clean stop: exit status 0 and a last word
             assert process.returncode == 0, err
             assert "spfkit verifier: stopped" in err
@@ -175,7 +166,10 @@ def test_report_to_check_auth_user_equals_domain(world: World) -> None:
 
 
 def _no_report_for(world: World, mailbox: str) -> None:
-    time.sleep(0.5)  # a report, if any, would have been relayed before the 250 came back
+    """Called once swaks has exited, that is once the verifier has answered: it relays a
+    report before it answers DATA (``handle_DATA`` awaits the relay, which the sink accepts
+    only once it has stored the message; ``tests/responder/test_handler.py`` reads the sink
+    right after ``sendmail`` returns), so a report, if any, would be in the box by now."""
     assert world.sink.box(mailbox) == []
 
 

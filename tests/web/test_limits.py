@@ -190,11 +190,13 @@ def test_budget_refuses_after_the_deadline() -> None:
 
 
 class Slow(MemoryResolver):
-    """Answers every TXT question only once ``release`` is set."""
+    """Answers every TXT question only once ``release`` is set; sets ``asked`` when asked one."""
 
     release: asyncio.Event
+    asked: asyncio.Event
 
     async def txt(self, name: str) -> Any:
+        self.asked.set()
         await self.release.wait()
         return await super().txt(name)
 
@@ -202,14 +204,14 @@ class Slow(MemoryResolver):
 def test_gate_refuses_when_every_slot_stays_busy() -> None:
     async def scenario() -> tuple[int, int, str, int]:
         slow = Slow({"example.com": {"TXT": "v=spf1 -all"}})
-        slow.release = asyncio.Event()
+        slow.release, slow.asked = asyncio.Event(), asyncio.Event()
         app = create_app(slow, rate_limit=None, receiver="mx.test", max_concurrent=1,
                          queue_wait=0.2)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             params = {"ip": "192.0.2.1", "sender": "a@example.com"}
             first = asyncio.create_task(client.get("/api/test", params=params))
-            await asyncio.sleep(0.05)
+            await asyncio.wait_for(slow.asked.wait(), 10)  # the first one holds the only slot
             second = await client.get("/api/test", params=params)
             slow.release.set()
             done = await first
