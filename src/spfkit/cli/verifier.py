@@ -149,7 +149,16 @@ def verifier_command(
     config = VerifierConfig(hostname=hostname, relay=relay, rate=rate, global_rate=global_rate,
                             max_size=max_size,
                             options=CheckOptions(time_budget=time_budget))
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="spfkit verifier: %(message)s")
+    from spfkit import logsink
+
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(logsink.OneLineFormatter("spfkit verifier: "))
+    root = logging.getLogger()
+    root.handlers[:] = [stderr]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command log
-    asyncio.run(_serve(VerifierHandler(config, resolver=resolver), listen))
+    queued = logsink.start(root)  # a stalled stderr never stops the answers
+    try:
+        asyncio.run(_serve(VerifierHandler(config, resolver=resolver), listen))
+    finally:
+        queued.stop()
