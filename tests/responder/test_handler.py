@@ -20,6 +20,7 @@ from spfkit.responder.handler import (
     RateLimiter,
     VerifierConfig,
     VerifierHandler,
+    header_excerpt,
     report_target,
 )
 from tests.fixtures.ports import free_port
@@ -30,6 +31,8 @@ HOST = "verifier.example"
 ZONE = {
     "pass.example": {"TXT": "v=spf1 ip4:127.0.0.1 -all"},
     "fail.example": {"TXT": "v=spf1 -all"},
+    "other.example": {"TXT": "v=spf1 ip4:127.0.0.1 -all"},
+    "*.flood.example": {"TXT": "v=spf1 ip4:127.0.0.1 -all"},
     "client.pass.example": {"TXT": "v=spf1 a -all", "A": "127.0.0.1"},
 }
 
@@ -68,7 +71,8 @@ def verifier() -> Iterator[Verifier]:
     with MailSink() as sink:
         clock = Clock()
         config = VerifierConfig(hostname=HOST, relay=("127.0.0.1", sink.port),
-                                rate=RateLimit(2, 3600.0), max_size=20_000)
+                                rate=RateLimit(2, 3600.0), global_rate=RateLimit(20, 3600.0),
+                                max_size=20_000)
         handler = VerifierHandler(config, resolver=MemoryResolver(ZONE), clock=clock,
                                   linter=None)
         port = free_port()
@@ -99,7 +103,8 @@ def test_report_comes_back_as_a_proper_mime_message(verifier: Verifier) -> None:
     assert "client IP  127.0.0.1" in text and "from the SMTP session" in text
     assert "HELO name  client.pass.example" in text
     header = parts[1].get_content()
-    assert "Message-ID: <m1@pass.example>" in header and "Subject: test" in header
+    assert "Message-ID: <m1@pass.example>" in header and "From: Alice <alice@pass.example>" in header
+    assert "Subject" not in header  # an excerpt: nothing a sender could carry a message in
     data = json.loads(parts[2].get_content())
     assert {k: data[k]["result"] for k in ("mfrom", "helo", "pra")} == {
         "mfrom": "pass", "helo": "pass", "pra": "pass"}
@@ -107,11 +112,47 @@ def test_report_comes_back_as_a_proper_mime_message(verifier: Verifier) -> None:
 
 
 def test_report_to_check_auth_user_equals_domain(verifier: Verifier) -> None:
-    verifier.send("mallory@fail.example", rcpt=f"check-auth-postmaster=pass.example@{HOST}")
+    verifier.send("alice@pass.example", rcpt=f"check-auth-postmaster=pass.example@{HOST}")
     [delivered] = verifier.sink.wait_for("postmaster@pass.example")
     data = json.loads(list(delivered.message.iter_parts())[2].get_content())
-    assert data["mfrom"]["result"] == "fail" and data["mfrom"]["identity"] == "mallory@fail.example"
-    assert verifier.sink.box("mallory@fail.example") == []
+    assert data["mfrom"]["result"] == "pass" and data["mfrom"]["identity"] == "alice@pass.example"
+    assert verifier.sink.box("alice@pass.example") == []
+
+
+def test_check_auth_user_at_another_domain_is_refused(verifier: Verifier) -> None:
+    with verifier.client() as smtp:
+        smtp.mail("alice@pass.example")
+        code, reply = smtp.rcpt(f"check-auth-victim=other.example@{HOST}")
+    assert (code, reply[:5]) == (550, b"5.7.1")
+    assert b"own domain" in reply
+    assert verifier.sink.all() == []
+
+
+def test_a_sender_failing_spf_gets_no_report(verifier: Verifier) -> None:
+    with verifier.client() as smtp:
+        smtp.mail("mallory@fail.example")
+        smtp.rcpt(f"check-auth@{HOST}")
+        code, reply = smtp.data(b"From: m@fail.example\r\n\r\nhi\r\n")
+    assert (code, reply[:5]) == (250, b"2.0.0")
+    assert b"no report sent" in reply and b"does not pass SPF (fail)" in reply
+    assert verifier.sink.all() == []
+
+
+def test_a_flood_from_many_domains_sends_at_most_the_global_limit(verifier: Verifier) -> None:
+    for n in range(1000):
+        mail_from = f"u@d{n}.flood.example"
+        with verifier.client() as smtp:
+            smtp.mail(mail_from)
+            code, _ = smtp.rcpt(f"check-auth@{HOST}")
+            if code == 250:
+                smtp.data(b"From: u@x.flood.example\r\n\r\nhi\r\n")
+    assert len(verifier.sink.all()) == 20  # the global limit of the fixture
+    # the flood pushed no domain's history out: pass.example still has its own two tokens only
+    verifier.clock.now += 3600  # the global bucket refills; the flood's domains too
+    verifier.send("a@pass.example")
+    verifier.send("b@pass.example")
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        verifier.send("c@pass.example")
 
 
 def test_other_addresses_are_refused_at_rcpt(verifier: Verifier) -> None:
@@ -181,11 +222,11 @@ def test_rate_limit_per_sender_domain(verifier: Verifier) -> None:
         verifier.send("c@pass.example")
     [(code, reply)] = err.value.recipients.values()
     assert (code, reply[:5]) == (450, b"4.7.1")
-    verifier.send("d@fail.example")  # another domain has its own bucket
+    verifier.send("d@other.example")  # another domain has its own bucket
     verifier.clock.now += 1800  # half the period: one token back
     verifier.send("e@pass.example")
     assert sorted(d.rcpt for d in verifier.sink.all()) == [
-        "a@pass.example", "b@pass.example", "d@fail.example", "e@pass.example"]
+        "a@pass.example", "b@pass.example", "d@other.example", "e@pass.example"]
 
 
 def test_relay_failure_is_a_temporary_error(verifier: Verifier) -> None:
@@ -240,3 +281,27 @@ def test_token_bucket() -> None:
     for key in "bcdef":
         limiter.take(key)
     assert len(limiter._buckets) <= 3
+
+
+def test_many_keys_cannot_push_a_key_out_of_the_limiter() -> None:
+    clock = Clock()
+    limiter = RateLimiter(RateLimit(1, 100.0), clock, max_keys=10)
+    assert limiter.take("victim.example") and not limiter.take("victim.example")
+    for n in range(1000):  # 1,000 other domains, one report each
+        limiter.take(f"d{n}.example")
+    assert len(limiter._buckets) <= 10
+    assert not limiter.take("victim.example")  # its spent token is still remembered
+    clock.now += 100  # refilled: forgetting it now changes nothing
+    assert limiter.take("victim.example")
+
+
+def test_header_excerpt_is_short_and_carries_no_message() -> None:
+    fields = [("Received", "from a (a [192.0.2.1]) by b"), ("Received", "from older hop"),
+              ("Subject", "BUY NOW"), ("From", "x" * 5000 + "@pass.example"),
+              *[("Resent-From", f"r{n}@pass.example") for n in range(500)],
+              ("X-Spam", "payload")]
+    text = header_excerpt(fields)
+    assert len(text.encode()) <= 1024
+    assert "from a (a [192.0.2.1]) by b" in text and "older hop" not in text
+    assert "BUY NOW" not in text and "payload" not in text
+    assert all(len(line) <= 230 for line in text.splitlines())

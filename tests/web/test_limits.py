@@ -147,6 +147,17 @@ def test_a_check_request_asks_at_most_max_queries() -> None:
     assert body["tree"]["ipv4"]["result"] in ("permerror", "temperror")
 
 
+def test_a_wizard_request_says_when_its_budget_ran_out() -> None:
+    world = MemoryResolver(BOMB)
+    client = make_client(world, max_queries=20)
+    body = client.post("/api/wizard", json={"domain": "bomb.example",
+                                            "includes": ["i1.bomb.example"]}).json()
+    assert len(world.queries) == body["dns_queries"] == 20
+    assert body["query_limit_reached"] is True
+    calm = make_client(MemoryResolver(BOMB)).post("/api/wizard", json={"domain": "bomb.example"})
+    assert calm.json()["query_limit_reached"] is False
+
+
 def test_a_test_request_keeps_to_the_rfc_limits() -> None:
     world = MemoryResolver(BOMB)
     client = make_client(world)

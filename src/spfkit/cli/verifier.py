@@ -102,8 +102,10 @@ async def _serve(handler: VerifierHandler, listen: tuple[str, int]) -> None:
 @click.option("--relay", required=True, callback=_relay, metavar="HOST:PORT",
               help="SMTP server that delivers the reports (no authentication, no TLS).")
 @click.option("--rate", default=_DEFAULT_RATE, show_default=True, callback=_rate,
-              metavar="N/PERIOD", help="Reports per sender domain (and per report-target "
-              "domain): N per PERIOD, e.g. 5/1h, 20/1d, 3/60 (seconds).")
+              metavar="N/PERIOD", help="Reports per sender domain: N per PERIOD, e.g. 5/1h, "
+              "20/1d, 3/60 (seconds).")
+@click.option("--global-rate", default="100/1h", show_default=True, callback=_rate,
+              metavar="N/PERIOD", help="Reports in all, whatever the domains.")
 @click.option("--max-size", type=int, default=1_048_576, show_default=True, callback=_size,
               metavar="BYTES", help="Largest message accepted (advertised as SIZE).")
 @dns_options
@@ -115,6 +117,7 @@ def verifier_command(
     hostname: str,
     relay: tuple[str, int],
     rate: RateLimit,
+    global_rate: RateLimit,
     max_size: int,
     nameservers: tuple[str, ...],
     zones: tuple[str, ...],
@@ -126,10 +129,11 @@ def verifier_command(
 
     The report (as `spfkit verify` prints it) checks the session's real client IP,
     HELO name and MAIL FROM and the message's PRA, and goes back to the envelope sender
-    through the relay; mail to check-auth-USER=DOMAIN@HOSTNAME sends it to USER@DOMAIN.
+    through the relay, only when that sender passes SPF; mail to
+    check-auth-USER=DOMAIN@HOSTNAME sends it to USER@DOMAIN when DOMAIN is the sender's.
     Other recipients are refused; no report goes to the null sender, to the verifier
     itself, or in reply to automatic or list mail (RFC 3834); reports are rate-limited
-    per domain.
+    per sender domain and in all.
 
     Runs until SIGTERM or SIGINT. Exit status: 0 after a clean stop, 1 when it cannot
     listen, 2 for a usage error.
@@ -142,9 +146,19 @@ def verifier_command(
     from spfkit.responder.handler import VerifierConfig, VerifierHandler
 
     resolver: Resolver = dns_source(nameservers, zones, timeout).resolver()
-    config = VerifierConfig(hostname=hostname, relay=relay, rate=rate, max_size=max_size,
+    config = VerifierConfig(hostname=hostname, relay=relay, rate=rate, global_rate=global_rate,
+                            max_size=max_size,
                             options=CheckOptions(time_budget=time_budget))
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="spfkit verifier: %(message)s")
+    from spfkit import logsink
+
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(logsink.OneLineFormatter("spfkit verifier: "))
+    root = logging.getLogger()
+    root.handlers[:] = [stderr]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command log
-    asyncio.run(_serve(VerifierHandler(config, resolver=resolver), listen))
+    queued = logsink.start(root)  # a stalled stderr never stops the answers
+    try:
+        asyncio.run(_serve(VerifierHandler(config, resolver=resolver), listen))
+    finally:
+        queued.stop()

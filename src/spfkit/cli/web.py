@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 from collections.abc import Generator
@@ -18,6 +19,8 @@ from ipaddress import IPv6Address, ip_address
 
 import click
 import uvicorn
+
+from spfkit import logsink
 
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.web import create_app
@@ -126,7 +129,12 @@ def web_command(
     sock = _bind(host, port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=5)
+    # uvicorn has set up its loggers: put each behind a queue, so a stalled stderr never
+    # stops the answers
+    queued = [logsink.start(logging.getLogger(name)) for name in ("uvicorn", "uvicorn.access")]
     try:
         asyncio.run(_serve(_Server(config), sock, host))
     finally:
         sock.close()
+        for running in queued:
+            running.stop()

@@ -8,10 +8,10 @@ term and its column, so ``check_host()`` can return permerror "anywhere in the r
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from ipaddress import AddressValueError, IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Final
 
+from spfkit.bounded import SizedLRU
 from spfkit.errors import MacroSyntaxError, RecordSyntaxError
 from spfkit.macros import Literal, MacroString, parse_macro_string
 from spfkit.record.model import Record, Version
@@ -64,13 +64,28 @@ def parse_record(text: str) -> Record:
     return result
 
 
-@lru_cache(maxsize=8192)
+def estimated_size(chars: int) -> int:
+    """Bytes a parsed record of ``chars`` characters takes (terms, macro trees, networks)."""
+    return 512 + 48 * chars
+
+
+#: §4.5 "parse records once": evaluation looks records up here by their text. Bounded in
+#: bytes (a parsed record costs about 40 bytes per character of text, measured), and a record
+#: longer than any real one needs (4,096 characters: a 512-octet UDP answer holds one record,
+#: a TCP answer a few) is parsed for the check that fetched it and not kept.
+RECORD_CACHE: Final[SizedLRU[str, Record | RecordSyntaxError]] = SizedLRU(
+    16 * 1024 * 1024, max_entry_bytes=estimated_size(4096))
+
+
 def _parse_cached(text: str) -> Record | RecordSyntaxError:
-    # §4.5 "parse records once": evaluation looks records up here by their text
-    try:
-        return _parse(text)
-    except RecordSyntaxError as exc:
-        return exc
+    found = RECORD_CACHE.get(text)
+    if found is None:
+        try:
+            found = _parse(text)
+        except RecordSyntaxError as exc:
+            found = exc
+        RECORD_CACHE.put(text, found, estimated_size(len(text)))
+    return found
 
 
 def _parse(text: str) -> Record:

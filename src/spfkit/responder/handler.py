@@ -2,22 +2,30 @@
 
 Mail to ``check-auth@<hostname>`` is checked with the session's real client IP, HELO name
 and MAIL FROM and the message's header (:func:`~spfkit.responder.verify.verify_message`);
-the report goes back to the envelope sender, or to ``user@domain`` for mail to
-``check-auth-user=domain@<hostname>``, through the relay, as a MIME message: the report as
-text/plain, the original header as text/rfc822-headers (RFC 6522 §4), the report as JSON.
+the report goes back to the envelope sender — only when that sender's SPF result is
+``pass`` — or to ``user@domain`` for mail to ``check-auth-user=domain@<hostname>`` when
+``domain`` is that authenticated domain, through the relay, as a MIME message: the report as
+text/plain, an excerpt of the original header as text/rfc822-headers (RFC 6522 §4), the
+report as JSON.
 
-It must not become a spam cannon.  The guards, each with its reason:
+It must not become a spam cannon, nor a reflector that mails third parties what a sender
+chose.  The guards, each with its reason:
 
-* RCPT: any other address is refused (550 5.1.1); one recipient per message (452 4.5.3),
-  so one message never fans out into several reports; a sender (or target) domain over
-  its rate limit is deferred (450 4.7.1) before the data is even sent.
+* RCPT: any other address is refused (550 5.1.1); ``check-auth-user=domain`` whose domain is
+  not the envelope sender's is refused (550 5.7.1), so a report can only go to the domain
+  that sent the mail; one recipient per message (452 4.5.3), so one message never fans out
+  into several reports; a sender domain over its rate limit, or the verifier over its
+  global limit, is deferred (450 4.7.1) before the data is even sent.
+* DATA: a MAIL FROM whose SPF result is not ``pass`` gets no report (anyone can forge an
+  envelope sender; only a pass proves the report goes back to whoever sent the mail).
 * DATA: no report to the null reverse-path (RFC 3834 §2: a response never goes to the
   null address), to this verifier itself, or in reply to a message that is itself automatic:
   ``Auto-Submitted:`` other than ``no`` (RFC 3834 §5), list mail (``List-*`` fields,
   RFC 2369 / RFC 2919) or ``Precedence: bulk / list / junk`` (RFC 3834 §2).  Such mail is
   accepted (250) and dropped: rejecting a bounce would only make another one.
-* A token bucket per sender domain (and per report-target domain), with an injectable clock;
-  a size limit (advertised as SIZE by aiosmtpd, RFC 1870).
+* A token bucket per sender domain and one for all reports, with an injectable clock; the
+  per-domain table forgets only buckets that have refilled, so many domains cannot push a
+  domain's bucket out; a size limit (advertised as SIZE by aiosmtpd, RFC 1870).
 * The reply says ``Auto-Submitted: auto-replied`` and is sent from the null reverse-path
   (RFC 3834 §3, §5), so it cannot start a loop.
 """
@@ -45,10 +53,11 @@ from spfkit.lookup.protocol import Resolver
 from spfkit.responder.received import Origin, Source
 from spfkit.responder.report import Report, as_json, render_text
 from spfkit.responder.verify import Linter, lint_findings, verify_message
+from spfkit.results import Result
 from spfkit.senderid.pra import header_fields
 
 __all__ = ["RateLimit", "RateLimiter", "Sender", "VerifierConfig", "VerifierHandler",
-           "relay_sender", "report_message"]
+           "header_excerpt", "relay_sender", "report_message"]
 
 log = logging.getLogger("spfkit.verifier")
 
@@ -61,8 +70,14 @@ _LIST_FIELDS: Final = ("list-id", "list-post", "list-unsubscribe", "list-help",
 _BULK: Final = frozenset({"bulk", "list", "junk"})
 _MSG_ID: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
 _PERIODS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-MAX_ORIGINAL_HEADER: Final = 65536
-"""Octets of the original header attached to the report, at most."""
+MAX_HEADER_EXCERPT: Final = 1024
+"""Octets of the original header attached to the report, at most (an excerpt)."""
+_EXCERPT_FIELDS: Final = ("return-path", "received", "from", "sender", "resent-from",
+                          "resent-sender", "date", "message-id")
+"""The header fields the checks read, and those that identify the message: nothing the
+sender could use to carry a message of their own (no Subject, no body)."""
+_MAX_EXCERPT_VALUE: Final = 200
+_GLOBAL: Final = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +100,11 @@ class RateLimit:
 class RateLimiter:
     """A token bucket per key: ``count`` tokens, refilled at ``count / period`` per second.
 
-    Memory is bounded: past ``max_keys`` buckets, full ones are forgotten first, then the
-    least recently used (a forgotten bucket is a full one, so this only ever errs towards
-    sending).
+    Memory is bounded by time, not by eviction: a bucket is forgotten only once it has
+    refilled (forgetting it then changes nothing). With ``max_keys`` buckets still refilling,
+    a new key gets no token until one has: many keys cannot push a key's history out and
+    reset its limit. Beside a global limit of G per period, at most about G keys are ever
+    refilling at once.
     """
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic,
@@ -104,27 +121,25 @@ class RateLimiter:
 
     def available(self, *keys: str) -> bool:
         now = self._clock()
-        return all(self._tokens(k, now) >= 1.0 for k in keys)
+        return self._room(keys, now) and all(self._tokens(k, now) >= 1.0 for k in keys)
 
     def take(self, *keys: str) -> bool:
         """Take one token from every bucket of ``keys``, or from none; True when taken."""
         now = self._clock()
         tokens = {k: self._tokens(k, now) for k in keys}
-        if any(t < 1.0 for t in tokens.values()):
+        if not self._room(keys, now) or any(t < 1.0 for t in tokens.values()):
             return False
         for key, t in tokens.items():
-            self._buckets.pop(key, None)
             self._buckets[key] = (t - 1.0, now)
-        self._prune(now)
         return True
 
-    def _prune(self, now: float) -> None:
-        if len(self._buckets) <= self._max_keys:
-            return
-        for key in [k for k in self._buckets if self._tokens(k, now) >= self.limit.count]:
-            del self._buckets[key]
-        while len(self._buckets) > self._max_keys:
-            del self._buckets[next(iter(self._buckets))]
+    def _room(self, keys: tuple[str, ...], now: float) -> bool:
+        """Is there a bucket for each of ``keys``? Refilled buckets are forgotten first."""
+        new = sum(1 for k in set(keys) if k not in self._buckets)
+        if len(self._buckets) + new > self._max_keys:
+            for key in [k for k in self._buckets if self._tokens(k, now) >= self.limit.count]:
+                del self._buckets[key]
+        return len(self._buckets) + new <= self._max_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,8 @@ class VerifierConfig:
     hostname: str
     relay: tuple[str, int] = ("127.0.0.1", 25)
     rate: RateLimit = RateLimit(5, 3600.0)
+    #: all reports together, whatever the domains (a flood from many domains stays bounded)
+    global_rate: RateLimit = RateLimit(100, 3600.0)
     max_size: int = 1_048_576
     local_part: str = "check-auth"
     relay_timeout: float = 30.0
@@ -168,6 +185,10 @@ def report_target(config: VerifierConfig, rcpt: str) -> str | None:
     if not eq or not user or "." not in target_domain or "@" in user:
         return None
     return f"{user}@{target_domain}"
+
+
+def _same_domain(a: str, b: str) -> bool:
+    return a.rstrip(".").lower() == b.rstrip(".").lower()
 
 
 def _valid_address(address: str) -> bool:
@@ -218,13 +239,35 @@ def report_message(report: Report, *, config: VerifierConfig, to: str, original:
         refs = [r for r in earlier.split() if _MSG_ID.fullmatch(r)][-20:]
         msg["References"] = " ".join([*refs, original_id])
     msg.set_content(render_text(report), charset="utf-8", cte="quoted-printable")
-    head, _, _ = original.replace(b"\r\n", b"\n").partition(b"\n\n")
-    header_text = head[:MAX_ORIGINAL_HEADER].decode("utf-8", "replace") + "\n"
-    msg.add_attachment(header_text, subtype="rfc822-headers", cte="quoted-printable",
+    msg.add_attachment(header_excerpt(fields), subtype="rfc822-headers", cte="quoted-printable",
                        filename="original-header.txt")
     body = json.dumps(as_json(report), indent=2, ensure_ascii=False).encode("utf-8")
     msg.add_attachment(body, maintype="application", subtype="json", filename="report.json")
     return msg
+
+
+def header_excerpt(fields: list[tuple[str, str]]) -> str:
+    """The fields of the original header that the checks read (the topmost ``Received:``
+    only), each value cut to 200 characters, at most 1 KiB in all: enough to see what was
+    checked, too little to carry anyone's message."""
+    lines: list[str] = []
+    size = 0
+    seen_received = False
+    for name, value in fields:
+        lower = name.lower()
+        if lower not in _EXCERPT_FIELDS or (lower == "received" and seen_received):
+            continue
+        seen_received |= lower == "received"
+        text = " ".join(value.split())
+        if len(text) > _MAX_EXCERPT_VALUE:
+            text = text[: _MAX_EXCERPT_VALUE - 1] + "…"
+        line = f"{name}: {text}"
+        cost = len(line.encode("utf-8")) + 1
+        if size + cost > MAX_HEADER_EXCERPT:
+            break
+        lines.append(line)
+        size += cost
+    return "".join(f"{line}\n" for line in lines)
 
 
 def relay_sender(relay: tuple[str, int], *, hostname: str, timeout: float = 30.0) -> Sender:
@@ -251,13 +294,17 @@ class VerifierHandler:
         self.send = send or relay_sender(config.relay, hostname=config.hostname,
                                          timeout=config.relay_timeout)
         self.limiter = RateLimiter(config.rate, clock)
+        self.global_limiter = RateLimiter(config.global_rate, clock, max_keys=1)
         self.linter = linter
 
-    def _rate_keys(self, mail_from: str, target: str) -> tuple[str, ...]:
-        keys = [_domain(mail_from)]
-        if target and _domain(target) not in keys:
-            keys.append(_domain(target))
-        return tuple(keys)
+    def _available(self, mail_from: str) -> bool:
+        return self.global_limiter.available(_GLOBAL) and self.limiter.available(_domain(mail_from))
+
+    def _take(self, mail_from: str) -> bool:
+        """One token from the sender domain's bucket and one from the global one, or none."""
+        if not self._available(mail_from):
+            return False
+        return self.limiter.take(_domain(mail_from)) and self.global_limiter.take(_GLOBAL)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -268,9 +315,14 @@ class VerifierHandler:
         if envelope.rcpt_tos:
             return "452 4.5.3 one recipient per message, please"
         mail_from = envelope.mail_from or ""
-        keys = self._rate_keys(mail_from, target)
-        if mail_from not in _NULL and not self.limiter.available(*keys):
-            return _ascii(f"450 4.7.1 too many reports for {_domain(target or mail_from)}; "
+        if target and not _same_domain(_domain(target), _domain(mail_from)):
+            log.info("refused RCPT %s from %s: not the sender's domain", quote_value(address),
+                     quote_value(mail_from))
+            return _ascii(f"550 5.7.1 reports go only to the sender's own domain: "
+                          f"{self.config.local_part}-USER={_domain(mail_from) or 'DOMAIN'}"
+                          f"@{self.config.hostname}")
+        if mail_from not in _NULL and not self._available(mail_from):
+            return _ascii(f"450 4.7.1 too many reports for {_domain(mail_from)}; "
                           "try again later")
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
@@ -288,8 +340,6 @@ class VerifierHandler:
         if (why := _why_no_report(self.config, mail_from, target, fields)) is not None:
             log.info("no report for %s: %s", quote_value(mail_from), why)
             return _ascii(f"250 2.0.0 accepted; no report sent: {why}")
-        if not self.limiter.take(*self._rate_keys(mail_from, target)):
-            return _ascii(f"450 4.7.1 too many reports for {_domain(target)}; try again later")
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         try:
             report = await verify_message(
@@ -304,6 +354,14 @@ class VerifierHandler:
             )
         except ValueError:  # the peer is not an IP address (a UNIX socket, a scoped address)
             return "554 5.3.0 the verifier needs the client's IP address"
+        mfrom = report.check("mfrom").result.result
+        if mfrom is not Result.PASS:
+            why = (f"MAIL FROM {quote_value(mail_from)} does not pass SPF ({mfrom.value}): "
+                   "the report could reach someone who did not send this mail")
+            log.info("no report for %s: %s", quote_value(mail_from), why)
+            return _ascii(f"250 2.0.0 accepted; no report sent: {why}")
+        if not self._take(mail_from):
+            return _ascii(f"450 4.7.1 too many reports for {_domain(mail_from)}; try again later")
         reply = report_message(report, config=self.config, to=target, original=content,
                                fields=fields)
         try:

@@ -228,6 +228,8 @@ class WizardResponse(BaseModel):
     mx_hosts: list[str] | None = None
     notes: list[str]
     dns_queries: int
+    query_limit_reached: bool = Field(
+        False, description="The request's DNS budget ran out: later questions were not sent.")
 
 
 class Pair(BaseModel):

@@ -96,6 +96,7 @@ async def draft(request: WizardRequest, resolver: Resolver | None) -> WizardResp
         lookups=lookups, lookups_not_counted=problem,
         mx_hosts=list(mx_hosts) if mx_hosts is not None else None,
         notes=notes, dns_queries=budget.queries if budget else 0,
+        query_limit_reached=budget.exhausted if budget else False,
     )
 
 
