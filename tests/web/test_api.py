@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from spfkit.cli.output import CheckReport
+from spfkit.view import CheckReport
 from spfkit.evaluate import check, subject_for
 from spfkit.identity import Identity
 from spfkit.lint import lint_domain, lint_text
@@ -70,7 +70,7 @@ def test_results_over_the_example_zone(
 
 
 def test_the_test_answer_is_spfkit_check_json(client: TestClient, zone: ZoneResolver) -> None:
-    """The API adapts check() and the CLI's CheckReport: its JSON is `spfkit check --json`."""
+    """The API adapts check() and spfkit.view's CheckReport: its JSON is `spfkit check --json`."""
     ip, sender, helo = "198.51.100.20", "bounce@news.example.com", "out.mailprovider.example"
     body = client.get("/api/test", params={"ip": ip, "sender": sender, "helo": helo}).json()
     result = asyncio.run(check(ip, sender, helo, resolver=zone, receiver=RECEIVER))

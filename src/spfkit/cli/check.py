@@ -9,10 +9,11 @@ import click
 
 from spfkit.cli.params import client_ip
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.cli.output import CheckReport, print_report
+from spfkit.cli.output import print_report
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check
 from spfkit.identity import Identity, subject_for
 from spfkit.lookup import Resolver
+from spfkit.view.check import CheckReport
 
 _IDENTITIES = {"mfrom": Identity.MAILFROM, "mailfrom": Identity.MAILFROM, "helo": Identity.HELO}
 

@@ -1,19 +1,23 @@
-"""How ``spfkit check`` shows a result: text for people (rich), JSON, or one header."""
+"""How ``spfkit check`` shows a result: text for people (rich), JSON, or one header.
+
+The report and the trace's tree are :mod:`spfkit.view`'s (the web shows the same ones);
+this module only draws them.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from spfkit.headers import HeaderField, authentication_results, received_spf
-from spfkit.identity import Identity, Subject
-from spfkit.results import CheckResult, Result, TraceEvent, TraceKind
+from spfkit.results import Result, TraceEvent, TraceKind
+from spfkit.view.check import CheckReport
+from spfkit.view.trace import TraceNode, trace_nodes
+
+__all__ = ["print_report", "trace_tree"]
 
 _STYLE = {
     Result.PASS: "bold green",
@@ -24,59 +28,6 @@ _STYLE = {
     Result.TEMPERROR: "bold magenta",
     Result.PERMERROR: "bold magenta",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckReport:
-    """One check and everything needed to show it."""
-
-    ip: str
-    sender: str
-    helo: str
-    identity: Identity
-    subject: Subject
-    receiver: str
-    result: CheckResult
-
-    def received_spf(self) -> HeaderField:
-        return received_spf(
-            self.result,
-            client_ip=self.ip,
-            identity=self.identity,
-            envelope_from=self.sender,
-            helo=self.helo or None,
-            receiver=self.receiver,
-        )
-
-    def authentication_results(self) -> HeaderField:
-        return authentication_results(
-            self.result,
-            authserv_id=self.receiver,
-            identity=self.identity,
-            envelope_from=self.sender,
-            helo=self.helo or None,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        r = self.result
-        return {
-            "result": r.result.value,
-            "meaning": r.result.meaning,
-            "explanation": r.explanation,
-            "problem": r.problem,
-            "domain": r.domain,
-            "mechanism": r.mechanism,
-            "lookups": r.lookups,
-            "void_lookups": r.void_lookups,
-            "identity": self.identity.value,
-            "ip": self.ip,
-            "sender": self.subject.sender,
-            "helo": self.helo,
-            "checked_domain": self.subject.domain,
-            "received_spf": str(self.received_spf()),
-            "authentication_results": str(self.authentication_results()),
-            "trace": [event.as_dict() for event in r.trace],
-        }
 
 
 def print_report(report: CheckReport, fmt: str, trace: bool) -> None:
@@ -121,16 +72,16 @@ def _print_text(console: Console, report: CheckReport) -> None:
 def trace_tree(events: tuple[TraceEvent, ...]) -> Tree:
     """The evaluation as a tree: one branch per check_host() (top, include, redirect)."""
     root = Tree("[bold]evaluation[/]")
-    stack: list[Tree] = [root]
-    for event in events:
-        if event.kind is TraceKind.CHECK:
-            del stack[event.depth + 1 :]
-            node = stack[-1].add(f"[bold]{escape(event.text)}[/]")
-            stack.append(node)
-            continue
-        parent = stack[min(event.depth + 1, len(stack) - 1)]
-        parent.add(_event_label(event))
+    _add_steps(root, trace_nodes(events))
     return root
+
+
+def _add_steps(branch: Tree, nodes: tuple[TraceNode, ...]) -> None:
+    for node in nodes:
+        if node.kind is TraceKind.CHECK:
+            _add_steps(branch.add(f"[bold]{escape(node.text)}[/]"), node.children)
+        else:
+            branch.add(_event_label(node.event))
 
 
 def _event_label(event: TraceEvent) -> str:

@@ -3,7 +3,8 @@
 ``dig`` plus a lookup counter (RFC 7208 §4.6.4): each record reached, what it costs and the
 running total against the limit of 10, void lookups against 2, the networks each record
 authorises, and errors where they sit. The tree comes from ``spfkit.tree.build_tree``, i.e.
-from the evaluator's own counters; this module only draws it.
+from the evaluator's own counters, and what to show of it from ``spfkit.view.tree_view`` (the
+web's ``/check`` page shows the same); this module only draws it with rich.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from rich.tree import Tree
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.identity import is_valid_domain
 from spfkit.lookup import Resolver
-from spfkit.record.terms import Mechanism
-from spfkit.tree import Family, FamilyRun, RecordTree, TermView, TreeNode, build_tree
-from spfkit.tree.model import Cost
-
-_FAMILIES = (Family.IPV4, Family.IPV6)
+from spfkit.tree import Family, RecordTree, build_tree
+from spfkit.view.record_tree import (
+    Bit, BitKind, NodeCounts, NodeView, RunView, TermRow, Total, TreeView, count_phrase, tree_view,
+)
 
 
 def _domain(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -83,153 +83,109 @@ def show_command(
     # emoji off: "ip6:2001:db8:100::/48" must not become a 💯; a pipe gets one line per term
     wide = None if sys.stdout.isatty() else 1000
     console = Console(highlight=False, emoji=False, width=wide)
-    if tree.root is None:
+    view = tree_view(tree)
+    if view.root is None:
         console.print(f"[bold]{escape(tree.domain)}[/] publishes no SPF record")
     else:
-        console.print(render_tree(tree))
-    for line in footer(tree):
+        console.print(render_tree(view.root))
+    for line in footer(tree, view):
         console.print(line)
 
 
-def render_tree(tree: RecordTree) -> Tree:
+def render_tree(root: NodeView) -> Tree:
     """The record tree as a rich Tree: one branch per record, its terms below it."""
-    assert tree.root is not None
-    top = Tree(_node_label(tree.root, tree, None), guide_style="dim")
-    _fill(top, tree.root, tree)
+    top = Tree(_node_label(root), guide_style="dim")
+    _fill(top, root)
     return top
 
 
-def _fill(branch: Tree, node: TreeNode, tree: RecordTree) -> None:
-    for error in _unique_errors(node):
-        branch.add(f"[bold red]✗ {escape(error)}[/]")
+def _fill(branch: Tree, node: NodeView) -> None:
+    for error in node.errors:
+        whom = "every client" if error.every_client else None
+        branch.add(f"[bold red]✗ {escape(error.text(whom))}[/]")
     if node.exp is not None:
-        exp = node.exp
-        state = ("[green]ok[/]" if exp.problem is None
-                 else f"[yellow]{escape(exp.problem)}: receivers ignore it (§6.2)[/]")
-        branch.add(f"exp → TXT {escape(exp.target)}: {state}")
-    for view in node.terms:
-        for child in view.children:
-            sub = branch.add(_node_label(child, tree, view))
-            _fill(sub, child, tree)
-        if not view.children:
-            branch.add(_term_label(view, node, tree))
+        exp, style = node.exp, "green" if node.exp.ok else "yellow"
+        branch.add(f"exp → TXT {escape(exp.target)}: [{style}]{escape(exp.state)}[/]")
+    for item in node.items:
+        if isinstance(item, NodeView):
+            _fill(branch.add(_node_label(item)), item)
+        else:
+            branch.add(_term_label(item))
 
 
-def _node_label(node: TreeNode, tree: RecordTree, via: TermView | None) -> str:
-    head = f"[bold]{escape(node.domain)}[/]"
-    if via is not None:
-        head = f"[bold]{escape(via.text)}[/]"
-        if via.text.split(":", 1)[-1].split("=", 1)[-1].lower() != node.domain.lower():
-            head += f" → [bold]{escape(node.domain)}[/]"
-    record = f'[cyan]"{escape(node.record_text)}"[/]' if node.record_text else _no_record_markup(node)
-    if not node.counted:
-        return f"{head}  {record}  [dim]not counted: looked up to show it, after an error stopped the evaluation[/]"
-    if not node.evaluated:
-        return f"{head}  {record}  [dim]not evaluated[/]"
-    return f"{head}  {record}  {_counts(node.costs, tree)}"
+def _node_label(node: NodeView) -> str:
+    head = f"[bold]{escape(node.title)}[/]"
+    if node.target is not None:
+        head += f" → [bold]{escape(node.target)}[/]"
+    record = f'[cyan]"{escape(node.record)}"[/]' if node.record else _no_record_markup(node)
+    if node.counts is None:
+        return f"{head}  {record}  [dim]{node.note}[/]"
+    return f"{head}  {record}  {_counts(node.counts)}"
 
 
-def _no_record_markup(node: TreeNode) -> str:
+def _no_record_markup(node: NodeView) -> str:
     style = "dim" if node.missing == "(no SPF record)" else "red"
     return f"[{style}]{escape(node.missing)}[/]"
 
 
-def _counts(costs: dict[Family, Cost] | object, tree: RecordTree) -> str:
+def _counts(counts: NodeCounts) -> str:
     """``lookups 3 (total 3/10)  void 0``, per family when the two differ."""
-    assert isinstance(costs, dict)
-    per = [(f, costs[f]) for f in _FAMILIES if f in costs]
-    lookups = {(c.lookups, c.total_lookups) for _, c in per}
-    void = {(c.void, c.total_void) for _, c in per}
-    parts: list[str] = []
-    if len(lookups) == 1:
-        c = per[0][1]
-        parts.append(f"lookups {c.lookups} (total {_total(c.total_lookups, tree.max_lookups)})")
+    parts = ["lookups " + count_phrase(counts.lookups, total=_total)]
+    if len(counts.void) == 1:  # the families agree
+        c = counts.void[0]
+        parts.append(f"void {c.own}" + (f" (total {_total(c.total)})" if c.own else ""))
     else:
-        parts.append("lookups " + ", ".join(
-            f"{f.label} {c.lookups} (total {_total(c.total_lookups, tree.max_lookups)})" for f, c in per))
-    if len(void) == 1:
-        c = per[0][1]
-        parts.append(f"void {c.void}" + (f" (total {_total(c.total_void, tree.max_void)})" if c.void else ""))
-    else:
-        parts.append("void " + ", ".join(
-            f"{f.label} {c.void} (total {_total(c.total_void, tree.max_void)})" for f, c in per))
-    if len(per) == 1:
-        parts.append(f"[dim]({per[0][0].label} client only)[/]")
-    parts.extend(_beyond([f for f, c in per if c.beyond_limit], len(per)))
+        parts.append("void " + count_phrase(counts.void, total=_total))
+    if counts.only is not None:
+        parts.append(f"[dim]({counts.only.label} client only)[/]")
+    parts.extend(_beyond(counts.beyond, counts.families))
     return "  ".join(parts)
 
 
-def _beyond(families: list[Family], of: int) -> list[str]:
+def _beyond(families: tuple[Family, ...], of: tuple[Family, ...]) -> list[str]:
     """The lifted-limits walk got here, receivers (for these families) do not."""
     if not families:
         return []
-    who = "" if len(families) == of else f" for an {families[0].label} client"
+    who = "" if len(families) == len(of) else f" for an {families[0].label} client"
     return [f"[yellow]beyond the limit{who}: receivers stop before this[/]"]
 
 
-def _total(value: int, limit: int) -> str:
+def _total(total: Total) -> str:
+    value, limit = total.value, total.limit
     style = "bold red" if value > limit else "yellow" if value >= limit - 2 and limit == 10 else ""
-    text = f"{value}/{limit}"
-    return f"[{style}]{text}[/]" if style else text
+    return f"[{style}]{total}[/]" if style else str(total)
 
 
-def _term_label(view: TermView, node: TreeNode, tree: RecordTree) -> str:
-    term = view.term
-    label = f"[bold]{escape(view.text)}[/]" if isinstance(term, Mechanism) else escape(view.text)
-    bits: list[str] = []
-    outcomes = [(f, view.outcomes[f]) for f in _FAMILIES if f in view.outcomes]
-    if outcomes and term.queries_dns:
-        totals = {(o.lookups, o.total_lookups) for _, o in outcomes}
-        if len(totals) == 1:
-            o = outcomes[0][1]
-            bits.append(f"lookup +{o.lookups} (total {_total(o.total_lookups, tree.max_lookups)})")
-        else:
-            bits.append("lookup " + ", ".join(
-                f"{f.label} +{o.lookups} (total {_total(o.total_lookups, tree.max_lookups)})"
-                for f, o in outcomes))
-    for family, outcome in outcomes:
-        if outcome.voids:
-            bits.append(f"[yellow]void ({family.label}): {escape(', '.join(outcome.voids))}[/]")
-    if view.mx_names is not None and view.mx_names > 10:
-        bits.append(f"[bold red]{view.mx_names} MX names (limit 10)[/]")
-    stopped = any(o.detail == "error" for _, o in outcomes)
-    if stopped:
-        bits.append("[bold red]evaluation stopped here[/]")
-    else:
-        bits.extend(_beyond([f for f, o in outcomes if o.beyond_limit], len(outcomes)))
-    if not outcomes and isinstance(term, Mechanism) and node.evaluated and node.counted:
-        bits.append("[dim]not evaluated[/]")
-    resolved = [n for n in view.networks if n.host is not None]
-    if resolved:
-        by_host: dict[str, list[str]] = {}
-        for net in resolved:
-            by_host.setdefault(net.host or "", []).append(str(net.network))
-        bits.append("; ".join(f"{escape(h)}: {', '.join(nets)}" for h, nets in by_host.items()))
-    elif outcomes and not stopped and term.name in ("a", "mx"):
-        bits.append("[dim]no addresses[/]")
-    return "  ".join([label, *bits])
+#: how a term's bits are styled (lookups, beyond and networks are drawn from their parts)
+_BIT_STYLE = {
+    BitKind.VOID: "yellow",
+    BitKind.MX_NAMES: "bold red",
+    BitKind.STOPPED: "bold red",
+    BitKind.NOT_EVALUATED: "dim",
+    BitKind.NO_ADDRESSES: "dim",
+}
 
 
-def _unique_errors(node: TreeNode) -> list[str]:
-    """Each error once, with the families it concerns."""
-    seen: dict[tuple[str, str | None, bool], list[str]] = {}
-    for e in node.errors:
-        who = e.family.label + " client" if e.family else "looking ahead, not counted"
-        seen.setdefault((e.result.value + ": " + e.message, e.term, e.beyond_limit), []).append(who)
-    lines = []
-    for (message, term, beyond), whom in seen.items():
-        where = f" at {term}" if term else ""
-        when = "; only past the limit, receivers stop earlier" if beyond else ""
-        families = "every client" if len(whom) == 2 and all("client" in w for w in whom) else ", ".join(whom)
-        lines.append(f"{message}{where} ({families}{when})")
-    return lines
+def _term_label(row: TermRow) -> str:
+    label = f"[bold]{escape(row.text)}[/]" if row.mechanism else escape(row.text)
+    return "  ".join([label, *(_bit(bit, row) for bit in row.bits)])
 
 
-def footer(tree: RecordTree) -> list[str]:
+def _bit(bit: Bit, row: TermRow) -> str:
+    match bit.kind:
+        case BitKind.LOOKUPS:
+            return "lookup " + count_phrase(row.lookups, sign="+", total=_total)
+        case BitKind.BEYOND:
+            return _beyond(row.beyond, row.families)[0]
+        case BitKind.NETWORKS:
+            return "; ".join(f"{escape(host)}: {', '.join(nets)}" for host, nets in row.networks)
+    return f"[{_BIT_STYLE[bit.kind]}]{escape(bit.text)}[/]"
+
+
+def footer(tree: RecordTree, view: TreeView) -> list[str]:
     """Totals for each client family against the limits, and how the counts were made."""
     lines = [""]
-    for run in (tree.v4, tree.v6):
-        lines.append(_family_line(run, tree))
+    lines.extend(_family_line(run) for run in view.runs)
     lines.append(
         f"[dim]sample: MAIL FROM {escape(tree.sample_sender)}, HELO {escape(tree.sample_helo)}, "
         f"clients {tree.v4.client} and {tree.v6.client} (no record lists them, so every term "
@@ -243,14 +199,11 @@ def footer(tree: RecordTree) -> list[str]:
     return lines
 
 
-def _family_line(run: FamilyRun, tree: RecordTree) -> str:
-    r = run.result
-    text = (f"{run.family.label} client: {_total(r.lookups, tree.max_lookups)} DNS lookups, "
-            f"{_total(r.void_lookups, tree.max_void)} void lookups → [bold]{r.result.value}[/]")
-    if r.problem:
-        text += f" ({escape(r.problem)})"
-    if run.needed_lookups > r.lookups or run.needed_void > r.void_lookups:
-        more = "at least " if not run.complete else ""
-        text += (f"; the whole tree needs {more}[bold red]{run.needed_lookups}[/] lookups and "
-                 f"{run.needed_void} void lookups")
+def _family_line(run: RunView) -> str:
+    text = (f"{run.family.label} client: {_total(run.lookups)} DNS lookups, "
+            f"{_total(run.void)} void lookups → [bold]{run.result.value}[/]")
+    if run.problem:
+        text += f" ({escape(run.problem)})"
+    if run.needs is not None:
+        text += "; " + run.needs.text(lambda count: f"[bold red]{count}[/]")
     return text

@@ -344,11 +344,13 @@ class PolicyService:
 
 def trace_lines(result: CheckResult) -> list[str]:
     """One line per evaluation step, indented by include/redirect depth; values sanitised."""
+    from spfkit.view.trace import trace_nodes, walk  # the one trace tree (here: its steps in order)
+
     lines = []
-    for event in result.trace:
-        text = " ".join(quote_value(part) for part in (event.domain, event.text) if part)
-        detail = f" -> {quote_value(event.detail)}" if event.detail else ""
-        lines.append(f"{'  ' * event.depth}{event.kind.value} {text}{detail}")
+    for step in walk(trace_nodes(result.trace)):
+        text = " ".join(quote_value(part) for part in (step.domain, step.text) if part)
+        detail = f" -> {quote_value(step.detail)}" if step.detail else ""
+        lines.append(f"{'  ' * step.depth}{step.kind.value} {text}{detail}")
     return lines
 
 

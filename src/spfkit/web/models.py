@@ -4,7 +4,7 @@ Requests are checked by spfkit's own parsers — the wizard's ``parse_domain``/`
 ``parse_domain_spec`` (RFC 7208 §5, §7.1), the evaluator's ``is_valid_domain`` (§4.3) — so
 the API accepts exactly what the command line accepts, with the same sentences when it does
 not. Responses mirror the ``as_dict()`` of spfkit's result objects (``RecordTree``,
-``LintReport``, ``Finding``, ``CheckResult`` via the CLI's ``CheckReport``): one JSON shape
+``LintReport``, ``Finding``, ``CheckResult`` via ``spfkit.view.CheckReport``): one JSON shape
 for ``spfkit … --json`` and the API.
 """
 

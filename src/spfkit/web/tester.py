@@ -2,30 +2,31 @@
 
 ``spfkit check`` in a browser: :func:`spfkit.evaluate.check` for the MAIL FROM identity
 (RFC 7208 §2.4; the null sender checks ``postmaster@HELO``) with the RFC's limits
-(§4.6.4: 10 DNS-querying terms, 2 void lookups), and the CLI's own
-:class:`~spfkit.cli.output.CheckReport` for the JSON and the ``Received-SPF:`` (§9.1) and
-``Authentication-Results:`` (RFC 8601) headers. This module only lays the trace out as a tree.
+(§4.6.4: 10 DNS-querying terms, 2 void lookups), and the :class:`~spfkit.view.CheckReport`
+of ``spfkit check`` for the JSON and the ``Received-SPF:`` (§9.1) and
+``Authentication-Results:`` (RFC 8601) headers; the page's trace is the
+:func:`~spfkit.view.trace_nodes` tree ``spfkit check --trace`` draws.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from spfkit.cli.output import CheckReport
 from spfkit.evaluate import CheckOptions, check
 from spfkit.identity import Identity, subject_for
-from spfkit.results import TraceEvent, TraceKind
+from spfkit.view.check import CheckReport
+from spfkit.view.trace import trace_nodes
 from spfkit.web.errors import field_errors
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.models import TestQuery, TestResponse
 from spfkit.web.pages import WebContext, render, web_context
 
-__all__ = ["SenderTest", "TraceItem", "evaluate_sender", "router", "trace_items"]
+__all__ = ["SenderTest", "evaluate_sender", "router"]
 
 LABELS: Final = {"ip": "IP address", "sender": "MAIL FROM", "helo": "HELO name"}
 _FIELDS: Final = ("ip", "sender", "helo")
@@ -54,32 +55,6 @@ async def evaluate_sender(query: TestQuery, resolver: BudgetResolver, receiver: 
     return SenderTest(report, resolver.queries)
 
 
-@dataclass(slots=True)
-class TraceItem:
-    """One line of the evaluation tree; a ``check`` item holds the steps of that domain."""
-
-    kind: str
-    text: str
-    detail: str = ""
-    children: list[TraceItem] = field(default_factory=list)
-
-
-def trace_items(events: tuple[TraceEvent, ...]) -> list[TraceItem]:
-    """The evaluation as a tree: one branch per check_host() (top, include, redirect)."""
-    root = TraceItem("root", "")
-    stack: list[TraceItem] = [root]
-    for event in events:
-        if event.kind is TraceKind.CHECK:
-            del stack[event.depth + 1:]
-            node = TraceItem("check", event.text, event.detail)
-            stack[-1].children.append(node)
-            stack.append(node)
-            continue
-        parent = stack[min(event.depth + 1, len(stack) - 1)]
-        parent.children.append(TraceItem(event.kind.value, event.text, event.detail))
-    return root.children
-
-
 def mechanism_text(test: SenderTest) -> str:
     r = test.report.result
     if r.mechanism == "default":
@@ -106,7 +81,7 @@ async def test_page(request: Request, ctx: WebContext = Depends(web_context)) ->
                       errors=field_errors(exc.errors(), LABELS, fallback="helo"))
     test = await ctx.evaluate(lambda budget: evaluate_sender(query, budget, ctx.receiver))
     values.update(result=test, r=test.report.result, mechanism=mechanism_text(test),
-                  trace=trace_items(test.report.result.trace),
+                  trace=trace_nodes(test.report.result.trace),
                   received_spf=str(test.report.received_spf()),
                   auth_results=str(test.report.authentication_results()))
     return render(request, "test.html", values)

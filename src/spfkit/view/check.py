@@ -1,0 +1,76 @@
+"""One SPF check and everything needed to show it: ``spfkit check`` and the web's ``/test``.
+
+A :class:`CheckReport` is a ``check_host()`` result (RFC 7208 §4) with the request it
+answered: the client address, MAIL FROM, HELO, the identity checked (§2.3, §2.4) and the
+receiver. From it come the ``Received-SPF:`` (§9.1) and ``Authentication-Results:``
+(RFC 8601) headers and the JSON of ``spfkit check --json`` and ``GET /api/test``.
+
+Pure data: imports no rich, click, fastapi or asyncio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from spfkit.headers import HeaderField, authentication_results, received_spf
+from spfkit.identity import Identity, Subject
+from spfkit.results import CheckResult
+
+__all__ = ["CheckReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """One check and everything needed to show it."""
+
+    ip: str
+    sender: str
+    helo: str
+    identity: Identity
+    subject: Subject
+    receiver: str
+    result: CheckResult
+
+    def received_spf(self) -> HeaderField:
+        """§9.1: the header a receiver adds for this check."""
+        return received_spf(
+            self.result,
+            client_ip=self.ip,
+            identity=self.identity,
+            envelope_from=self.sender,
+            helo=self.helo or None,
+            receiver=self.receiver,
+        )
+
+    def authentication_results(self) -> HeaderField:
+        """RFC 8601: the ``spf=`` method of an Authentication-Results header."""
+        return authentication_results(
+            self.result,
+            authserv_id=self.receiver,
+            identity=self.identity,
+            envelope_from=self.sender,
+            helo=self.helo or None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of ``spfkit check --json`` and ``GET /api/test`` (without its DNS count)."""
+        r = self.result
+        return {
+            "result": r.result.value,
+            "meaning": r.result.meaning,
+            "explanation": r.explanation,
+            "problem": r.problem,
+            "domain": r.domain,
+            "mechanism": r.mechanism,
+            "lookups": r.lookups,
+            "void_lookups": r.void_lookups,
+            "identity": self.identity.value,
+            "ip": self.ip,
+            "sender": self.subject.sender,
+            "helo": self.helo,
+            "checked_domain": self.subject.domain,
+            "received_spf": str(self.received_spf()),
+            "authentication_results": str(self.authentication_results()),
+            "trace": [event.as_dict() for event in r.trace],
+        }
