@@ -23,7 +23,8 @@ PURE = (
     "lint/findings.py", "lint/codes.py", "lint/text_rules.py", "lint/record_rules.py",
     "lint/tree_rules.py", "wizard/draft.py", "wizard/zones.py", "policy/protocol.py",
     "policy/decide.py", "policy/config.py", "policy/_options.py", "senderid/pra.py", "senderid/mailbox.py",
-    "responder/report.py", "responder/received.py", "responder/advice.py",
+    "responder/report.py", "responder/received.py", "responder/advice.py", "view/",
+    "identity.py", "bounded.py",
 )
 
 
@@ -178,8 +179,10 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path: Path) -> None:
         _imports.cache_clear()
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if _rel(p).startswith("web/")], ids=_rel)
+@pytest.mark.parametrize("path", [p for p in MODULES if _rel(p).startswith(("web/", "view/"))],
+                         ids=_rel)
 def test_web_never_imports_the_cli(path: Path) -> None:
+    """The web server is no terminal program: no ``spfkit.cli``, no rich, no click."""
     reached = {_module_name(path), *_reach(_module_name(path))}
     assert not {n for n in reached if n.startswith("spfkit.cli")}, _rel(path)
     assert not {n for m in reached for n in _imports(BY_NAME[m]) if n.split(".")[0] in ("rich", "click")}
@@ -193,7 +196,7 @@ def test_modules_stay_small(path: Path) -> None:
 @pytest.mark.parametrize(
     "module",
     ["spfkit", "spfkit.record", "spfkit.evaluate", "spfkit.lookup", "spfkit.lint", "spfkit.tree",
-     "spfkit.wizard", "spfkit.senderid", "spfkit.responder", "spfkit.policy"],
+     "spfkit.wizard", "spfkit.senderid", "spfkit.responder", "spfkit.policy", "spfkit.view"],
 )
 def test_all_matches_the_public_names(module: str) -> None:
     mod = importlib.import_module(module)

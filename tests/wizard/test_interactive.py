@@ -10,7 +10,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from spfkit.wizard import AllPolicy, ClickPrompter, WizardAnswers, build_record, interview
+from spfkit.cli.prompter import ClickPrompter
+from spfkit.wizard import AllPolicy, WizardAnswers, build_record, interview
 from spfkit.wizard.draft import parse_ip4
 from spfkit.wizard.interactive import parse_list
 

@@ -23,6 +23,7 @@ import click
 from click.core import ParameterSource
 
 from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.prompter import ClickPrompter
 from spfkit.lint.findings import Finding
 from spfkit.wizard.draft import (
     ALL_EXPLANATIONS,
@@ -34,7 +35,7 @@ from spfkit.wizard.draft import (
     parse_ip6,
     split_mx_hosts,
 )
-from spfkit.wizard.interactive import ClickPrompter, interview
+from spfkit.wizard.interactive import interview
 from spfkit.wizard.survey import LookupCounts, MxSurvey, look_up_mx, survey
 from spfkit.wizard.zones import (
     MAX_TTL,

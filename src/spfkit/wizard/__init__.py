@@ -3,7 +3,7 @@
 RFC 7208 §5 (mechanisms), §8 (what ``-all``/``~all``/``?all`` tell receivers), §2.3 (HELO
 records for mail hosts), §3.3 (long records as several strings); RFC 1035 §5.1 (master files)
 and tinydns-data's format for the zone lines. ``draft`` and ``zones`` are pure; ``interactive``
-asks the questions through a prompter that is passed in; ``spfkit.cli.wizard`` adds DNS.
+asks the questions through a prompter that is passed in (the CLI's uses click); ``spfkit.cli.wizard`` adds DNS.
 """
 
 from spfkit.wizard.draft import (
@@ -25,7 +25,7 @@ from spfkit.wizard.draft import (
     parse_ip6,
     split_mx_hosts,
 )
-from spfkit.wizard.interactive import ClickPrompter, Interview, Prompter, interview
+from spfkit.wizard.interactive import Interview, Prompter, interview
 from spfkit.wizard.zones import (
     answer_size,
     bind_lines,
@@ -42,7 +42,6 @@ __all__ = [
     "RECOMMENDATION",
     "RECOMMENDED_ALL",
     "AllPolicy",
-    "ClickPrompter",
     "Interview",
     "MailHostRecord",
     "Prompter",

@@ -7,9 +7,10 @@ of the record (``-all``/``~all``/``?all``, one sentence each and the recommendat
 default), and the mail hosts whose HELO names get a record of their own (§2.3). Every question
 comes with a one-line explanation; an answer that does not parse is explained and asked again.
 
-The terminal is reached only through the :class:`Prompter` handed in: :class:`ClickPrompter`
-uses ``click.prompt`` / ``click.confirm`` on stderr (so stdout carries only the zone lines);
-tests pass a scripted one. No DNS here: what DNS knows (the MX hosts) is passed in.
+The terminal is reached only through the :class:`Prompter` handed in: the CLI's
+``spfkit.cli.prompter.ClickPrompter`` uses ``click.prompt`` / ``click.confirm`` on stderr (so
+stdout carries only the zone lines); tests pass a scripted one. No DNS here, and no terminal
+library: what DNS knows (the MX hosts) is passed in.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol, TypeVar
-
-import click
 
 from spfkit.wizard.draft import (
     ALL_EXPLANATIONS,
@@ -36,7 +35,7 @@ from spfkit.wizard.draft import (
     parse_ip6,
 )
 
-__all__ = ["ClickPrompter", "Interview", "Prompter", "interview", "parse_list"]
+__all__ = ["Interview", "Prompter", "interview", "parse_list"]
 
 T = TypeVar("T")
 
@@ -52,31 +51,6 @@ class Prompter(Protocol):
     def confirm(self, question: str, default: bool) -> bool: ...
 
     def say(self, text: str) -> None: ...
-
-
-class ClickPrompter:
-    """:class:`Prompter` on the terminal with click, writing to stderr."""
-
-    def ask(self, question: str, parse: Callable[[str], T], default: str) -> T:
-        def convert(text: str) -> T:
-            try:
-                return parse(text)
-            except ValueError as exc:
-                # click.prompt prints "Error: <message>" and asks again
-                raise click.UsageError(f"{exc} - try again.") from None
-
-        # Enter on an empty default answers "none"; click would show that as "[]"
-        shown = question if default else f"{question} [none]"
-        value: T = click.prompt(
-            shown, default=default, value_proc=convert, show_default=bool(default), err=True
-        )
-        return value
-
-    def confirm(self, question: str, default: bool) -> bool:
-        return click.confirm(question, default=default, err=True)
-
-    def say(self, text: str) -> None:
-        click.echo(text, err=True)
 
 
 @dataclass(frozen=True, slots=True)
