@@ -13,11 +13,10 @@ from spfkit.policy.decide import (
     Outcome,
     decide,
     fallback,
-    malformed,
-    reply_for,
     skipped,
 )
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
+from spfkit.policy.service import malformed, reply_for
 from spfkit.results import CheckResult, Result
 
 RECEIVER = "mx.example.org"
