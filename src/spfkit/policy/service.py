@@ -241,11 +241,12 @@ class PolicyService:
                 decision = malformed(item, self.config)
                 self.log.warning(decision.log_line)
                 return PolicyReply(decision.action)
-            if item.protocol_state not in CHECK_STATES:
+            state = item.protocol_state
+            if state not in CHECK_STATES:
                 self.log.debug("not checked at protocol state %s: client=%s; action=DUNNO",
-                               quote_value(item.protocol_state), item.client_address)
+                               quote_value(state), item.client_address)
                 return _DUNNO
-            return await self._answer(item)
+            return await self._answer(item, state)
         except Exception:  # a bug must cost one answer, never the connection
             self.log.exception("internal error while answering a policy request")
             if isinstance(item, PolicyRequest):
@@ -264,7 +265,7 @@ class PolicyService:
         reply, _ = reply_for(decision, item.protocol_state, ())
         return Explanation(item, decision, reply, checks)
 
-    async def _answer(self, request: PolicyRequest) -> PolicyReply:
+    async def _answer(self, request: PolicyRequest, state: str) -> PolicyReply:
         key = self._key(request)
         pending = self._find(key) if key else None
         if pending is None:
@@ -290,9 +291,9 @@ class PolicyService:
                                     "decision took too long", timeout=True)
             self.log.debug("instance %s: decided already (%s)", quote_value(request.instance),
                            decision.outcome.value)
-        reply, gave_header = reply_for(decision, request.protocol_state, pending.header_states)
+        reply, gave_header = reply_for(decision, state, pending.header_states)
         if gave_header:
-            pending.header_states.append(request.protocol_state)
+            pending.header_states.append(state)
         return reply
 
     async def _decide(self, request: PolicyRequest) -> tuple[Decision, Checks | None]:
@@ -315,10 +316,10 @@ class PolicyService:
     @staticmethod
     def _key(request: PolicyRequest) -> _Key | None:
         """Postfix's ``instance`` names one mail transaction; client, HELO and sender guard it."""
-        if not request.instance:
+        instance = request.instance
+        if not instance:
             return None
-        return (request.instance, request.client_address, request.helo_name.lower(),
-                request.sender.lower())
+        return (instance, request.client_address, request.helo_name.lower(), request.sender.lower())
 
     def _find(self, key: _Key) -> _Pending | None:
         txn = self._transactions.get(key)
