@@ -1,4 +1,5 @@
-"""decide(): every result × identity × policy, reply texts, headers, one header per transaction."""
+"""Transaction and decide(): every result × identity × policy, reply texts, headers, skips;
+one header per transaction (service.reply_for)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,8 @@ import pytest
 
 from spfkit.identity import Identity
 from spfkit.policy.config import PolicyConfig, parse_config
-from spfkit.policy.decide import (
-    DUNNO,
-    Checks,
-    Decision,
-    Envelope,
-    Outcome,
-    Relay,
-    RelayTest,
-    Transaction,
-    decide,
-    fallback,
-    skipped,
-)
+from spfkit.policy.decide import Relay, RelayTest, Transaction, decide
+from spfkit.policy.decision import DUNNO, Checks, Decision, Envelope, Outcome, fallback, skipped
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.policy.service import malformed, reply_for
 from spfkit.results import CheckResult, Result

@@ -29,34 +29,10 @@ from ipaddress import ip_address
 from spfkit.headers import quote_value
 from spfkit.identity import Identity, is_valid_domain
 from spfkit.policy.config import PolicyConfig, RejectPolicy, Verdict
-from spfkit.policy.decision import (
-    DUNNO,
-    Checks,
-    Decision,
-    Envelope,
-    Facts,
-    Outcome,
-    accepted,
-    fallback,
-    skipped,
-    stopped,
-)
+from spfkit.policy.decision import Checks, Decision, Envelope, Facts, accepted, skipped, stopped
 from spfkit.results import CheckResult
 
-__all__ = [
-    "DUNNO",
-    "Checks",
-    "Decision",
-    "Envelope",
-    "Facts",
-    "Outcome",
-    "Relay",
-    "RelayTest",
-    "Transaction",
-    "decide",
-    "fallback",
-    "skipped",
-]
+__all__ = ["Relay", "RelayTest", "Transaction", "decide"]
 
 
 class RelayTest(StrEnum):

@@ -45,16 +45,8 @@ from spfkit.headers import quote_value
 from spfkit.identity import Identity, sender_with_local_part
 from spfkit.lookup.protocol import Resolver
 from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
-from spfkit.policy.decide import (
-    DUNNO,
-    Checks,
-    Decision,
-    Outcome,
-    Relay,
-    RelayTest,
-    Transaction,
-    fallback,
-)
+from spfkit.policy.decide import Relay, RelayTest, Transaction
+from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.results import CheckResult, Result
 
