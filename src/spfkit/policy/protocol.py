@@ -107,11 +107,38 @@ class PolicyRequest:
 
     Build one with :meth:`build`, which checks what the reader checks. ``notes`` lists what
     was tolerated on the way (repeated or dropped attributes, octets that were not UTF-8).
+    The typed views are read from ``attributes`` once, when the request is made; they are the
+    transport-neutral facts of ``decision.Facts``.
     """
 
     attributes: Mapping[str, str] = field(hash=False)
     client_ip: IPAddress
     notes: tuple[str, ...] = ()
+    #: ``CONNECT EHLO HELO MAIL RCPT DATA END-OF-MESSAGE VRFY ETRN``, upper case.
+    protocol_state: str = field(init=False)
+    helo_name: str = field(init=False)
+    #: The MAIL FROM address without angle brackets; "" is the null reverse-path.
+    sender: str = field(init=False)
+    recipient: str = field(init=False)
+    #: Postfix's key of one mail transaction: the same for all its requests.
+    instance: str = field(init=False)
+    queue_id: str = field(init=False)
+    #: Set when the client authenticated with SMTP AUTH (Postfix 2.2 and later).
+    sasl_username: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        get = self.attributes.get
+        views = {
+            "protocol_state": get("protocol_state", "").strip().upper(),
+            "helo_name": get("helo_name", "").strip(),
+            "sender": strip_reverse_path(get("sender", "")),
+            "recipient": get("recipient", "").strip(),
+            "instance": get("instance", "").strip(),
+            "queue_id": get("queue_id", "").strip(),
+            "sasl_username": get("sasl_username", "").strip(),
+        }
+        for name, value in views.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def build(cls, attributes: Mapping[str, str], notes: tuple[str, ...] = ()) -> PolicyRequest:
@@ -138,40 +165,8 @@ class PolicyRequest:
         return self.attributes.get(name, default)
 
     @property
-    def protocol_state(self) -> str:
-        """``CONNECT EHLO HELO MAIL RCPT DATA END-OF-MESSAGE VRFY ETRN``, upper case."""
-        return self.get("protocol_state").strip().upper()
-
-    @property
     def client_address(self) -> str:
         return str(self.client_ip)
-
-    @property
-    def helo_name(self) -> str:
-        return self.get("helo_name").strip()
-
-    @property
-    def sender(self) -> str:
-        """The MAIL FROM address without angle brackets; "" is the null reverse-path."""
-        return strip_reverse_path(self.get("sender"))
-
-    @property
-    def recipient(self) -> str:
-        return self.get("recipient").strip()
-
-    @property
-    def instance(self) -> str:
-        """Postfix's key of one mail transaction: the same for all its requests."""
-        return self.get("instance").strip()
-
-    @property
-    def queue_id(self) -> str:
-        return self.get("queue_id").strip()
-
-    @property
-    def sasl_username(self) -> str:
-        """Set when the client authenticated with SMTP AUTH (Postfix 2.2 and later)."""
-        return self.get("sasl_username").strip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,7 +311,7 @@ class PolicyService:
         instance = request.instance
         if not instance:
             return None
-        return (instance, request.client_address, request.helo_name.lower(), request.sender.lower())
+        return (instance, str(request.client_ip), request.helo_name.lower(), request.sender.lower())
 
     def _find(self, key: _Key) -> _Pending | None:
         txn = self._transactions.get(key)
