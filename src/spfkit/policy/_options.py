@@ -327,7 +327,10 @@ class Option:
         return self.key.lower()
 
 
-_BELOW_POSTFIX: Final = " (Postfix's smtpd_policy_service_timeout is 100 s by default)"
+#: Postfix's smtpd_policy_service_timeout default: an answer later than this is never read.
+_POSTFIX_TIMEOUT: Final = 100
+_BELOW_POSTFIX: Final = (f" (Postfix's smtpd_policy_service_timeout is {_POSTFIX_TIMEOUT} s"
+                          " by default)")
 
 OPTIONS: Final[tuple[Option, ...]] = (
     Option("HELO_reject", _choice(RejectPolicy)),
@@ -348,11 +351,11 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("nameservers", _nameservers),
     Option("zones", _paths),
     Option("dns_timeout", _seconds(60)),
-    Option("Lookup_Time", _seconds(100)),
+    Option("Lookup_Time", _seconds(_POSTFIX_TIMEOUT)),
     Option("Void_Limit", _integer(0, 100)),
     Option("default_explanation", _explanation),
     Option("cache_size", _integer(1, 10_000_000)),
-    Option("deadline", _seconds(100, _BELOW_POSTFIX)),
+    Option("deadline", _seconds(_POSTFIX_TIMEOUT, _BELOW_POSTFIX)),
     Option("timeout_action", _choice(Fallback)),
     Option("error_action", _choice(Fallback)),
     Option("listen", _listen),

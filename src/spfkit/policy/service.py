@@ -314,17 +314,17 @@ class PolicyService:
         return (instance, str(request.client_ip), request.helo_name.lower(), request.sender.lower())
 
     def _find(self, key: _Key) -> _Pending | None:
-        txn = self._transactions.get(key)
-        if txn is None:
+        pending = self._transactions.get(key)
+        if pending is None:
             return None
-        if txn.expires <= self._clock():
+        if pending.expires <= self._clock():
             del self._transactions[key]
             return None
         self._transactions.move_to_end(key)
-        return txn
+        return pending
 
-    def _remember(self, key: _Key, txn: _Pending) -> None:
-        self._transactions[key] = txn
+    def _remember(self, key: _Key, pending: _Pending) -> None:
+        self._transactions[key] = pending
         now = self._clock()
         while self._transactions:
             oldest_key, oldest = next(iter(self._transactions.items()))
