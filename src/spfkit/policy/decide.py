@@ -132,7 +132,7 @@ def decide(facts: Facts, checks: Checks, config: PolicyConfig, *, receiver: str)
     txn.skip = checks.skip
     if checks.helo is not None:
         txn.add_helo(checks.helo)
-    txn._mailfrom = checks.mailfrom
+    txn._mailfrom = checks.mailfrom  # as given (for the null sender too)
     return txn.decide()
 
 

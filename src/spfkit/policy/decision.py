@@ -52,9 +52,9 @@ _LABEL: Final = {Identity.HELO: "HELO", Identity.MAILFROM: "MAIL FROM"}
 
 
 class Facts(Protocol):
-    """What a transport knows of one transaction (a policy request has these attributes)."""
+    """What a transport knows of one transaction, read-only: an :class:`Envelope`, or a
+    policy request (``protocol.PolicyRequest`` has these attributes), or a milter's own."""
 
-    # Read-only: a frozen dataclass or a request's properties both fit.
     @property
     def client_ip(self) -> IPAddress: ...
     @property
@@ -107,6 +107,16 @@ class Checks:
     skip: str | None = None
 
 
+class Outcome(StrEnum):
+    """How a transaction was decided."""
+
+    ACCEPT = "accept"  # checked; may pass (with headers)
+    REJECT = "reject"
+    DEFER = "defer"
+    SKIP = "skip"  # not checked: a local, trusted or authenticated client
+    FALLBACK = "fallback"  # no verdict: deadline passed, internal error or malformed request
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The verdict for one transaction, and what to log about it.
@@ -125,16 +135,6 @@ class Decision:
     why: str = ""
     log_line: str = ""
     would: str | None = None
-
-
-class Outcome(StrEnum):
-    """How a transaction was decided."""
-
-    ACCEPT = "accept"  # checked; may pass (with headers)
-    REJECT = "reject"
-    DEFER = "defer"
-    SKIP = "skip"  # not checked: a local, trusted or authenticated client
-    FALLBACK = "fallback"  # no verdict: deadline passed, internal error or malformed request
 
 
 def skipped(facts: Facts, reason: str) -> Decision:
