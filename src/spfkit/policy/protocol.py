@@ -127,18 +127,14 @@ class PolicyRequest:
     sasl_username: str = field(init=False)
 
     def __post_init__(self) -> None:
-        get = self.attributes.get
-        views = {
-            "protocol_state": get("protocol_state", "").strip().upper(),
-            "helo_name": get("helo_name", "").strip(),
-            "sender": strip_reverse_path(get("sender", "")),
-            "recipient": get("recipient", "").strip(),
-            "instance": get("instance", "").strip(),
-            "queue_id": get("queue_id", "").strip(),
-            "sasl_username": get("sasl_username", "").strip(),
-        }
-        for name, value in views.items():
-            object.__setattr__(self, name, value)
+        get, put = self.attributes.get, object.__setattr__  # frozen: set once, here
+        put(self, "protocol_state", get("protocol_state", "").strip().upper())
+        put(self, "helo_name", get("helo_name", "").strip())
+        put(self, "sender", strip_reverse_path(get("sender", "")))
+        put(self, "recipient", get("recipient", "").strip())
+        put(self, "instance", get("instance", "").strip())
+        put(self, "queue_id", get("queue_id", "").strip())
+        put(self, "sasl_username", get("sasl_username", "").strip())
 
     @classmethod
     def build(cls, attributes: Mapping[str, str], notes: tuple[str, ...] = ()) -> PolicyRequest:
@@ -268,8 +264,17 @@ class PolicyReader:
         """The requests (and errors) that ``data`` completes, in order."""
         out: list[PolicyRequest | ProtocolError] = []
         *lines, tail = data.split(b"\n")
-        for line in lines:
-            self._take(line, out, ended=True)
+        limit = self.max_line_octets + 1  # +1: a CR may end the line
+        idle, attributes = ReaderState.IDLE, ReaderState.ATTRIBUTES
+        for line in lines:  # the usual case first: a whole line of a request, to be kept
+            state = self._state
+            if state is attributes and len(line) <= limit and not self._line:
+                self._end_line(line, out)
+            elif state is idle and len(line) <= limit:
+                self._state = attributes
+                self._end_line(line, out)
+            else:
+                self._take(line, out, ended=True)
         if tail:
             self._take(tail, out, ended=False)
         return out
