@@ -1,4 +1,5 @@
-"""decide(): every result × identity × policy, reply texts, headers, one header per transaction."""
+"""Transaction and decide(): every result × identity × policy, reply texts, headers, skips;
+one header per transaction (service.reply_for)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,10 @@ import pytest
 
 from spfkit.identity import Identity
 from spfkit.policy.config import PolicyConfig, parse_config
-from spfkit.policy.decide import (
-    DUNNO,
-    Checks,
-    Decision,
-    Outcome,
-    decide,
-    fallback,
-    malformed,
-    reply_for,
-    skipped,
-)
+from spfkit.policy.decide import Relay, RelayTest, Transaction, decide
+from spfkit.policy.decision import DUNNO, Checks, Decision, Envelope, Outcome, fallback, skipped
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
+from spfkit.policy.service import malformed, reply_for
 from spfkit.results import CheckResult, Result
 
 RECEIVER = "mx.example.org"
@@ -287,3 +280,76 @@ def test_nothing_checked() -> None:
     config = parse_config({"HELO_reject": "No_Check", "Mail_From_reject": "No_Check"})
     decision = run(Checks(), config)
     assert decision.outcome is Outcome.ACCEPT and decision.headers == ()
+
+
+# --------------------------------------------------------------------------- the transaction
+
+
+def txn(config: dict[str, object] | None = None, **attrs: str) -> Transaction:
+    return Transaction(req(**attrs), parse_config(config or {}), receiver=RECEIVER)
+
+
+def test_a_transaction_says_what_to_check() -> None:
+    plain = txn()
+    assert plain.skip is None and plain.relays == ()
+    assert plain.check_helo and plain.check_mailfrom
+    null = txn(sender="")
+    assert null.check_helo and not null.check_mailfrom  # §2.4: postmaster@HELO is the HELO check
+    literal = txn(sender="", helo_name="[192.0.2.99]")
+    assert not literal.check_helo and literal.check_mailfrom  # §2.3: only a domain is checked
+    off = txn({"HELO_reject": "No_Check", "Mail_From_reject": "No_Check"})
+    assert not off.check_helo and not off.check_mailfrom
+
+
+def test_static_skips_need_no_lookup() -> None:
+    local = txn(client_address="127.0.0.1")
+    assert local.skip is not None and "skip_addresses" in local.skip
+    assert not (local.check_helo or local.check_mailfrom or local.relays)
+    assert local.decide().outcome is Outcome.SKIP
+    assert "SMTP AUTH as alice" in (txn(sasl_username="alice").skip or "")
+    assert "Whitelist 192.0.2.0/24" in (txn({"Whitelist": ["192.0.2.0/24"]}).skip or "")
+
+
+def test_trusted_relays_are_tests_to_run() -> None:
+    t = txn({"HELO_Whitelist": ["mail.example.net"], "Domain_Whitelist": ["a.example", "b.example"]},
+            helo_name="Mail.Example.Net.")
+    assert t.relays == (Relay(RelayTest.HELO_WHITELIST, "mail.example.net"),
+                        Relay(RelayTest.DOMAIN_WHITELIST, "a.example"),
+                        Relay(RelayTest.DOMAIN_WHITELIST, "b.example"))
+    t.trust(t.relays[2])
+    decision = t.decide()
+    assert decision.outcome is Outcome.SKIP and "trusted domain b.example" in decision.why
+    assert t.checks == Checks(skip=decision.why)
+
+
+def test_a_helo_result_that_decides_needs_no_mail_from() -> None:
+    t = txn()
+    assert t.add_helo(res(Result.FAIL, "mail.example.net")) is True
+    decision = t.decide()
+    assert decision.outcome is Outcome.REJECT and decision.identity is Identity.HELO
+    assert t.checks.mailfrom is None
+    passing = txn()
+    assert passing.add_helo(res(Result.PASS, "mail.example.net")) is False
+    passing.add_mailfrom(res(Result.FAIL))
+    assert passing.decide().identity is Identity.MAILFROM
+
+
+def test_the_null_sender_reuses_the_helo_result() -> None:
+    t = txn(sender="")
+    helo = res(Result.PASS, "mail.example.net")
+    assert t.add_helo(helo) is False
+    assert t.checks == Checks(helo=helo, mailfrom=helo)
+    assert t.decide() == run(Checks(helo=helo, mailfrom=helo), sender="")
+
+
+def test_any_transport_gets_the_same_decision() -> None:
+    """Transport-neutral: an Envelope (as a milter would build it) decides as a policy request."""
+    request = req(queue_id="Q1")
+    envelope = Envelope(request.client_ip, "mail.example.net", "alice@example.net",
+                        "bob@example.org", "", "Q1")
+    assert Envelope.of(request) == envelope
+    for checks in (Checks(mailfrom=res(Result.FAIL)), Checks(mailfrom=res(Result.PASS)),
+                   Checks(helo=res(Result.TEMPERROR, "mail.example.net"))):
+        config = PolicyConfig()
+        assert decide(envelope, checks, config, receiver=RECEIVER) == \
+            decide(request, checks, config, receiver=RECEIVER)

@@ -15,6 +15,7 @@ from spfkit.policy.protocol import (
     PolicyReply,
     PolicyRequest,
     ProtocolError,
+    ReaderState,
     render,
 )
 
@@ -86,6 +87,27 @@ def test_byte_by_byte_and_pending() -> None:
         if index < len(REQUEST) - 1:
             assert reader.pending
     assert items == [one(REQUEST)] and not reader.pending
+
+
+def test_the_reader_state_follows_the_stream() -> None:
+    reader = PolicyReader(max_line_octets=40)
+    assert reader.state is ReaderState.IDLE
+    reader.feed(b"request=smtpd_access_policy\ncli")
+    assert reader.state is ReaderState.ATTRIBUTES and reader.pending
+    reader.feed(b"ent_address=192.0.2.1\nccert_subject=" + b"x" * 30)  # unused, over-long
+    assert reader.state is ReaderState.OVERLONG
+    reader.feed(b"yyy\n")
+    assert reader.state is ReaderState.ATTRIBUTES
+    reader.feed(b"no equals sign\nsender=a@example.com\n")
+    assert reader.state is ReaderState.REFUSED
+    (item,) = reader.feed(b"\r\n")
+    assert isinstance(item, ProtocolError) and "line 4 is not name=value" in item.reason
+    assert reader.state is ReaderState.IDLE and not reader.pending
+    reader.feed(b"sender=" + b"s" * 50)  # a key attribute over-long: refused, rest dropped
+    assert reader.state is ReaderState.OVERLONG
+    reader.feed(b"s\nx=1\n")
+    assert reader.state is ReaderState.REFUSED
+    assert reader.close() is not None and reader.state is ReaderState.IDLE
 
 
 def test_crlf_lines_and_empty_crlf_line() -> None:
@@ -314,7 +336,7 @@ def test_the_codec_and_the_decision_touch_no_world() -> None:
     import spfkit.policy as package
 
     root = Path(package.__file__).parent
-    for name in ("protocol.py", "decide.py", "config.py", "_options.py"):
+    for name in ("protocol.py", "decide.py", "decision.py", "config.py", "_options.py"):
         tree = ast.parse((root / name).read_text())
         imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                     if isinstance(node, ast.Import) for alias in node.names}

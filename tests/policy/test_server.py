@@ -4,6 +4,7 @@ clients, graceful stop and reload (as a subprocess, DNS from the loopback fixtur
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import resource
@@ -14,7 +15,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pytest
 
 from spfkit.lookup import MemoryResolver
 from spfkit.policy.config import parse_config
-from spfkit.policy.server import PolicyServer, ServerError
+from spfkit.policy.server import PolicyServer, ServerError, Wait, next_wait
 from spfkit.policy.service import PolicyService, make_resolver
 from tests.fixtures.dnsserver import ZoneDataServer
 
@@ -198,29 +199,38 @@ def test_a_dripping_client_cannot_hold_a_connection() -> None:
         async with Running({"idle_timeout": 30, "read_timeout": 0.5}) as server:
             reader, writer = await connect(server)
             start = time.monotonic()
-            closed = False
-            for _ in range(40):
-                try:
-                    writer.write(b"x")
-                    await writer.drain()
-                except ConnectionError:
-                    closed = True
-                    break
-                if reader.at_eof() or (await _eof_within(reader, 0.1)):
-                    closed = True
-                    break
+
+            async def drip() -> None:  # one octet every 50 ms, for as long as the server listens
+                with contextlib.suppress(ConnectionError):
+                    while True:
+                        writer.write(b"x")
+                        await writer.drain()
+                        await asyncio.sleep(0.05)
+
+            dripping = asyncio.ensure_future(drip())
+            try:
+                closed = await asyncio.wait_for(reader.read(), 5) == b""  # the server's close
+            except ConnectionResetError:  # it closed with our last octets unread
+                closed = True
+            finally:
+                dripping.cancel()
+            took = time.monotonic() - start
             writer.close()
             assert closed
-            return time.monotonic() - start
+            return took
 
-    assert asyncio.run(main()) < 3
+    assert 0.4 < asyncio.run(main()) < 3
 
 
-async def _eof_within(reader: asyncio.StreamReader, seconds: float) -> bool:
-    try:
-        return await asyncio.wait_for(reader.read(1), seconds) == b""
-    except TimeoutError:
-        return False
+def test_one_timeout_rule_for_both_loops() -> None:
+    config = parse_config({"idle_timeout": 30, "read_timeout": 2})
+    idle = next_wait(False, None, 100.0, config)
+    assert idle == Wait(130.0, None, "no request for 30 s")
+    begun = next_wait(True, None, 100.0, config)
+    assert begun == Wait(102.0, 100.0, "request not completed in time")
+    later = next_wait(True, begun.began, 101.5, config)  # more octets do not move the deadline
+    assert later.until == 102.0 and later.began == 100.0
+    assert next_wait(False, later.began, 101.6, config).began is None
 
 
 def test_max_connections_refuses_the_next_one() -> None:
@@ -240,22 +250,32 @@ def test_max_connections_refuses_the_next_one() -> None:
 
 
 def test_stop_finishes_the_answer_in_flight() -> None:
-    class Slow(MemoryResolver):
+    class Held(MemoryResolver):
+        """Every TXT answer waits until ``release`` is set; ``asked`` tells a check is waiting."""
+
+        def __init__(self, zone: dict[str, Any]) -> None:
+            super().__init__(zone)
+            self.asked = asyncio.Event()
+            self.release = asyncio.Event()
+
         async def txt(self, name: str) -> Any:
-            await asyncio.sleep(0.5)
+            self.asked.set()
+            await self.release.wait()
             return await super().txt(name)
 
     async def main() -> tuple[str, bytes, bool]:
-        running = Running({}, Slow(MEMORY))
+        resolver = Held(MEMORY)
+        running = Running({}, resolver)
         server = await running.__aenter__()
         reader, writer = await connect(server)
         idle_reader, idle_writer = await connect(server)
         writer.write(request())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(resolver.asked.wait(), 5)  # the answer is now in flight
         server.stop()
+        idle_closed = await asyncio.wait_for(idle_reader.read(), 5) == b""  # idle: closed at once
+        resolver.release.set()
         reply = await read_reply(reader)
         rest = await asyncio.wait_for(reader.read(), 5)
-        idle_closed = await asyncio.wait_for(idle_reader.read(), 5) == b""
         await asyncio.wait_for(running.task, 5)
         writer.close()
         idle_writer.close()
@@ -351,6 +371,14 @@ class Stderr:
                 self.text += chunk.decode(errors="replace")
 
 
+def until(condition: Callable[[], bool], timeout: float = 20) -> None:
+    """Wait (polling) until ``condition()`` holds."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached in time"
+        time.sleep(0.01)
+
+
 def ask(port: int, data: bytes, timeout: float = 20) -> str:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
         conn.sendall(data)
@@ -378,7 +406,7 @@ def test_sigterm_finishes_the_answer_in_flight(dns: ZoneDataServer) -> None:
             conn = socket.create_connection(("127.0.0.1", port), timeout=20)
             conn.sendall(request(sender="someone@example.net", client_address="192.0.2.99",
                                  helo_name="unknown.invalid"))
-            time.sleep(0.5)  # the check now waits on the slow DNS answer
+            until(lambda: slow.count() > 0)  # the check now waits on the slow DNS answer
             proc.send_signal(signal.SIGTERM)
             reply = b""
             while not reply.endswith(b"\n\n"):

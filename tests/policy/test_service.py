@@ -13,7 +13,8 @@ from spfkit.lookup import MemoryResolver
 from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, TXTRecord
 from spfkit.policy.config import Fallback, PolicyConfig, parse_config
 from spfkit.policy.protocol import PolicyRequest, ProtocolError
-from spfkit.policy.service import CHECK_STATES, PolicyService
+from spfkit.policy.decide import Transaction
+from spfkit.policy.service import CHECK_STATES, PolicyService, run_checks
 
 ZONE: dict[str, Any] = {
     "example.net": {"TXT": "v=spf1 mx -all", "MX": (10, "mail.example.net")},
@@ -110,6 +111,18 @@ def test_malformed_requests_get_the_error_action() -> None:
     assert asyncio.run(svc.handle(ProtocolError("bad"))).action == "DUNNO"
     svc = service({"error_action": "defer"})
     assert asyncio.run(svc.handle(ProtocolError("bad"))).action.startswith("451 4.3.0")
+
+
+def test_run_checks_drives_a_transaction_without_the_policy_protocol() -> None:
+    """What a milter would do: a Transaction, its checks run, its decision."""
+    svc = service()
+    txn = Transaction(req(client_address="192.0.2.99", sender="x@soft.example"), svc.config,
+                      receiver="mx.example.org")
+    asyncio.run(run_checks(txn, MemoryResolver(ZONE), svc._options))
+    checks = txn.checks
+    assert checks.helo is not None and checks.helo.result.value == "fail"
+    assert checks.mailfrom is None  # §2.3: the HELO fail decided; MAIL FROM was not awaited
+    assert txn.decide().action.startswith("550 5.7.23 SPF fail for HELO mail.example.net")
 
 
 # --------------------------------------------------------------------------- skips

@@ -1,5 +1,8 @@
 """The option table of ``spfkit policyd``: each name, the attribute it sets, and its parser.
 
+Every value type an option may hold is declared here too: the policy enums and the
+:class:`ListenAddress` of ``listen`` / ``--listen`` (:func:`parse_listen`).
+
 Parsers take what TOML gives (or a command-line value) and return the typed value, raising
 ``ValueError`` with a message that ``config.ConfigError`` prefixes with the file and the key.
 Lists may be TOML arrays or, as policyd-spf writes them, one comma-separated string.
@@ -13,13 +16,26 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from types import MappingProxyType
 from typing import Final, TypeVar
 
 from spfkit.identity import Identity, is_valid_domain
 from spfkit.macros import parse_macro_string
 from spfkit.results import Result
+
+__all__ = [
+    "OPTIONS",
+    "UNSUPPORTED",
+    "Fallback",
+    "HeaderKind",
+    "ListenAddress",
+    "Option",
+    "RejectPolicy",
+    "Verdict",
+    "parse_actions",
+    "parse_listen",
+]
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -216,9 +232,56 @@ def _syslog_address(value: object) -> str:
     raise ValueError("expected a socket path such as /dev/log, or HOST:PORT")
 
 
-def _listen(value: object) -> object:
-    from spfkit.policy.config import parse_listen
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """Where the long-running server listens: TCP ``host``:``port`` or a UNIX ``path``."""
 
+    host: str = ""
+    port: int = 0
+    path: str = ""
+
+    @property
+    def is_unix(self) -> bool:
+        return bool(self.path)
+
+    def __str__(self) -> str:
+        if self.path:
+            return f"unix:{self.path}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_listen(spec: str) -> ListenAddress:
+    """``127.0.0.1:10023``, ``[::1]:10023``, ``inet:127.0.0.1:10023`` or ``unix:/path``.
+
+    The host must be an IP address (a name would need DNS before the server runs). Port 0
+    picks a free port. Raises ``ValueError`` for anything else.
+    """
+    text = spec.strip()
+    if text.startswith("unix:"):
+        path = text[5:]
+        if not path.startswith("/"):
+            raise ValueError(f"{spec!r}: a UNIX socket needs an absolute path (unix:/path)")
+        return ListenAddress(path=path)
+    text = text.removeprefix("inet:")
+    if text.startswith("["):
+        host, close, rest = text[1:].partition("]")
+        if not close or not rest.startswith(":"):
+            raise ValueError(f"{spec!r}: expected [IPv6]:PORT")
+        port = rest[1:]
+    else:
+        host, colon, port = text.rpartition(":")
+        if not colon or ":" in host:
+            raise ValueError(f"{spec!r}: expected HOST:PORT, [IPv6]:PORT or unix:/path")
+    try:
+        ip_address(host)
+    except ValueError:
+        raise ValueError(f"{spec!r}: {host!r} is not an IP address") from None
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{spec!r}: the port must be 0-65535")
+    return ListenAddress(host=host, port=int(port))
+
+
+def _listen(value: object) -> ListenAddress | None:
     if not isinstance(value, str):
         raise ValueError(f"expected an address such as 127.0.0.1:10023 or unix:/path, got {value!r}")
     return parse_listen(value) if value.strip() else None
@@ -264,7 +327,10 @@ class Option:
         return self.key.lower()
 
 
-_BELOW_POSTFIX: Final = " (Postfix's smtpd_policy_service_timeout is 100 s by default)"
+#: Postfix's smtpd_policy_service_timeout default: an answer later than this is never read.
+_POSTFIX_TIMEOUT: Final = 100
+_BELOW_POSTFIX: Final = (f" (Postfix's smtpd_policy_service_timeout is {_POSTFIX_TIMEOUT} s"
+                          " by default)")
 
 OPTIONS: Final[tuple[Option, ...]] = (
     Option("HELO_reject", _choice(RejectPolicy)),
@@ -285,11 +351,11 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("nameservers", _nameservers),
     Option("zones", _paths),
     Option("dns_timeout", _seconds(60)),
-    Option("Lookup_Time", _seconds(100)),
+    Option("Lookup_Time", _seconds(_POSTFIX_TIMEOUT)),
     Option("Void_Limit", _integer(0, 100)),
     Option("default_explanation", _explanation),
     Option("cache_size", _integer(1, 10_000_000)),
-    Option("deadline", _seconds(100, _BELOW_POSTFIX)),
+    Option("deadline", _seconds(_POSTFIX_TIMEOUT, _BELOW_POSTFIX)),
     Option("timeout_action", _choice(Fallback)),
     Option("error_action", _choice(Fallback)),
     Option("listen", _listen),

@@ -16,20 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
 from spfkit.errors import SpfkitError
+from spfkit.evaluate.options import CheckOptions
 from spfkit.identity import Identity
 from spfkit.policy._options import (
     OPTIONS,
     UNSUPPORTED,
     Fallback,
     HeaderKind,
+    ListenAddress,
     RejectPolicy,
     Verdict,
+    parse_listen,
 )
 from spfkit.results import Result
 
@@ -47,6 +50,8 @@ __all__ = [
 ]
 
 Network = IPv4Network | IPv6Network
+#: What one check does by default (RFC 7208 §4.6.4, §6.2): the policy's defaults are the same.
+_EVALUATION: Final = CheckOptions()
 
 # policyd-spf's policies (its _get_resultcodes): the results each one rejects.
 _REJECTED: Final[Mapping[RejectPolicy, frozenset[Result]]] = {
@@ -71,55 +76,6 @@ class ConfigError(SpfkitError):
         self.source = source
         where = ": ".join(part for part in (source, key) if part)
         super().__init__(f"{where}: {reason}" if where else reason)
-
-
-@dataclass(frozen=True, slots=True)
-class ListenAddress:
-    """Where the long-running server listens: TCP ``host``:``port`` or a UNIX ``path``."""
-
-    host: str = ""
-    port: int = 0
-    path: str = ""
-
-    @property
-    def is_unix(self) -> bool:
-        return bool(self.path)
-
-    def __str__(self) -> str:
-        if self.path:
-            return f"unix:{self.path}"
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-
-def parse_listen(spec: str) -> ListenAddress:
-    """``127.0.0.1:10023``, ``[::1]:10023``, ``inet:127.0.0.1:10023`` or ``unix:/path``.
-
-    The host must be an IP address (a name would need DNS before the server runs). Port 0
-    picks a free port. Raises ``ValueError`` for anything else.
-    """
-    text = spec.strip()
-    if text.startswith("unix:"):
-        path = text[5:]
-        if not path.startswith("/"):
-            raise ValueError(f"{spec!r}: a UNIX socket needs an absolute path (unix:/path)")
-        return ListenAddress(path=path)
-    text = text.removeprefix("inet:")
-    if text.startswith("["):
-        host, close, rest = text[1:].partition("]")
-        if not close or not rest.startswith(":"):
-            raise ValueError(f"{spec!r}: expected [IPv6]:PORT")
-        port = rest[1:]
-    else:
-        host, colon, port = text.rpartition(":")
-        if not colon or ":" in host:
-            raise ValueError(f"{spec!r}: expected HOST:PORT, [IPv6]:PORT or unix:/path")
-    try:
-        ip_address(host)
-    except ValueError:
-        raise ValueError(f"{spec!r}: {host!r} is not an IP address") from None
-    if not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"{spec!r}: the port must be 0-65535")
-    return ListenAddress(host=host, port=int(port))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +109,9 @@ class PolicyConfig:
     nameservers: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
     dns_timeout: float = 5.0
-    lookup_time: float = 20.0
-    void_limit: int = 2
-    default_explanation: str = "%{o} does not designate %{c} as permitted sender"
+    lookup_time: float = _EVALUATION.time_budget
+    void_limit: int = _EVALUATION.max_void_lookups
+    default_explanation: str = _EVALUATION.default_explanation
     cache_size: int = 100_000
     # -- never hang Postfix
     deadline: float = 30.0

@@ -29,6 +29,10 @@ check: a repeated attribute spfkit does not use (the first value is kept), an ov
 of an attribute spfkit does not use (dropped, e.g. a huge ``ccert_subject``), octets that are
 not UTF-8 (decoded with U+FFFD in their place), unknown attributes (kept, ignored).
 
+**State.** The reader is in one :class:`ReaderState` at a time — idle between requests,
+reading attributes, dropping the rest of an over-long line, or dropping the lines of a refused
+request — and each octet's meaning follows from that state alone.
+
 **Memory** is bounded: at most one line's head (``max_line_octets + 1``) and one request's kept
 attributes (``max_request_octets``) are held, however the input is cut or however long a line
 runs; the rest of an over-long line is skipped as it arrives.
@@ -46,6 +50,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from types import MappingProxyType
 from typing import Final
 
@@ -62,6 +67,7 @@ __all__ = [
     "PolicyReply",
     "PolicyRequest",
     "ProtocolError",
+    "ReaderState",
     "render",
 ]
 
@@ -101,11 +107,34 @@ class PolicyRequest:
 
     Build one with :meth:`build`, which checks what the reader checks. ``notes`` lists what
     was tolerated on the way (repeated or dropped attributes, octets that were not UTF-8).
+    The typed views are read from ``attributes`` once, when the request is made; they are the
+    transport-neutral facts of ``decision.Facts``.
     """
 
     attributes: Mapping[str, str] = field(hash=False)
     client_ip: IPAddress
     notes: tuple[str, ...] = ()
+    #: ``CONNECT EHLO HELO MAIL RCPT DATA END-OF-MESSAGE VRFY ETRN``, upper case.
+    protocol_state: str = field(init=False)
+    helo_name: str = field(init=False)
+    #: The MAIL FROM address without angle brackets; "" is the null reverse-path.
+    sender: str = field(init=False)
+    recipient: str = field(init=False)
+    #: Postfix's key of one mail transaction: the same for all its requests.
+    instance: str = field(init=False)
+    queue_id: str = field(init=False)
+    #: Set when the client authenticated with SMTP AUTH (Postfix 2.2 and later).
+    sasl_username: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        get, put = self.attributes.get, object.__setattr__  # frozen: set once, here
+        put(self, "protocol_state", get("protocol_state", "").strip().upper())
+        put(self, "helo_name", get("helo_name", "").strip())
+        put(self, "sender", strip_reverse_path(get("sender", "")))
+        put(self, "recipient", get("recipient", "").strip())
+        put(self, "instance", get("instance", "").strip())
+        put(self, "queue_id", get("queue_id", "").strip())
+        put(self, "sasl_username", get("sasl_username", "").strip())
 
     @classmethod
     def build(cls, attributes: Mapping[str, str], notes: tuple[str, ...] = ()) -> PolicyRequest:
@@ -132,40 +161,8 @@ class PolicyRequest:
         return self.attributes.get(name, default)
 
     @property
-    def protocol_state(self) -> str:
-        """``CONNECT EHLO HELO MAIL RCPT DATA END-OF-MESSAGE VRFY ETRN``, upper case."""
-        return self.get("protocol_state").strip().upper()
-
-    @property
     def client_address(self) -> str:
         return str(self.client_ip)
-
-    @property
-    def helo_name(self) -> str:
-        return self.get("helo_name").strip()
-
-    @property
-    def sender(self) -> str:
-        """The MAIL FROM address without angle brackets; "" is the null reverse-path."""
-        return strip_reverse_path(self.get("sender"))
-
-    @property
-    def recipient(self) -> str:
-        return self.get("recipient").strip()
-
-    @property
-    def instance(self) -> str:
-        """Postfix's key of one mail transaction: the same for all its requests."""
-        return self.get("instance").strip()
-
-    @property
-    def queue_id(self) -> str:
-        return self.get("queue_id").strip()
-
-    @property
-    def sasl_username(self) -> str:
-        """Set when the client authenticated with SMTP AUTH (Postfix 2.2 and later)."""
-        return self.get("sasl_username").strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,12 +202,27 @@ def render(reply: PolicyReply) -> bytes:
     return b"action=" + reply.action.encode("utf-8") + b"\n\n"
 
 
+class ReaderState(Enum):
+    """Where a :class:`PolicyReader` is in the stream (h11 style: one explicit state).
+
+    ``IDLE`` → (any octet) → ``ATTRIBUTES`` → (the empty line) → ``IDLE``. Inside a request an
+    over-long line of an unused attribute is ``OVERLONG`` until its LF, then ``ATTRIBUTES``
+    again; a refused request (the future :class:`ProtocolError`) is ``REFUSED``, whose lines are
+    dropped up to the empty line (an over-long line passes through ``OVERLONG`` first).
+    """
+
+    IDLE = "idle"  # between requests: no octet since the last one ended
+    ATTRIBUTES = "attributes"  # reading a request's name=value lines
+    OVERLONG = "overlong"  # dropping the rest of a line past max_line_octets
+    REFUSED = "refused"  # the request is refused: dropping lines up to the empty line
+
+
 class PolicyReader:
     """Turns the bytes of one connection into requests and errors (see the module doc).
 
     Feed it whatever arrives — a byte, a line, many requests at once; it returns the items
-    completed by that data, in order. :attr:`pending` tells whether a request has begun but
-    not ended (a server gives such a client less time than an idle one).
+    completed by that data, in order. :attr:`state` says where it is; :attr:`pending` whether
+    a request has begun but not ended (a server gives such a client less time than an idle one).
     """
 
     def __init__(
@@ -225,47 +237,46 @@ class PolicyReader:
         self.max_line_octets = max_line_octets
         self.max_request_octets = max_request_octets
         self.max_attributes = max_attributes
-        self._line = bytearray()  # the current line, at most max_line_octets + 1 octets
-        self._skipping = False  # inside the unkept rest of an over-long line
+        self._state = ReaderState.IDLE
+        # The open line: at most max_line_octets + 1 octets (a CR may end it); when REFUSED at
+        # most two, enough to tell the empty line ("" or CR) from any other.
+        self._line = bytearray()
         self._reset()
 
     def _reset(self) -> None:
+        self._state = ReaderState.IDLE
         self._attrs: dict[str, str] = {}
         self._notes: list[str] = []
-        self._error: str | None = None
+        self._reason = ""  # why the request is REFUSED
         self._lines = 0
         self._octets = 0
 
     @property
+    def state(self) -> ReaderState:
+        return self._state
+
+    @property
     def pending(self) -> bool:
         """True while a request has begun (any octet since the last one ended)."""
-        return bool(self._line) or self._skipping or self._lines > 0
+        return self._state is not ReaderState.IDLE
 
     def feed(self, data: bytes) -> list[PolicyRequest | ProtocolError]:
         """The requests (and errors) that ``data`` completes, in order."""
         out: list[PolicyRequest | ProtocolError] = []
-        if self._line or self._skipping:  # finish the line the last chunk left open
-            newline = data.find(b"\n")
-            if newline < 0:
-                self._append(data)
-                return out
-            self._append(data[:newline])
-            if self._skipping:
-                self._skipping = False  # dealt with when it overflowed
-            else:
-                line = bytes(self._line)
-                self._line.clear()
-                self._end_line(line, out)
-            data = data[newline + 1 :]
         *lines, tail = data.split(b"\n")
         limit = self.max_line_octets + 1  # +1: a CR may end the line
-        for line in lines:
-            if len(line) > limit:
-                self._overlong(line[:limit])
-            else:
+        idle, attributes = ReaderState.IDLE, ReaderState.ATTRIBUTES
+        for line in lines:  # the usual case first: a whole line of a request, to be kept
+            state = self._state
+            if state is attributes and len(line) <= limit and not self._line:
                 self._end_line(line, out)
+            elif state is idle and len(line) <= limit:
+                self._state = attributes
+                self._end_line(line, out)
+            else:
+                self._take(line, out, ended=True)
         if tail:
-            self._append(tail)
+            self._take(tail, out, ended=False)
         return out
 
     def close(self) -> ProtocolError | None:
@@ -274,25 +285,40 @@ class PolicyReader:
             return None
         error = ProtocolError("connection closed inside a request (no empty line)", self._attrs)
         self._line.clear()
-        self._skipping = False
         self._reset()
         return error
 
     # -- lines ---------------------------------------------------------------------------------
 
-    def _append(self, chunk: bytes) -> None:
-        """Part of a line whose end has not arrived; past the limit, keep the head only."""
-        if self._skipping:
+    def _take(self, chunk: bytes, out: list[PolicyRequest | ProtocolError], *, ended: bool) -> None:
+        """Octets of one line, up to its LF when ``ended``; the state says what they are worth."""
+        state = self._state
+        if state is ReaderState.IDLE:
+            self._state = ReaderState.ATTRIBUTES
+        elif state is ReaderState.OVERLONG:  # the rest of a line already dealt with
+            if ended:
+                self._state = ReaderState.ATTRIBUTES if not self._reason else ReaderState.REFUSED
             return
-        room = self.max_line_octets + 1 - len(self._line)
-        if len(chunk) <= room:
+        elif state is ReaderState.REFUSED:
+            self._line += chunk[: max(0, 2 - len(self._line))]
+            if ended:
+                line = bytes(self._line)
+                self._line.clear()
+                if line in (b"", b"\r"):
+                    out.append(self._finish())
+            return
+        limit = self.max_line_octets + 1  # +1: a CR may end the line
+        if self._line:  # finish the line the last chunk left open (enough of it to see overflow)
+            chunk = bytes(self._line) + chunk[: limit + 1 - len(self._line)]
+            self._line.clear()
+        if len(chunk) > limit:
+            self._overlong(chunk[:limit])
+            if not ended:
+                self._state = ReaderState.OVERLONG  # the rest of this line is not kept
+        elif ended:
+            self._end_line(chunk, out)
+        else:
             self._line += chunk
-            return
-        self._line += chunk[:room]
-        head = bytes(self._line)
-        self._line.clear()
-        self._overlong(head)
-        self._skipping = True  # the rest of this line is not kept
 
     def _end_line(self, line: bytes, out: list[PolicyRequest | ProtocolError]) -> None:
         if line.endswith(b"\r"):
@@ -301,8 +327,6 @@ class PolicyReader:
             out.append(self._finish())
             return
         self._lines += 1
-        if self._error is not None:
-            return  # skipping to the empty line; the request is answered with its error
         if self._lines > self.max_attributes:
             self._fail(f"more than {self.max_attributes} attribute lines")
             return
@@ -329,8 +353,6 @@ class PolicyReader:
     def _overlong(self, head: bytes) -> None:
         """A line passed the limit: its head names the attribute, the rest is not kept."""
         self._lines += 1
-        if self._error is not None:
-            return
         name_octets, equals, _ = head.partition(b"=")
         name = self._text(name_octets) if equals else ""
         if not name or name in KEY_ATTRIBUTES or b"\0" in name_octets:
@@ -340,10 +362,10 @@ class PolicyReader:
             self._note(f"attribute {name[:64]!r} longer than {self.max_line_octets} octets dropped")
 
     def _finish(self) -> PolicyRequest | ProtocolError:
-        attrs, notes, error, lines = self._attrs, tuple(self._notes), self._error, self._lines
+        attrs, notes, reason, lines = self._attrs, tuple(self._notes), self._reason, self._lines
         self._reset()
-        if error is not None:
-            return ProtocolError(error, attrs)
+        if reason:
+            return ProtocolError(reason, attrs)
         if not lines:
             return ProtocolError("empty request (an empty line with no attributes before it)")
         try:
@@ -359,8 +381,9 @@ class PolicyReader:
             return octets.decode("utf-8", "replace")
 
     def _fail(self, reason: str) -> None:
-        if self._error is None:
-            self._error = reason
+        """The request is refused: its lines are dropped up to the empty line, then answered."""
+        self._state = ReaderState.REFUSED
+        self._reason = reason
 
     def _note(self, note: str) -> None:
         if note not in self._notes and len(self._notes) < 16:

@@ -11,7 +11,8 @@
 
 Every loop is the style guide's ``for req in reader.feed(chunk): write(render(await
 service.handle(req)))`` plus its limits: a connection idle for ``idle_timeout`` seconds, or whose
-request is not complete ``read_timeout`` seconds after it began, is closed; at most
+request is not complete ``read_timeout`` seconds after it began, is closed (:func:`next_wait`,
+one pure rule for both loops); at most
 ``max_connections`` are served at once (more are closed at once, logged); reads are 64 KiB at
 most and the codec keeps no more than its limits.
 """
@@ -34,9 +35,28 @@ from spfkit.policy.logs import level_of
 from spfkit.policy.protocol import PolicyReader, render
 from spfkit.policy.service import PolicyService, make_resolver
 
-__all__ = ["PolicyServer", "ServerError", "run_stdio"]
+__all__ = ["PolicyServer", "ServerError", "Wait", "next_wait", "run_stdio"]
 
 READ_SIZE: Final = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """How long a connection may stay silent: until ``until`` (a loop time), else it is closed
+    for ``reason``. ``began`` is when the pending request began (None between requests)."""
+
+    until: float
+    began: float | None
+    reason: str
+
+
+def next_wait(pending: bool, began: float | None, now: float, config: PolicyConfig) -> Wait:
+    """The one timeout rule of both loops: ``read_timeout`` from a request's first octet
+    (a dripping client cannot stretch it), ``idle_timeout`` between requests."""
+    if pending:
+        began = now if began is None else began
+        return Wait(began + config.read_timeout, began, "request not completed in time")
+    return Wait(now + config.idle_timeout, None, f"no request for {config.idle_timeout:g} s")
 
 
 class ServerError(Exception):
@@ -71,7 +91,7 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
         state["hup"] = True
 
     codec = PolicyReader()
-    started: float | None = None
+    began: float | None = None
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
         try:
@@ -82,16 +102,12 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
                 if state["hup"]:
                     state["hup"] = False
                     _reload(service, reload)
-                config = service.config
-                if codec.pending:
-                    started = started if started is not None else loop.time()
-                    wait = max(0.0, started + config.read_timeout - loop.time())
-                else:
-                    started, wait = None, config.idle_timeout
-                ready, _, _ = select.select([infd], [], [], wait)
+                now = loop.time()
+                wait = next_wait(codec.pending, began, now, service.config)
+                began = wait.began
+                ready, _, _ = select.select([infd], [], [], max(0.0, wait.until - now))
                 if not ready:
-                    log.info("closing: %s", "request not completed in time" if codec.pending
-                             else f"no request for {config.idle_timeout:g} s")
+                    log.info("closing: %s", wait.reason)
                     break
                 chunk = os.read(infd, READ_SIZE)
                 if not chunk:
@@ -260,21 +276,17 @@ class PolicyServer:
                                 connection: _Connection) -> None:
         loop = asyncio.get_running_loop()
         codec = PolicyReader()
-        started: float | None = None
+        began: float | None = None
         while not self._stopping.is_set():
             config = self.service.config
-            if codec.pending:
-                started = started if started is not None else loop.time()
-                when = started + config.read_timeout
-            else:
-                started, when = None, loop.time() + config.idle_timeout
+            wait = next_wait(codec.pending, began, loop.time(), config)
+            began = wait.began
             connection.idle = not codec.pending
             try:
-                async with asyncio.timeout_at(when):
+                async with asyncio.timeout_at(wait.until):
                     chunk = await reader.read(READ_SIZE)
             except TimeoutError:
-                self.log.info("closing a connection: %s", "request not completed in time"
-                              if codec.pending else f"no request for {config.idle_timeout:g} s")
+                self.log.info("closing a connection: %s", wait.reason)
                 return
             if not chunk:
                 if (error := codec.close()) is not None:

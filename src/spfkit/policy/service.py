@@ -1,22 +1,29 @@
 """The policy service: one :class:`PolicyService` answers every request of every connection.
 
-What it adds to the pure parts (protocol.py, decide.py) is everything that waits:
+It speaks for decide.py's transport-neutral :class:`~spfkit.policy.decide.Transaction` in
+Postfix's policy protocol (SMTPD_POLICY_README), and adds everything that waits:
 
-* **Skips** before any DNS: a client in ``skip_addresses`` (this host) or ``Whitelist``
-  (trusted relays), or one that authenticated with SMTP AUTH (``sasl_username``). Then, in
-  parallel with the checks: a HELO name in ``HELO_Whitelist`` whose A/AAAA records hold the
-  client address, or a ``Domain_Whitelist`` domain whose SPF record passes the client.
-* **Checks** through :func:`spfkit.evaluate.check` with one shared resolver (a
-  ``CachingResolver``: one TTL cache for all connections). HELO (§2.3, only when the HELO name
-  is a domain) and MAIL FROM (§2.4) run at the same time; a HELO result that decides cancels
-  MAIL FROM. For the null sender the HELO check is the MAIL FROM check and runs once.
+* **Checks** (:func:`run_checks`, which a milter can drive too): what the transaction asks for,
+  through :func:`spfkit.evaluate.check` with one shared resolver (a ``CachingResolver``: one TTL
+  cache for all connections). The trusted-relay tests, HELO (§2.3) and MAIL FROM (§2.4) run at
+  the same time; a trusted relay, or a HELO result that decides, cancels the rest.
 * **Transactions.** Requests with the same ``instance`` (and client, HELO and sender) share one
-  decision: the first request decides, later and concurrent ones wait for that decision and
-  get :func:`~spfkit.policy.decide.reply_for`'s answer. At most 10,000 transactions are kept,
-  each for an hour.
+  decision: the first request decides, later and concurrent ones wait for that decision. At
+  most 10,000 transactions are kept, each for an hour.
+* **Headers** (:func:`reply_for`). Postfix's ``PREPEND`` action does not accept anything: Postfix
+  notes the header and goes on with its next restriction, as for ``DUNNO`` (smtpd_check.c
+  returns SMTPD_CHECK_DUNNO). Postfix adds every PREPEND of a transaction to the message and
+  forgets them only at the next MAIL FROM — even those of a recipient that a later restriction
+  rejects. So for each transaction **only the first request of a protocol stage gets a
+  header**, later ones ``DUNNO``: a mail to three recipients gets one header, not three. One
+  reply holds one action, so one header: with both header types, the first request (normally
+  at RCPT) carries ``Received-SPF`` and the second stage's first request
+  (``check_policy_service`` also listed in ``smtpd_data_restrictions``) carries
+  ``Authentication-Results``. Rejects and defers are the same for every request of the
+  transaction, at any stage.
 * **The deadline.** A decision not reached within ``deadline`` seconds gives the
-  ``timeout_action``; an exception gives the ``error_action``. :meth:`handle` never raises
-  (but for cancellation), so a connection always gets its answer.
+  ``timeout_action``; an exception gives the ``error_action``, and so does a malformed request.
+  :meth:`handle` never raises (but for cancellation), so a connection always gets its answer.
 * **Logging.** One line per decision on the ``spfkit.policyd`` logger (warning for fallbacks
   and malformed requests, info otherwise); at debug level also each check's trace.
 """
@@ -28,40 +35,42 @@ import logging
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import ip_address
 from typing import Any, Final
 
 from spfkit.evaluate import CheckOptions, check, check_host
 from spfkit.headers import quote_value
-from spfkit.identity import Identity, is_valid_domain, sender_with_local_part
+from spfkit.identity import Identity, sender_with_local_part
 from spfkit.lookup.protocol import Resolver
-from spfkit.policy.config import ConfigError, PolicyConfig, Verdict
-from spfkit.policy.decide import (
-    DUNNO,
-    Checks,
-    Decision,
-    Outcome,
-    decide,
-    fallback,
-    helo_verdict,
-    malformed,
-    reply_for,
-)
+from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
+from spfkit.policy.decide import Relay, RelayTest, Transaction
+from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.results import CheckResult, Result
 
-__all__ = ["CHECK_STATES", "Explanation", "PolicyService", "make_resolver"]
+__all__ = [
+    "CHECK_STATES",
+    "PREPEND_STATES",
+    "Explanation",
+    "PolicyService",
+    "make_resolver",
+    "malformed",
+    "reply_for",
+    "run_checks",
+    "trace_lines",
+]
 
 #: Protocol states with a sender to check. Others (CONNECT, EHLO, HELO, VRFY, ETRN) get DUNNO.
 CHECK_STATES: Final = frozenset({"MAIL", "RCPT", "DATA", "END-OF-MESSAGE"})
+#: access(5): PREPEND works from MAIL FROM until DATA; never at CONNECT/HELO, nor after the data.
+PREPEND_STATES: Final = frozenset({"MAIL", "RCPT", "DATA"})
 MAX_TRANSACTIONS: Final = 10_000
 TRANSACTION_TTL: Final = 3600.0
 _DUNNO: Final = PolicyReply(DUNNO)
 
 _Key = tuple[str, str, str, str]
-IPAddress = IPv4Address | IPv6Address
 
 
 def make_resolver(config: PolicyConfig) -> Resolver:
@@ -84,8 +93,87 @@ def make_resolver(config: PolicyConfig) -> Resolver:
     return CachingResolver(inner, max_entries=config.cache_size, error_ttl=5.0)
 
 
+def reply_for(decision: Decision, state: str, header_states: Collection[str]) -> tuple[PolicyReply, bool]:
+    """The reply to one request of a decided transaction, and whether it carries a header.
+
+    ``header_states`` are the protocol states whose requests already got one, in order; the
+    next header goes to the first request of a new PREPEND-capable state (module doc).
+    """
+    if decision.action != DUNNO:
+        return PolicyReply(decision.action), False
+    given = len(header_states)
+    if given < len(decision.headers) and state in PREPEND_STATES and state not in header_states:
+        return PolicyReply(f"PREPEND {decision.headers[given]}"), True
+    return _DUNNO, False
+
+
+def malformed(error: ProtocolError, config: PolicyConfig) -> Decision:
+    """A request that could not be used (protocol.py): the error action, logged."""
+    action = DUNNO if config.error_action is Fallback.DUNNO else \
+        "451 4.3.0 malformed SPF policy request; try again later"
+    client = quote_value(error.attributes.get("client_address", ""))
+    instance = quote_value(error.attributes.get("instance", ""))
+    line = (f"malformed policy request: {quote_value(error.reason)}; client={client} "
+            f"instance={instance}; action={action}")
+    return Decision(Outcome.FALLBACK, action, why=error.reason, log_line=line)
+
+
+async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions) -> None:
+    """Look up what ``txn`` asks for and hand it the results (decide.py's order, §2.3, §2.4).
+
+    The trusted-relay tests, HELO and MAIL FROM run at the same time; a trusted relay, or a
+    HELO result that decides, cancels the rest. Transport-neutral: any front end may drive it.
+    """
+    if txn.skip is not None:
+        return
+    envelope, receiver = txn.envelope, txn.receiver
+    tasks: list[asyncio.Task[Any]] = []
+
+    def start(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        tasks.append(asyncio.ensure_future(coro))
+        return tasks[-1]
+
+    def identity(which: Identity) -> asyncio.Task[Any]:
+        return start(check(envelope.client_ip, envelope.sender, envelope.helo_name,
+                           resolver=resolver, identity=which, receiver=receiver, options=options))
+
+    relays = start(_trusted_relay(txn, resolver, options)) if txn.relays else None
+    helo = identity(Identity.HELO) if txn.check_helo else None
+    mailfrom = identity(Identity.MAILFROM) if txn.check_mailfrom else None
+    try:
+        if relays is not None and (relay := await relays) is not None:
+            txn.trust(relay)
+            return
+        if helo is not None and txn.add_helo(await helo):
+            return  # §2.3: HELO decides; MAIL FROM is not needed
+        if mailfrom is not None:
+            txn.add_mailfrom(await mailfrom)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _trusted_relay(txn: Transaction, resolver: Resolver, options: CheckOptions) -> Relay | None:
+    """The first of ``txn.relays`` whose test holds (all run at once), else None."""
+    held = await asyncio.gather(*(_vouches(relay, txn, resolver, options) for relay in txn.relays))
+    return next((relay for relay, ok in zip(txn.relays, held, strict=True) if ok), None)
+
+
+async def _vouches(relay: Relay, txn: Transaction, resolver: Resolver, options: CheckOptions) -> bool:
+    client = txn.envelope.client_ip
+    if relay.test is RelayTest.HELO_WHITELIST:  # the name's A/AAAA records hold the client
+        lookup = await (resolver.a(relay.name) if client.version == 4 else resolver.aaaa(relay.name))
+        return any(ip_address(record) == client for record in lookup.records)
+    result = await check_host(client, relay.name, sender_with_local_part("", relay.name),
+                              resolver=resolver, helo=txn.envelope.helo_name,
+                              receiver=txn.receiver, options=options)
+    return result.result is Result.PASS  # Domain_Whitelist
+
+
 @dataclass(slots=True)
-class _Transaction:
+class _Pending:
+    """One remembered transaction: its decision (once reached) and the headers handed out."""
+
     decision: asyncio.Future[Decision]
     expires: float
     header_states: list[str] = field(default_factory=list)
@@ -119,7 +207,7 @@ class PolicyService:
     ) -> None:
         self.log = logger or logging.getLogger("spfkit.policyd")
         self._clock = clock
-        self._transactions: OrderedDict[_Key, _Transaction] = OrderedDict()
+        self._transactions: OrderedDict[_Key, _Pending] = OrderedDict()
         self.config = config
         self.resolver = resolver
         self.reconfigure(config, resolver)
@@ -145,11 +233,12 @@ class PolicyService:
                 decision = malformed(item, self.config)
                 self.log.warning(decision.log_line)
                 return PolicyReply(decision.action)
-            if item.protocol_state not in CHECK_STATES:
+            state = item.protocol_state
+            if state not in CHECK_STATES:
                 self.log.debug("not checked at protocol state %s: client=%s; action=DUNNO",
-                               quote_value(item.protocol_state), item.client_address)
+                               quote_value(state), item.client_address)
                 return _DUNNO
-            return await self._answer(item)
+            return await self._answer(item, state)
         except Exception:  # a bug must cost one answer, never the connection
             self.log.exception("internal error while answering a policy request")
             if isinstance(item, PolicyRequest):
@@ -168,43 +257,44 @@ class PolicyService:
         reply, _ = reply_for(decision, item.protocol_state, ())
         return Explanation(item, decision, reply, checks)
 
-    async def _answer(self, request: PolicyRequest) -> PolicyReply:
+    async def _answer(self, request: PolicyRequest, state: str) -> PolicyReply:
         key = self._key(request)
-        txn = self._find(key) if key else None
-        if txn is None:
-            txn = _Transaction(asyncio.get_running_loop().create_future(),
+        pending = self._find(key) if key else None
+        if pending is None:
+            pending = _Pending(asyncio.get_running_loop().create_future(),
                                self._clock() + TRANSACTION_TTL)
             if key:
-                self._remember(key, txn)
+                self._remember(key, pending)
             try:
                 decision, checks = await self._decide(request)
             except BaseException:  # cancelled (connection gone, shutdown): nobody may wait forever
                 if key:
                     self._transactions.pop(key, None)
-                txn.decision.set_result(fallback(request, self.config, "cancelled", timeout=False))
+                pending.decision.set_result(fallback(request, self.config, "cancelled", timeout=False))
                 raise
-            txn.decision.set_result(decision)
+            pending.decision.set_result(decision)
             self._log(decision, checks)
         else:
             try:
                 async with asyncio.timeout(self.config.deadline):
-                    decision = await asyncio.shield(txn.decision)
+                    decision = await asyncio.shield(pending.decision)
             except TimeoutError:
                 decision = fallback(request, self.config, "waiting for the transaction's "
                                     "decision took too long", timeout=True)
             self.log.debug("instance %s: decided already (%s)", quote_value(request.instance),
                            decision.outcome.value)
-        reply, gave_header = reply_for(decision, request.protocol_state, txn.header_states)
+        reply, gave_header = reply_for(decision, state, pending.header_states)
         if gave_header:
-            txn.header_states.append(request.protocol_state)
+            pending.header_states.append(state)
         return reply
 
     async def _decide(self, request: PolicyRequest) -> tuple[Decision, Checks | None]:
         config = self.config
+        txn = Transaction(request, config, receiver=self.receiver)
         try:
             async with asyncio.timeout(config.deadline):
-                checks = await self._checks(request, config)
-            return decide(request, checks, config, receiver=self.receiver), checks
+                await run_checks(txn, self.resolver, self._options)
+            return txn.decide(), txn.checks
         except TimeoutError:
             reason = f"no verdict within the deadline of {config.deadline:g} s"
             return fallback(request, config, reason, timeout=True), None
@@ -213,107 +303,28 @@ class PolicyService:
             reason = f"internal error ({type(exc).__name__})"
             return fallback(request, config, reason, timeout=False), None
 
-    # -- checks ------------------------------------------------------------------------------
-
-    async def _checks(self, request: PolicyRequest, config: PolicyConfig) -> Checks:
-        client = request.client_ip  # normalised when the request was built (§5)
-        reason = self._static_skip(request, client, config)
-        if reason is not None:
-            return Checks(skip=reason)
-        helo, sender = request.helo_name, request.sender
-        tasks: list[asyncio.Task[Any]] = []
-
-        def start(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-            tasks.append(asyncio.ensure_future(coro))
-            return tasks[-1]
-
-        trusted = start(self._trusted(request, client, config)) \
-            if config.helo_whitelist or config.domain_whitelist else None
-        helo_task = start(self._check(client, sender, helo, Identity.HELO)) \
-            if config.check_helo and _is_domain(helo) else None
-        mail_task = None
-        if config.check_mailfrom and (sender or helo_task is None):
-            mail_task = start(self._check(client, sender, helo, Identity.MAILFROM))
-        try:
-            if trusted is not None and (reason := await trusted) is not None:
-                return Checks(skip=reason)
-            helo_result = await helo_task if helo_task is not None else None
-            if helo_result is not None and \
-                    helo_verdict(request, helo_result, config) is not Verdict.ACCEPT:
-                return Checks(helo=helo_result)  # §2.3: HELO decides; MAIL FROM is not needed
-            if mail_task is not None:
-                mail_result = await mail_task
-            else:  # §2.4: the null sender's MAIL FROM identity is postmaster@<HELO>
-                mail_result = helo_result if config.check_mailfrom else None
-            return Checks(helo=helo_result, mailfrom=mail_result)
-        finally:
-            for task in tasks:
-                task.cancel()
-
-    async def _check(self, client: IPAddress, sender: str, helo: str, identity: Identity) -> CheckResult:
-        return await check(client, sender, helo, resolver=self.resolver, identity=identity,
-                           receiver=self.receiver, options=self._options)
-
-    def _static_skip(self, request: PolicyRequest, client: IPAddress, config: PolicyConfig) -> str | None:
-        for network in config.skip_addresses:
-            if client in network:
-                return f"client {client} is in skip_addresses ({network})"
-        if config.skip_sasl and request.sasl_username:
-            return f"client authenticated with SMTP AUTH as {quote_value(request.sasl_username)}"
-        for network in config.whitelist:
-            if client in network:
-                return f"client {client} is a trusted relay (Whitelist {network})"
-        return None
-
-    async def _trusted(self, request: PolicyRequest, client: IPAddress, config: PolicyConfig) -> str | None:
-        """HELO_Whitelist (the name's A/AAAA hold the client) or Domain_Whitelist (SPF pass)."""
-        helo = request.helo_name.lower().rstrip(".")
-        checks: list[Coroutine[Any, Any, str | None]] = []
-        if helo in config.helo_whitelist:
-            checks.append(self._helo_resolves_to(helo, client))
-        checks.extend(self._domain_passes(domain, client, request.helo_name)
-                      for domain in config.domain_whitelist)
-        for reason in await asyncio.gather(*checks):
-            if reason is not None:
-                return reason
-        return None
-
-    async def _helo_resolves_to(self, helo: str, client: IPAddress) -> str | None:
-        lookup = await (self.resolver.a(helo) if client.version == 4 else self.resolver.aaaa(helo))
-        if any(ip_address(record) == client for record in lookup.records):
-            return f"HELO name {quote_value(helo)} is a trusted relay resolving to {client} " \
-                   "(HELO_Whitelist)"
-        return None
-
-    async def _domain_passes(self, domain: str, client: IPAddress, helo: str) -> str | None:
-        result = await check_host(client, domain, sender_with_local_part("", domain), resolver=self.resolver,
-                                  helo=helo, receiver=self.receiver, options=self._options)
-        if result.result is Result.PASS:
-            return f"client passes SPF for trusted domain {domain} (Domain_Whitelist)"
-        return None
-
     # -- transactions ------------------------------------------------------------------------
 
     @staticmethod
     def _key(request: PolicyRequest) -> _Key | None:
         """Postfix's ``instance`` names one mail transaction; client, HELO and sender guard it."""
-        if not request.instance:
+        instance = request.instance
+        if not instance:
             return None
-        return (request.instance, request.client_address, request.helo_name.lower(),
-                request.sender.lower())
+        return (instance, str(request.client_ip), request.helo_name.lower(), request.sender.lower())
 
-    def _find(self, key: _Key) -> _Transaction | None:
-        txn = self._transactions.get(key)
-        if txn is None:
+    def _find(self, key: _Key) -> _Pending | None:
+        pending = self._transactions.get(key)
+        if pending is None:
             return None
-        if txn.expires <= self._clock():
+        if pending.expires <= self._clock():
             del self._transactions[key]
             return None
         self._transactions.move_to_end(key)
-        return txn
+        return pending
 
-    def _remember(self, key: _Key, txn: _Transaction) -> None:
-        self._transactions[key] = txn
+    def _remember(self, key: _Key, pending: _Pending) -> None:
+        self._transactions[key] = pending
         now = self._clock()
         while self._transactions:
             oldest_key, oldest = next(iter(self._transactions.items()))
@@ -352,14 +363,3 @@ def trace_lines(result: CheckResult) -> list[str]:
         detail = f" -> {quote_value(step.detail)}" if step.detail else ""
         lines.append(f"{'  ' * step.depth}{step.kind.value} {text}{detail}")
     return lines
-
-
-def _is_domain(helo: str) -> bool:
-    """§2.3: a HELO name that is a domain — not an address literal nor a bare IP address."""
-    if not helo or helo.startswith("["):
-        return False
-    try:
-        ip_address(helo)
-    except ValueError:
-        return is_valid_domain(helo) and not helo.rstrip(".").rsplit(".", 1)[-1].isdigit()
-    return False
