@@ -22,7 +22,7 @@ PURE = (
     "record/", "macros.py", "results.py", "headers.py", "identity.py", "errors.py",
     "lint/findings.py", "lint/codes.py", "lint/text_rules.py", "lint/record_rules.py",
     "lint/tree_rules.py", "wizard/draft.py", "wizard/zones.py", "policy/protocol.py",
-    "policy/decide.py", "policy/config.py", "policy/_options.py", "senderid/pra.py", "senderid/mailbox.py",
+    "policy/decide.py", "policy/decision.py", "policy/config.py", "policy/_options.py", "senderid/pra.py", "senderid/mailbox.py",
     "responder/report.py", "responder/received.py", "responder/advice.py", "view/",
     "identity.py", "bounded.py",
 )

@@ -49,6 +49,7 @@ from spfkit.policy.decide import Relay, RelayTest, Transaction
 from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.results import CheckResult, Result
+from spfkit.view.trace import trace_nodes, walk
 
 __all__ = [
     "CHECK_STATES",
@@ -355,8 +356,6 @@ class PolicyService:
 
 def trace_lines(result: CheckResult) -> list[str]:
     """One line per evaluation step, indented by include/redirect depth; values sanitised."""
-    from spfkit.view.trace import trace_nodes, walk  # the one trace tree (here: its steps in order)
-
     lines = []
     for step in walk(trace_nodes(result.trace)):
         text = " ".join(quote_value(part) for part in (step.domain, step.text) if part)
