@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from spfkit.lookup import MemoryResolver
+from spfkit.lookup import MemoryResolver, RRType
 from spfkit.policy.config import parse_config
 from spfkit.policy.server import PolicyServer, ServerError
 from spfkit.policy.service import PolicyService, make_resolver
@@ -241,9 +241,10 @@ def test_max_connections_refuses_the_next_one() -> None:
 
 def test_stop_finishes_the_answer_in_flight() -> None:
     class Slow(MemoryResolver):
-        async def txt(self, name: str) -> Any:
-            await asyncio.sleep(0.5)
-            return await super().txt(name)
+        async def lookup(self, rrtype: RRType, name: str) -> Any:
+            if rrtype is RRType.TXT:
+                await asyncio.sleep(0.5)
+            return await super().lookup(rrtype, name)
 
     async def main() -> tuple[str, bytes, bool]:
         running = Running({}, Slow(MEMORY))
