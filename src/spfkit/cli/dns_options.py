@@ -26,7 +26,7 @@ class DnsSource:
     timeout: float = 5.0
 
     def resolver(self) -> ZoneResolver | CachingResolver:
-        """The resolver asked for (:func:`~spfkit.lookup.make_resolver`); bad input → usage error."""
+        """The resolver asked for (``lookup.make_resolver``); bad input is a usage error."""
         if self.zones and self.nameservers:
             raise click.UsageError("--zone and --nameserver cannot be combined")
         try:

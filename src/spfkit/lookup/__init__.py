@@ -5,9 +5,9 @@
   :class:`BaseResolver` adds the typed questions (``txt`` ... ``ptr``) over ``lookup()``.
 * :class:`DnsResolver` — real DNS (``stub.py``): UDP, TCP on truncation, per-query timeout,
   nameserver:port; its decisions are the socket-free ``resolution.Resolution``'s.
-* :class:`CachingResolver` — TTL and negative cache with in-flight coalescing, wraps any resolver.
+* :class:`CachingResolver` — TTL and negative cache, in-flight coalescing; wraps any resolver.
 * :class:`SnapshotResolver` — one answer per question for its lifetime, wraps any resolver.
-* :class:`ZoneResolver` — offline, from BIND master files; :class:`MemoryResolver` — from a dict.
+* :class:`ZoneResolver` — offline, from BIND master files; :class:`MemoryResolver` — a dict.
 * :class:`OverlayResolver` — drafted records answered from memory, the rest from another resolver.
 * :class:`InFlight` — the one memo of questions in flight (and its cancellation rule).
 * :func:`make_resolver` — zone files or nameservers → the resolver (the CLI and policy server).

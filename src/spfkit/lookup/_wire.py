@@ -274,7 +274,8 @@ def interpret(reply: Reply, qkey: bytes, qtype: int) -> Lookup[object] | Restart
     answer = reply.answer
 
     def at(owner: bytes) -> Lookup[object] | tuple[bytes, float] | None:
-        found = [(rttl, value) for name, rtype, rttl, value in answer if name == owner and rtype == qtype]
+        found = [(rttl, value) for name, rtype, rttl, value in answer
+                 if name == owner and rtype == qtype]
         if found:
             ttl = min(rttl for rttl, _ in found)
             return Lookup(LookupStatus.ANSWER, tuple(value for _, value in found), float(ttl))

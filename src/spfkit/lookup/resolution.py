@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from spfkit.lookup._chain import Chain
 from spfkit.lookup._names import labels_of, name_key
@@ -64,9 +63,12 @@ _TIMEOUT: Final[Lookup[object]] = Lookup(LookupStatus.TIMEOUT)
 Outcome = bytes | OSError | None
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
-    """Send ``query`` to ``server`` (over TCP if ``tcp``) and wait for it until ``deadline``."""
+class Send(NamedTuple):
+    """Send ``query`` to ``server`` (over TCP if ``tcp``) and wait for it until ``deadline``.
+
+    A named tuple rather than a frozen dataclass: one is made for every query sent, and
+    this is the cheaper immutable record.
+    """
 
     server: Nameserver
     query: Query
@@ -85,8 +87,8 @@ class Resolution:
     ids (random by default; tests pass a counter).
     """
 
-    __slots__ = ("_servers", "_qtype", "_deadline", "_new_id", "_labels", "_chain", "_index",
-                 "_failure", "_share", "_edns", "_query", "_tcp")
+    __slots__ = ("_servers", "_qtype", "_deadline", "_new_id", "_name", "_labels", "_chain",
+                 "_index", "_failure", "_share", "_edns", "_query", "_tcp")
 
     def __init__(
         self,
@@ -101,8 +103,9 @@ class Resolution:
         self._qtype = _QTYPES[rrtype]
         self._deadline = deadline
         self._new_id = new_id
+        self._name = name
         self._labels = labels_of(name)
-        self._chain = Chain(name_key(name), MAX_RESTARTS)
+        self._chain: Chain[str] | None = None  # made at the first restart: most queries have none
         self._index = 0  # the server being asked
         self._failure = _TIMEOUT  # the outcome if no server answers
         self._share = deadline  # when the current server's time is up
@@ -124,7 +127,7 @@ class Resolution:
         if isinstance(result, Restart):
             return self._restart(result, now)
         if not result.status.is_error:
-            return self._chain.end(result)
+            return self._end(result)
         if result.status is LookupStatus.SERVFAIL:
             self._failure = _SERVFAIL  # more telling than a later silence
         self._index += 1
@@ -137,10 +140,14 @@ class Resolution:
         servers = self._servers
         remaining = self._deadline - now
         if self._index >= len(servers) or remaining <= 0:
-            return self._chain.end(self._failure)
+            return self._end(self._failure)
         self._share = now + remaining / (len(servers) - self._index)
         self._edns = True
         return self._udp()
+
+    def _end(self, lookup: Lookup[object]) -> Lookup[object]:
+        """The final answer; after restarts, its TTL cut to the chain's."""
+        return lookup if self._chain is None else self._chain.end(lookup)
 
     def _udp(self) -> Send:
         assert self._labels is not None
@@ -177,6 +184,8 @@ class Resolution:
         labels = labels_of(restart.target)
         if labels is None:
             return Lookup(LookupStatus.NXDOMAIN, (), 0.0)
+        if self._chain is None:
+            self._chain = Chain(name_key(self._name), MAX_RESTARTS)
         if not self._chain.follow(name_key(restart.target), restart.ttl):
             return _SERVFAIL  # a loop, or more than MAX_RESTARTS new queries
         self._labels = labels
