@@ -72,10 +72,12 @@ def follow_cnames(start: K, at: Callable[[K], Step[K]]) -> Lookup[Any] | ChainEn
     to the chain's; a loop or an overlong chain is SERVFAIL; a name with nothing at all ends
     the walk as a :class:`ChainEnd`, for the caller to turn into a negative answer.
     """
+    found = at(start)
+    if isinstance(found, Lookup):
+        return found  # the common case, no alias: no chain to keep
     chain = Chain(start)
     key = start
     while True:
-        found = at(key)
         if isinstance(found, Lookup):
             return chain.end(found)
         if found is None:
@@ -84,3 +86,4 @@ def follow_cnames(start: K, at: Callable[[K], Step[K]]) -> Lookup[Any] | ChainEn
         if not chain.follow(target, ttl):
             return _SERVFAIL
         key = target
+        found = at(key)
