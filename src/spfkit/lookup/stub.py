@@ -146,9 +146,7 @@ class DnsResolver(BaseResolver):
             loop.remove_reader(fd)
             sock.close()
 
-    async def _tcp(
-        self, server: Nameserver, query: Query, deadline: float
-    ) -> Outcome:
+    async def _tcp(self, server: Nameserver, query: Query, deadline: float) -> Outcome:
         """RFC 1035 §4.2.2 / RFC 7766: the query over a new TCP connection, length-prefixed."""
         writer: asyncio.StreamWriter | None = None
         try:
