@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from spfkit.lookup.memory import MemoryResolver
-from spfkit.lookup.protocol import Lookup, MXHost, RRType, TXTRecord
+from spfkit.lookup.protocol import BaseResolver, Lookup, RRType
 
 
-class Latency:
+class Latency(BaseResolver):
     """``MemoryResolver`` answering after ``delay`` seconds, so background (prefetch) lookups
     really run. A question counts as received when it is asked, even if later cancelled."""
 
@@ -22,22 +21,7 @@ class Latency:
     def queries(self) -> list[tuple[RRType, str]]:
         return self.inner.queries
 
-    async def _ask(self, ask: Any, name: str) -> Any:
-        answer = await ask(name)
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        answer = await self.inner.lookup(rrtype, name)
         await asyncio.sleep(self.delay)
         return answer
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        return await self._ask(self.inner.txt, name)
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        return await self._ask(self.inner.a, name)
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        return await self._ask(self.inner.aaaa, name)
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        return await self._ask(self.inner.mx, name)
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        return await self._ask(self.inner.ptr, name)

@@ -11,13 +11,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 import pytest
 
 from spfkit.evaluate import CheckOptions, check_host
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType, TXTRecord
+from spfkit.lookup.protocol import BaseResolver, Lookup, LookupStatus, RRType
 from spfkit.results import Result
 from tests.evaluate.common import IP, Run, spf
 
@@ -524,32 +523,17 @@ def test_timeout_of_the_record_itself(run: Run) -> None:
     assert len(resolver.queries) == 1
 
 
-class SlowResolver:
+class SlowResolver(BaseResolver):
     """A Resolver that takes ``delay`` seconds to answer anything (NXDOMAIN)."""
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
         self.queries: list[tuple[str, str]] = []
 
-    async def _answer(self, rrtype: str, name: str) -> Lookup[Any]:
-        self.queries.append((rrtype, name))
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        self.queries.append((rrtype.value, name))
         await asyncio.sleep(self.delay)
         return Lookup(LookupStatus.NXDOMAIN)
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        return await self._answer("TXT", name)
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        return await self._answer("A", name)
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        return await self._answer("AAAA", name)
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        return await self._answer("MX", name)
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        return await self._answer("PTR", name)
 
 
 def test_whole_check_time_budget() -> None:

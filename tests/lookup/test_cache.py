@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from ipaddress import IPv4Address, IPv6Address
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
 from spfkit.lookup import (
+    BaseResolver,
     CacheStats,
     CachingResolver,
     Lookup,
     LookupStatus,
     MemoryResolver,
     MXHost,
+    RRType,
     TXTRecord,
 )
 
@@ -37,7 +39,7 @@ class Clock:
         return self.now
 
 
-class Scripted:
+class Scripted(BaseResolver):
     """An inner resolver answering TXT with a fixed Lookup, after ``gate`` opens if given."""
 
     def __init__(self, answer: Lookup[TXTRecord], gate: asyncio.Event | None = None) -> None:
@@ -47,25 +49,15 @@ class Scripted:
         self.closed = False
         self.error: Exception | None = None
 
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        if rrtype is not RRType.TXT:
+            raise NotImplementedError
         self.calls += 1
         if self.gate is not None:
             await self.gate.wait()
         if self.error is not None:
             raise self.error
         return self.answer
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        raise NotImplementedError
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        raise NotImplementedError
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        raise NotImplementedError
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        raise NotImplementedError
 
     async def aclose(self) -> None:
         self.closed = True

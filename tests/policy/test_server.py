@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from spfkit.lookup import MemoryResolver
+from spfkit.lookup import MemoryResolver, RRType
 from spfkit.policy.config import parse_config
 from spfkit.policy.server import PolicyServer, ServerError, Wait, next_wait
 from spfkit.policy.service import PolicyService, make_resolver
@@ -258,10 +258,11 @@ def test_stop_finishes_the_answer_in_flight() -> None:
             self.asked = asyncio.Event()
             self.release = asyncio.Event()
 
-        async def txt(self, name: str) -> Any:
-            self.asked.set()
-            await self.release.wait()
-            return await super().txt(name)
+        async def lookup(self, rrtype: RRType, name: str) -> Any:
+            if rrtype is RRType.TXT:
+                self.asked.set()
+                await self.release.wait()
+            return await super().lookup(rrtype, name)
 
     async def main() -> tuple[str, bytes, bool]:
         resolver = Held(MEMORY)

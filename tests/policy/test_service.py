@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from spfkit.lookup import MemoryResolver
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, TXTRecord
+from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType
 from spfkit.policy.config import Fallback, PolicyConfig, parse_config
 from spfkit.policy.protocol import PolicyRequest, ProtocolError
 from spfkit.policy.decide import Transaction
@@ -51,14 +51,17 @@ class SlowResolver(MemoryResolver):
         super().__init__(zone)
         self.delay = delay
 
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        await asyncio.sleep(self.delay)
-        return await super().txt(name)
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        if rrtype is RRType.TXT:
+            await asyncio.sleep(self.delay)
+        return await super().lookup(rrtype, name)
 
 
 class ExplodingResolver(MemoryResolver):
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        raise RuntimeError("bug in a resolver")
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        if rrtype is RRType.TXT:
+            raise RuntimeError("bug in a resolver")
+        return await super().lookup(rrtype, name)
 
 
 # --------------------------------------------------------------------------- verdicts

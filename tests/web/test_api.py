@@ -15,7 +15,7 @@ from spfkit.view import CheckReport
 from spfkit.evaluate import check, subject_for
 from spfkit.identity import Identity
 from spfkit.lint import lint_domain, lint_text
-from spfkit.lookup import MemoryResolver, ZoneResolver
+from spfkit.lookup import MemoryResolver, RRType, ZoneResolver
 from spfkit.tree import build_tree
 from spfkit.wizard import AllPolicy, WizardAnswers, bind_lines, build_record, tinydns_lines
 from spfkit.wizard.draft import parse_ip4, parse_ip6
@@ -189,9 +189,11 @@ def test_wizard_counts_too_many_lookups() -> None:
 
 def test_wizard_without_dns_still_drafts(client: TestClient) -> None:
     class Down(MemoryResolver):
-        async def mx(self, name: str) -> Any:
+        async def lookup(self, rrtype: RRType, name: str) -> Any:
             from spfkit.lookup import Lookup, LookupStatus
-            return Lookup(LookupStatus.SERVFAIL)
+            if rrtype is RRType.MX:
+                return Lookup(LookupStatus.SERVFAIL)
+            return await super().lookup(rrtype, name)
 
     with make_client(Down({})) as down:
         body = down.post("/api/wizard", json={"domain": "example.org"}).json()

@@ -8,10 +8,15 @@ from typing import Any
 import httpx
 import pytest
 
-from spfkit.lookup import Lookup, LookupStatus, MemoryResolver
+from spfkit.lookup import Lookup, LookupStatus, MemoryResolver, RRType
 from spfkit.web import create_app
 from spfkit.web.limits import (
-    BudgetResolver, Busy, EvaluationGate, RateLimited, RateLimiter, client_key,
+    BudgetResolver,
+    Busy,
+    EvaluationGate,
+    RateLimited,
+    RateLimiter,
+    client_key,
 )
 from tests.web.conftest import make_client
 
@@ -206,10 +211,11 @@ class Slow(MemoryResolver):
     release: asyncio.Event
     asked: asyncio.Event
 
-    async def txt(self, name: str) -> Any:
-        self.asked.set()
-        await self.release.wait()
-        return await super().txt(name)
+    async def lookup(self, rrtype: RRType, name: str) -> Any:
+        if rrtype is RRType.TXT:
+            self.asked.set()
+            await self.release.wait()
+        return await super().lookup(rrtype, name)
 
 
 def test_gate_refuses_when_every_slot_stays_busy() -> None:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from spfkit.lookup import CachingResolver, DnsResolver, Resolver, ZoneFileError, ZoneResolver
+from spfkit.lookup import CachingResolver, ZoneFileError, ZoneResolver, make_resolver
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,22 +25,17 @@ class DnsSource:
     zones: tuple[str, ...] = ()
     timeout: float = 5.0
 
-    def resolver(self) -> Resolver:
+    def resolver(self) -> ZoneResolver | CachingResolver:
+        """The resolver asked for (``lookup.make_resolver``); bad input is a usage error."""
         if self.zones and self.nameservers:
             raise click.UsageError("--zone and --nameserver cannot be combined")
-        if self.zones:
-            try:
-                return ZoneResolver(*self.zones)
-            except ZoneFileError as exc:
-                raise click.UsageError(str(exc)) from None
         try:
-            if self.nameservers:
-                inner = DnsResolver(list(self.nameservers), timeout=self.timeout)
-            else:
-                inner = DnsResolver(timeout=self.timeout)
+            return make_resolver(zones=self.zones, nameservers=self.nameservers,
+                                 timeout=self.timeout)
+        except ZoneFileError as exc:
+            raise click.UsageError(str(exc)) from None
         except ValueError as exc:
             raise click.UsageError(f"--nameserver: {exc}") from None
-        return CachingResolver(inner)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:

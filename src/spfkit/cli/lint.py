@@ -25,7 +25,7 @@ from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.identity import is_valid_domain
 from spfkit.lint import LintReport, lint_domain, lint_record, lint_zone
 from spfkit.lint.findings import Finding, Severity
-from spfkit.lookup import ZoneFileError, ZoneResolver
+from spfkit.lookup import ZoneResolver
 
 EXIT_STATUS_HELP: Final = (
     "\b\nExit status:\n"
@@ -85,12 +85,8 @@ def lint_command(
     if domain is None:
         if not zones:
             raise click.UsageError("give a DOMAIN, --record TEXT or --zone FILE")
-        if nameservers:
-            raise click.UsageError("--zone and --nameserver cannot be combined")
-        try:
-            resolver = ZoneResolver(*zones)
-        except ZoneFileError as exc:
-            raise click.UsageError(str(exc)) from None
+        resolver = dns_source(nameservers, zones, timeout).resolver()
+        assert isinstance(resolver, ZoneResolver)  # --zone alone: the zone files themselves
         reports = asyncio.run(lint_zone(resolver))
         _emit(reports, as_json, single=False)
         return _exit(max((r.exit_status for r in reports), default=0))

@@ -21,22 +21,13 @@ from spfkit.lookup.protocol import Lookup, Resolver, RRType
 class Queries:
     """One answer per (type, name) within one check; background work ends with the check."""
 
-    __slots__ = ("_askers", "_later", "_memo", "_peek", "_tasks")
+    __slots__ = ("_later", "_memo", "_resolver", "_tasks")
 
     def __init__(self, resolver: Resolver) -> None:
+        self._resolver = resolver
         self._memo: dict[tuple[RRType, str], Lookup[Any] | asyncio.Future[Lookup[Any]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._later: list[asyncio.Handle] = []
-        self._peek: Callable[[RRType, str], Lookup[Any] | None] | None = getattr(
-            resolver, "peek", None
-        )
-        self._askers: dict[RRType, Callable[[str], Awaitable[Lookup[Any]]]] = {
-            RRType.TXT: resolver.txt,
-            RRType.A: resolver.a,
-            RRType.AAAA: resolver.aaaa,
-            RRType.MX: resolver.mx,
-            RRType.PTR: resolver.ptr,
-        }
 
     async def ask(self, rrtype: RRType, name: str) -> Lookup[Any]:
         """The answer to a question, asked of the resolver the first time only."""
@@ -47,7 +38,7 @@ class Queries:
             pending: asyncio.Future[Lookup[Any]] = asyncio.get_running_loop().create_future()
             self._memo[key] = pending
             try:
-                lookup: Lookup[Any] = await self._askers[rrtype](name)
+                lookup: Lookup[Any] = await self._resolver.lookup(rrtype, name)
             except BaseException:
                 del self._memo[key]
                 pending.cancel()
@@ -66,10 +57,10 @@ class Queries:
         key = (rrtype, name.lower())
         if key in self._memo:
             return
-        if self._peek is not None and (known := self._peek(rrtype, name)) is not None:
+        if (known := self._resolver.peek(rrtype, name)) is not None:
             self._memo[key] = known  # already at hand: no background work needed
             return
-        task = asyncio.ensure_future(self._askers[rrtype](name))
+        task = asyncio.ensure_future(self._resolver.lookup(rrtype, name))
         self._memo[key] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -1,18 +1,25 @@
-"""DNS access for SPF ("lookup" is RFC 7208's word, §4.6.4): one Protocol, four resolvers.
+"""DNS access for SPF ("lookup" is RFC 7208's word, §4.6.4): one Protocol, its resolvers.
 
-* :class:`Resolver` — the seam :func:`check_host` uses (``protocol.py``); outcomes are
-  :class:`Lookup` values, never exceptions.
-* :class:`DnsResolver` — real DNS: UDP, TCP on truncation, per-query timeout, nameserver:port.
-* :class:`CachingResolver` — TTL and negative cache with in-flight coalescing, wraps any resolver.
-* :class:`ZoneResolver` — offline, from BIND master files; :class:`MemoryResolver` — from a dict.
+* :class:`Resolver` — the seam :func:`check_host` uses (``protocol.py``): ``lookup(rrtype,
+  name)`` and ``peek()``; outcomes are :class:`Lookup` values, never exceptions.
+  :class:`BaseResolver` adds the typed questions (``txt`` ... ``ptr``) over ``lookup()``.
+* :class:`DnsResolver` — real DNS (``stub.py``): UDP, TCP on truncation, per-query timeout,
+  nameserver:port; its decisions are the socket-free ``resolution.Resolution``'s.
+* :class:`CachingResolver` — TTL and negative cache, in-flight coalescing; wraps any resolver.
+* :class:`SnapshotResolver` — one answer per question for its lifetime, wraps any resolver.
+* :class:`ZoneResolver` — offline, from BIND master files; :class:`MemoryResolver` — a dict.
 * :class:`OverlayResolver` — drafted records answered from memory, the rest from another resolver.
+* :class:`InFlight` — the one memo of questions in flight (and its cancellation rule).
+* :func:`make_resolver` — zone files or nameservers → the resolver (the CLI and policy server).
 """
 
 from spfkit.lookup.cache import CacheStats, CachingResolver
-from spfkit.lookup.dnspython import DnsResolver, Nameserver
+from spfkit.lookup.inflight import InFlight
 from spfkit.lookup.memory import MemoryResolver
+from spfkit.lookup.nameserver import Nameserver
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import (
+    BaseResolver,
     Lookup,
     LookupStatus,
     MXHost,
@@ -21,12 +28,17 @@ from spfkit.lookup.protocol import (
     RRType,
     TXTRecord,
 )
+from spfkit.lookup.snapshot import SnapshotResolver
+from spfkit.lookup.source import make_resolver
+from spfkit.lookup.stub import DnsResolver
 from spfkit.lookup.zonefile import ZoneFileError, ZoneResolver
 
 __all__ = [
+    "BaseResolver",
     "CacheStats",
     "CachingResolver",
     "DnsResolver",
+    "InFlight",
     "Lookup",
     "LookupStatus",
     "MXHost",
@@ -36,7 +48,9 @@ __all__ = [
     "Peekable",
     "RRType",
     "Resolver",
+    "SnapshotResolver",
     "TXTRecord",
     "ZoneFileError",
     "ZoneResolver",
+    "make_resolver",
 ]

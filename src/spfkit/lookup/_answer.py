@@ -10,13 +10,12 @@ Imports nothing but the standard library and the protocol types.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address
-from typing import Final, cast
+from typing import Any, Final
 
+from spfkit.lookup._chain import follow_cnames
 from spfkit.lookup._names import checked_key, name_key, parent_keys
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType, TXTRecord
+from spfkit.lookup.protocol import BaseResolver, Lookup, LookupStatus, RRType
 
-MAX_CHAIN: Final = 16  # CNAME hops; a longer chain (or a loop) is a server failure
 CNAME: Final = "CNAME"
 
 
@@ -102,41 +101,35 @@ class AnswerTable:
         key = checked_key(name)
         if key is None:
             return Lookup(LookupStatus.NXDOMAIN)  # no such name can exist
-        chain_ttl = float("inf")
-        seen = {key}
-        for _ in range(MAX_CHAIN + 1):
-            forced = self._forced.get(key)
-            if forced is not None:
-                return forced
-            node = self._nodes.get(key)
-            if node is None and key not in self._interior:
-                node = self._wildcard(key)
-                if node is None:  # RFC 2308 §2.1: the name does not exist
-                    return Lookup(
-                        LookupStatus.NXDOMAIN, (), min(chain_ttl, self._negative_ttl(key))
-                    )
-            if node is None:  # RFC 8020: an empty non-terminal
-                return Lookup(LookupStatus.NODATA, (), min(chain_ttl, self._negative_ttl(key)))
-            hit = node.get(rrtype)
-            if hit is not None and (hit.records or hit.status is not LookupStatus.ANSWER):
-                if chain_ttl < hit.ttl and hit.status is LookupStatus.ANSWER:
-                    return Lookup(hit.status, hit.records, chain_ttl)
-                return hit
-            alias = node.get(CNAME)
-            if alias is None or not alias.records:  # RFC 2308 §2.2: NODATA
-                return Lookup(LookupStatus.NODATA, (), min(chain_ttl, self._negative_ttl(key)))
-            # RFC 1034 §3.6.2: restart the query at the canonical name
-            target = alias.records[0]
-            assert isinstance(target, str)
-            chain_ttl = min(chain_ttl, alias.ttl)
-            if target in seen:
-                return Lookup(LookupStatus.SERVFAIL)  # a CNAME loop
-            seen.add(target)
-            key = target
-        return Lookup(LookupStatus.SERVFAIL)  # chain longer than MAX_CHAIN
+        outcome = follow_cnames(key, lambda at: self._at(at, rrtype))
+        assert isinstance(outcome, Lookup)  # every name of the table holds an outcome
+        return outcome
+
+    def _at(self, key: str, rrtype: str) -> Lookup[object] | tuple[str, float]:
+        """What ``key`` holds for ``rrtype``: an outcome, or a CNAME ``(target, ttl)`` to follow."""
+        forced = self._forced.get(key)
+        if forced is not None:
+            return forced
+        node = self._nodes.get(key)
+        if node is None and key not in self._interior:
+            node = self._wildcard(key)
+            if node is None:  # RFC 2308 §2.1: the name does not exist
+                return Lookup(LookupStatus.NXDOMAIN, (), self._negative_ttl(key))
+        if node is None:  # RFC 8020: an empty non-terminal
+            return Lookup(LookupStatus.NODATA, (), self._negative_ttl(key))
+        hit = node.get(rrtype)
+        if hit is not None and (hit.records or hit.status is not LookupStatus.ANSWER):
+            return hit
+        alias = node.get(CNAME)
+        if alias is None or not alias.records:  # RFC 2308 §2.2: NODATA
+            return Lookup(LookupStatus.NODATA, (), self._negative_ttl(key))
+        # RFC 1034 §3.6.2: restart the query at the canonical name
+        target = alias.records[0]
+        assert isinstance(target, str)
+        return target, alias.ttl
 
 
-class TableResolver:
+class TableResolver(BaseResolver):
     """The Resolver protocol over an :class:`AnswerTable`, recording every question.
 
     Shared by ``MemoryResolver`` and ``ZoneResolver``, which differ only in how they fill
@@ -156,34 +149,16 @@ class TableResolver:
             and (want is None or name_key(n) == want)
         )
 
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        """RFC 7208 §4.4: TXT records, each a tuple of its character-strings."""
-        return cast(Lookup[TXTRecord], self._ask(name, RRType.TXT))
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        """The table's answer, as its authoritative server would give it."""
+        self.queries.append((rrtype, name))
+        return self._table.answer(name, rrtype)
 
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        """§5.3: IPv4 addresses."""
-        return cast(Lookup[IPv4Address], self._ask(name, RRType.A))
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        """§5.3: IPv6 addresses."""
-        return cast(Lookup[IPv6Address], self._ask(name, RRType.AAAA))
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        """§5.4: mail exchangers."""
-        return cast(Lookup[MXHost], self._ask(name, RRType.MX))
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        """§5.5: PTR targets."""
-        return cast(Lookup[str], self._ask(name, RRType.PTR))
+    def peek(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        """In-memory data is always at hand (the question is recorded like any other)."""
+        self.queries.append((rrtype, name))
+        return self._table.answer(name, rrtype)
 
     def owner_names(self) -> tuple[str, ...]:
         """The names that hold records (wildcard owners left out), in load order."""
         return tuple(k for k in self._table.keys() if not k.startswith("*"))
-
-    def peek(self, rrtype: RRType, name: str) -> Lookup[object]:
-        """In-memory data is always at hand (see ``protocol.Peekable``)."""
-        return self._ask(name, rrtype)
-
-    def _ask(self, name: str, rrtype: RRType) -> Lookup[object]:
-        self.queries.append((rrtype, name))
-        return self._table.answer(name, rrtype)

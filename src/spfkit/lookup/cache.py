@@ -11,8 +11,8 @@ this cache answers the same :class:`Lookup` the network would have and hides not
 * TIMEOUT and SERVFAIL are cached for ``error_ttl`` seconds, 0 by default: a failure is not
   remembered, the next check asks again (RFC 9520 §3.2 recommends a few seconds for busy
   resolvers; a policy server may pass ``error_ttl=5``).
-* Identical questions asked while one is on the wire wait for that one answer; a waiter that
-  is cancelled leaves the shared query running for the others.
+* Identical questions asked while one is on the wire wait for that one answer
+  (:class:`~spfkit.lookup.inflight.InFlight`, whose docstring gives the cancellation rule).
 * At most ``max_entries`` answers are kept; the least recently used goes first.
 * A hit is a dict lookup and one clock reading; no task is created.
 
@@ -21,20 +21,18 @@ One instance may serve many checks and many tasks of one event loop.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final
 
 from spfkit.lookup._names import name_key
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, Resolver, RRType, TXTRecord
+from spfkit.lookup.inflight import InFlight
+from spfkit.lookup.protocol import BaseResolver, Lookup, LookupStatus, Resolver, RRType
 
 __all__ = ["CacheStats", "CachingResolver"]
 
-T = TypeVar("T")
 _Key = tuple[RRType, str]
 
 _NEGATIVE: Final = (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
@@ -50,11 +48,7 @@ class CacheStats:
     entries: int  # answers held now (some may have expired)
 
 
-class _Abandoned(Exception):
-    """The asker that was fetching an answer for others was cancelled."""
-
-
-class CachingResolver:
+class CachingResolver(BaseResolver):
     """Wraps ``inner`` (any :class:`~spfkit.lookup.protocol.Resolver`) with a TTL cache.
 
     TTLs are clamped to ``[min_ttl, max_ttl]`` for answers and ``[min_ttl, max_negative_ttl]``
@@ -84,48 +78,30 @@ class CachingResolver:
         self.error_ttl = error_ttl
         self._clock = clock
         self._entries: OrderedDict[_Key, tuple[float, Lookup[Any]]] = OrderedDict()
-        self._inflight: dict[_Key, asyncio.Future[Lookup[Any]]] = {}
+        self._inflight = InFlight()
         self.hits = 0
         self.misses = 0
-        self.coalesced = 0
 
     # -- the Resolver protocol ------------------------------------------------------------
 
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        """RFC 7208 §4.4 TXT, from the cache when fresh."""
-        key = (RRType.TXT, name_key(name))
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        """The inner resolver's answer, from the cache while it is fresh."""
+        key = (rrtype, name_key(name))
         hit = self._fresh(key)
-        return hit if hit is not None else await self._fetch(key, name, self.inner.txt)
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        """§5.3 A, from the cache when fresh."""
-        key = (RRType.A, name_key(name))
-        hit = self._fresh(key)
-        return hit if hit is not None else await self._fetch(key, name, self.inner.a)
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        """§5.3 AAAA, from the cache when fresh."""
-        key = (RRType.AAAA, name_key(name))
-        hit = self._fresh(key)
-        return hit if hit is not None else await self._fetch(key, name, self.inner.aaaa)
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        """§5.4 MX, from the cache when fresh."""
-        key = (RRType.MX, name_key(name))
-        hit = self._fresh(key)
-        return hit if hit is not None else await self._fetch(key, name, self.inner.mx)
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        """§5.5 PTR, from the cache when fresh."""
-        key = (RRType.PTR, name_key(name))
-        hit = self._fresh(key)
-        return hit if hit is not None else await self._fetch(key, name, self.inner.ptr)
+        if hit is not None:
+            return hit
+        return await self._inflight.ask(key, lambda: self._miss(key, rrtype, name))
 
     def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None:
-        """A fresh cached answer, or None — without asking anyone (see ``Peekable``)."""
-        return cast("Lookup[Any] | None", self._fresh((rrtype, name_key(name))))
+        """A fresh cached answer, or None — without asking anyone."""
+        return self._fresh((rrtype, name_key(name)))
 
     # -- management -----------------------------------------------------------------------
+
+    @property
+    def coalesced(self) -> int:
+        """Questions that joined a query already in flight."""
+        return self._inflight.joined
 
     def stats(self) -> CacheStats:
         """The counters now."""
@@ -149,7 +125,7 @@ class CachingResolver:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _fresh(self, key: _Key) -> Any:
+    def _fresh(self, key: _Key) -> Lookup[Any] | None:
         """The cached Lookup for ``key`` if it has not expired, else None (the hot path)."""
         entry = self._entries.get(key)
         if entry is None:
@@ -162,34 +138,10 @@ class CachingResolver:
         # §4.6.4: a cached answer still counts as a lookup; only the network cost is saved.
         return entry[1]
 
-    async def _fetch(
-        self, key: _Key, name: str, query: Callable[[str], Awaitable[Lookup[T]]]
-    ) -> Lookup[T]:
-        """A miss: join the query in flight for ``key``, or ask the inner resolver.
-
-        The first asker awaits the inner resolver itself (no Task: the common case costs
-        one Future); later askers wait on that Future. Should the first asker be cancelled,
-        the others are told so and one of them asks again.
-        """
-        while (shared := self._inflight.get(key)) is not None:
-            self.coalesced += 1
-            try:
-                # shield: cancelling this waiter must not cancel the shared Future
-                return cast(Lookup[T], await asyncio.shield(shared))
-            except _Abandoned:
-                continue
+    async def _miss(self, key: _Key, rrtype: RRType, name: str) -> Lookup[Any]:
+        """Ask the inner resolver (once, however many ask meanwhile) and keep the answer."""
         self.misses += 1
-        shared = asyncio.get_running_loop().create_future()
-        self._inflight[key] = shared
-        try:
-            lookup = await query(name)
-        except BaseException as exc:
-            self._inflight.pop(key, None)
-            shared.set_exception(_Abandoned() if isinstance(exc, asyncio.CancelledError) else exc)
-            shared.exception()  # retrieved: nobody may be waiting
-            raise
-        self._inflight.pop(key, None)
-        shared.set_result(lookup)
+        lookup = await self.inner.lookup(rrtype, name)
         self._store(key, lookup)
         return lookup
 

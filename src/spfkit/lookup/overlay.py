@@ -17,12 +17,11 @@ other ``spfkit.lookup`` modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any, TypeAlias
 
 from spfkit.lookup._names import name_key
 from spfkit.lookup.memory import MemoryResolver
-from spfkit.lookup.protocol import Lookup, MXHost, Resolver, RRType, TXTRecord
+from spfkit.lookup.protocol import BaseResolver, Lookup, Resolver, RRType
 
 __all__ = ["OverlayResolver", "TXTValue"]
 
@@ -32,7 +31,7 @@ TXTValue: TypeAlias = (
 )
 
 
-class OverlayResolver:
+class OverlayResolver(BaseResolver):
     """A :class:`~spfkit.lookup.protocol.Resolver`: drafted TXT from memory, the rest from ``base``.
 
     Raises :class:`ValueError` for an override name that cannot exist in DNS.
@@ -59,35 +58,20 @@ class OverlayResolver:
         """The questions answered from memory, in order, as ``(RRType, name)``."""
         return list(self._memory.queries)
 
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
+    def _drafted(self, rrtype: RRType, name: str) -> bool:
+        """Is this the TXT question of an overridden name?"""
+        return rrtype == RRType.TXT and name_key(name) in self._names
+
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
         """§4.4: the drafted record(s) of an overridden name, else the base's answer."""
-        if self.base is None or name_key(name) in self._names:
-            return await self._memory.txt(name)
-        return await self.base.txt(name)
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        if self.base is None:
-            return await self._memory.a(name)
-        return await self.base.a(name)
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        if self.base is None:
-            return await self._memory.aaaa(name)
-        return await self.base.aaaa(name)
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        if self.base is None:
-            return await self._memory.mx(name)
-        return await self.base.mx(name)
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        if self.base is None:
-            return await self._memory.ptr(name)
-        return await self.base.ptr(name)
+        base = self.base
+        if base is None or self._drafted(rrtype, name):
+            return await self._memory.lookup(rrtype, name)
+        return await base.lookup(rrtype, name)
 
     def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None:
-        """``protocol.Peekable``: memory answers at once; the base only if it can peek too."""
-        if self.base is None or (rrtype is RRType.TXT and name_key(name) in self._names):
+        """Memory answers at once; the base when it holds the answer."""
+        base = self.base
+        if base is None or self._drafted(rrtype, name):
             return self._memory.peek(rrtype, name)
-        peek = getattr(self.base, "peek", None)
-        return None if peek is None else peek(rrtype, name)
+        return base.peek(rrtype, name)

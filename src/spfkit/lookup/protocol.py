@@ -1,13 +1,18 @@
 """The one seam between SPF evaluation and DNS (RFC 7208 §4.4, §4.6.4, §5).
 
-A :class:`Resolver` answers typed questions with :class:`Lookup` values; it never raises for
-DNS trouble (a timeout is a value too). Implementations: ``lookup.dnspython`` (real DNS),
-``lookup.cache`` (TTL cache wrapping any resolver), ``lookup.zonefile`` (BIND master files)
-and ``lookup.memory`` (a dict, for tests). Imports nothing but the standard library.
+A :class:`Resolver` answers ``lookup(rrtype, name)`` with :class:`Lookup` values; it never
+raises for DNS trouble (a timeout is a value too). :class:`BaseResolver` writes the typed
+questions (``txt``, ``a``, ``aaaa``, ``mx``, ``ptr``) once over ``lookup()``, so a resolver
+implements only ``lookup()`` — and ``peek()`` if it holds answers. Implementations:
+``lookup.stub`` (real DNS), ``lookup.cache`` (TTL cache wrapping any resolver),
+``lookup.snapshot`` (one answer per question), ``lookup.overlay`` (drafted records),
+``lookup.zonefile`` (BIND master files) and ``lookup.memory`` (a dict, for tests).
+Imports nothing but the standard library.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
@@ -84,11 +89,24 @@ def _record_text(record: object) -> str:
 
 
 class Resolver(Protocol):
-    """Answers the five kinds of question SPF asks. Names are given without a trailing dot.
+    """Answers the questions SPF asks (RFC 7208 §4.4, §5). Names are given without a trailing dot.
 
     Implementations return a :class:`Lookup` for every outcome, including timeouts and
-    server failures; they raise only for programming errors.
+    server failures; they raise only for programming errors. Subclass :class:`BaseResolver`
+    to get the typed methods from :meth:`lookup`.
     """
+
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        """The outcome of asking for the ``rrtype`` records of ``name``."""
+        ...
+
+    def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None:
+        """The answer already at hand (a fresh cache entry, in-memory data), else None.
+
+        Never does I/O and never waits; the evaluator uses it to skip starting background
+        lookups whose answers are already there.
+        """
+        ...
 
     async def txt(self, name: str) -> Lookup[TXTRecord]: ...
 
@@ -102,10 +120,44 @@ class Resolver(Protocol):
 
 
 class Peekable(Protocol):
-    """Optional: a resolver that can answer at once, without waiting, when it knows.
-
-    ``peek`` returns the answer it holds (a fresh cache entry, in-memory data) or None; the
-    evaluator uses it to skip starting background lookups whose answers are already there.
-    """
+    """The ``peek`` half of :class:`Resolver` (every Resolver has it now; kept for imports)."""
 
     def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None: ...
+
+
+class BaseResolver(ABC):
+    """The typed questions of :class:`Resolver`, written once over :meth:`lookup`.
+
+    A subclass implements :meth:`lookup`; one that holds answers overrides :meth:`peek`
+    too (by default nothing is at hand).
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        """The outcome of asking for the ``rrtype`` records of ``name``."""
+
+    def peek(self, rrtype: RRType, name: str) -> Lookup[Any] | None:
+        """Nothing is at hand unless a subclass says so (see :meth:`Resolver.peek`)."""
+        return None
+
+    async def txt(self, name: str) -> Lookup[TXTRecord]:
+        """RFC 7208 §4.4: the TXT RRset; each record its character-strings."""
+        return await self.lookup(RRType.TXT, name)
+
+    async def a(self, name: str) -> Lookup[IPv4Address]:
+        """§5.3, §5.4: IPv4 addresses."""
+        return await self.lookup(RRType.A, name)
+
+    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
+        """§5.3, §5.4: IPv6 addresses."""
+        return await self.lookup(RRType.AAAA, name)
+
+    async def mx(self, name: str) -> Lookup[MXHost]:
+        """§5.4: mail exchangers."""
+        return await self.lookup(RRType.MX, name)
+
+    async def ptr(self, name: str) -> Lookup[str]:
+        """§5.5: PTR targets of a reverse name."""
+        return await self.lookup(RRType.PTR, name)

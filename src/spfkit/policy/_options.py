@@ -157,7 +157,7 @@ def _domains(value: object) -> tuple[str, ...]:
 
 
 def _nameservers(value: object) -> tuple[str, ...]:
-    from spfkit.lookup.dnspython import Nameserver  # no I/O: only the address syntax
+    from spfkit.lookup.nameserver import Nameserver  # no I/O: only the address syntax
 
     items = _items(value)
     for item in items:

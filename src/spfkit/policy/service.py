@@ -79,19 +79,17 @@ def make_resolver(config: PolicyConfig) -> Resolver:
 
     Raises :class:`ConfigError` for a zone file that cannot be loaded or a bad nameserver.
     """
-    from spfkit.lookup import CachingResolver, DnsResolver, ZoneFileError, ZoneResolver
+    from spfkit.lookup import ZoneFileError
+    from spfkit.lookup import make_resolver as build
 
-    if config.zones:
-        try:
-            return ZoneResolver(*config.zones)
-        except ZoneFileError as exc:
-            raise ConfigError(str(exc), "zones", config.source) from None
     try:
-        inner = DnsResolver(list(config.nameservers) or None, timeout=config.dns_timeout)
+        # RFC 9520 §3.2: remembering a failure for a few seconds spares a struggling server.
+        return build(zones=config.zones, nameservers=config.nameservers,
+                     timeout=config.dns_timeout, cache_size=config.cache_size, error_ttl=5.0)
+    except ZoneFileError as exc:
+        raise ConfigError(str(exc), "zones", config.source) from None
     except ValueError as exc:
         raise ConfigError(str(exc), "nameservers", config.source) from None
-    # RFC 9520 §3.2: remembering a failure for a few seconds spares a struggling server.
-    return CachingResolver(inner, max_entries=config.cache_size, error_ttl=5.0)
 
 
 def reply_for(decision: Decision, state: str, header_states: Collection[str]) -> tuple[PolicyReply, bool]:

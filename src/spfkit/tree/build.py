@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, Final
+from typing import Final
 
 from spfkit.errors import MacroSyntaxError
 from spfkit.evaluate.check_host import check_host
 from spfkit.identity import is_valid_domain, sender_with_local_part
 from spfkit.evaluate.options import CheckOptions
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, Resolver, RRType, TXTRecord
+from spfkit.lookup.protocol import LookupStatus, Resolver
+from spfkit.lookup.snapshot import SnapshotResolver
 from spfkit.macros import MacroContext, MacroString, parse_macro_string
 from spfkit.record.select import decode_record, join_strings
 from spfkit.record.terms import A, All, Exists, Include, MX, PTR, Redirect, Term
@@ -52,40 +53,6 @@ EXPLORE_LIMIT: Final = 100
 _LOOK_AHEAD_NODES: Final = 40
 
 
-class _Snapshot:
-    """One answer per question for the whole build, so every run sees the same DNS."""
-
-    def __init__(self, resolver: Resolver) -> None:
-        self._resolver = resolver
-        self._answers: dict[tuple[RRType, str], Lookup[Any]] = {}
-
-    async def _ask(self, rrtype: RRType, name: str, ask: Any) -> Any:
-        key = (rrtype, name.rstrip(".").lower())
-        if key not in self._answers:
-            self._answers[key] = await ask(name)
-        return self._answers[key]
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        answer: Lookup[TXTRecord] = await self._ask(RRType.TXT, name, self._resolver.txt)
-        return answer
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        answer: Lookup[IPv4Address] = await self._ask(RRType.A, name, self._resolver.a)
-        return answer
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        answer: Lookup[IPv6Address] = await self._ask(RRType.AAAA, name, self._resolver.aaaa)
-        return answer
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        answer: Lookup[MXHost] = await self._ask(RRType.MX, name, self._resolver.mx)
-        return answer
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        answer: Lookup[str] = await self._ask(RRType.PTR, name, self._resolver.ptr)
-        return answer
-
-
 async def build_tree(
     domain: str, resolver: Resolver, *, sender: str | None = None, helo: str | None = None
 ) -> RecordTree:
@@ -96,7 +63,7 @@ async def build_tree(
     Never raises for anything DNS or the records do.
     """
     domain = domain.rstrip(".") or domain
-    snap = _Snapshot(resolver)
+    snap = SnapshotResolver(resolver)
     sender = sender_with_local_part(sender or "", domain)
     helo = helo or domain
     runs: list[FamilyRun] = []
@@ -120,7 +87,7 @@ async def build_tree(
 
 
 async def _evaluate(
-    snap: _Snapshot, family: Family, client: IPv4Address | IPv6Address, domain: str,
+    snap: SnapshotResolver, family: Family, client: IPv4Address | IPv6Address, domain: str,
     sender: str, helo: str,
 ) -> tuple[FamilyRun, TreeNode | None]:
     """The receiver's evaluation, and (past a limit) the same with the limits lifted."""
@@ -210,7 +177,7 @@ def _reachable(node: TreeNode) -> list[int]:
 
 
 async def _look_ahead(
-    node: TreeNode, snap: _Snapshot, ctx: MacroContext, path: tuple[str, ...], budget: list[int]
+    node: TreeNode, snap: SnapshotResolver, ctx: MacroContext, path: tuple[str, ...], budget: list[int]
 ) -> TreeNode:
     """Show the records after the point where every evaluation stopped, without counting."""
     path = (*path, node.domain.rstrip(".").lower())
@@ -239,7 +206,7 @@ async def _look_ahead(
 
 
 async def _fetch(
-    snap: _Snapshot, target: str, kind: NodeKind, via: str, path: tuple[str, ...]
+    snap: SnapshotResolver, target: str, kind: NodeKind, via: str, path: tuple[str, ...]
 ) -> tuple[TreeNode, str | None]:
     """An uncounted node for ``target``, and the error its parent gets when it has no record."""
     node = TreeNode(domain=target, kind=kind, via=via, counted=False)
@@ -269,7 +236,7 @@ async def _fetch(
 # -- exp (§6.2) ---------------------------------------------------------------------------
 
 
-async def _with_exp(node: TreeNode, snap: _Snapshot, ctx: MacroContext) -> TreeNode:
+async def _with_exp(node: TreeNode, snap: SnapshotResolver, ctx: MacroContext) -> TreeNode:
     """§6.2: look up ``exp=`` of the top record and of each redirect target (not of includes,
     whose explanation a receiver never uses)."""
     exp = node.record.explanation if node.record is not None else None
@@ -284,7 +251,7 @@ async def _with_exp(node: TreeNode, snap: _Snapshot, ctx: MacroContext) -> TreeN
     return replace(node, terms=tuple(terms))
 
 
-async def _exp_lookup(snap: _Snapshot, target: str) -> ExpLookup:
+async def _exp_lookup(snap: SnapshotResolver, target: str) -> ExpLookup:
     if not is_valid_domain(target):
         return ExpLookup(target, LookupStatus.NXDOMAIN, (), f"{target!r} is not a valid domain name")
     answer = await snap.txt(target)

@@ -29,13 +29,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, IPv6Network
+from ipaddress import IPv6Address, IPv6Network
 from typing import Any, Final, TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spfkit.identity import normalize_ip
-from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, Resolver, RRType, TXTRecord
+from spfkit.lookup.protocol import Lookup, LookupStatus, Resolver, RRType
+from spfkit.lookup.snapshot import SnapshotResolver
 
 __all__ = [
     "BodyLimit",
@@ -53,6 +54,7 @@ Clock = Callable[[], float]
 #: the default per-request bounds (documented in docs/web.md)
 MAX_QUERIES: Final = 250
 REQUEST_DEADLINE: Final = 30.0
+_TIMEOUT: Final[Lookup[Any]] = Lookup(LookupStatus.TIMEOUT)
 
 
 class RateLimited(Exception):
@@ -169,12 +171,13 @@ class EvaluationGate:
             semaphore.release()
 
 
-class BudgetResolver:
+class BudgetResolver(SnapshotResolver):
     """A per-request :class:`~spfkit.lookup.protocol.Resolver`: memory, a query cap, a deadline.
 
     Every distinct question (type, name without case or trailing dot) is asked of ``inner`` at
-    most once; the first ``max_queries`` are asked, later ones — and any asked after
-    ``deadline`` seconds — get a TIMEOUT without a packet being sent.
+    most once (a :class:`~spfkit.lookup.snapshot.SnapshotResolver`); the first
+    ``max_queries`` are asked, later ones — and any asked after ``deadline`` seconds — get a
+    TIMEOUT without a packet being sent.
     """
 
     def __init__(
@@ -185,11 +188,10 @@ class BudgetResolver:
         deadline: float = REQUEST_DEADLINE,
         clock: Clock = time.monotonic,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.max_queries = max_queries
         self._clock = clock
         self._end = clock() + deadline
-        self._answers: dict[tuple[RRType, str], asyncio.Future[Lookup[Any]]] = {}
         self.queries = 0  # questions passed to ``inner``
         self.refused = 0  # questions answered TIMEOUT because a bound was reached
 
@@ -198,46 +200,13 @@ class BudgetResolver:
         """Was any question refused (the evaluation then saw TIMEOUT, i.e. temperror)?"""
         return self.refused > 0
 
-    async def _ask(self, rrtype: RRType, name: str, ask: Callable[[str], Awaitable[Any]]) -> Any:
-        key = (rrtype, name.rstrip(".").lower())
-        known = self._answers.get(key)
-        if known is not None:
-            return await asyncio.shield(known)
+    def refusal(self, rrtype: RRType, name: str) -> Lookup[Any] | None:
+        """TIMEOUT once ``max_queries`` were asked or the deadline passed; else count the query."""
         if self.queries >= self.max_queries or self._clock() >= self._end:
             self.refused += 1
-            return Lookup(LookupStatus.TIMEOUT)
+            return _TIMEOUT
         self.queries += 1
-        future: asyncio.Future[Lookup[Any]] = asyncio.get_running_loop().create_future()
-        self._answers[key] = future
-        try:
-            answer = await ask(name)
-        except BaseException as exc:
-            del self._answers[key]
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters see it, the loop does not log it
-            raise
-        future.set_result(answer)
-        return answer
-
-    async def txt(self, name: str) -> Lookup[TXTRecord]:
-        answer: Lookup[TXTRecord] = await self._ask(RRType.TXT, name, self.inner.txt)
-        return answer
-
-    async def a(self, name: str) -> Lookup[IPv4Address]:
-        answer: Lookup[IPv4Address] = await self._ask(RRType.A, name, self.inner.a)
-        return answer
-
-    async def aaaa(self, name: str) -> Lookup[IPv6Address]:
-        answer: Lookup[IPv6Address] = await self._ask(RRType.AAAA, name, self.inner.aaaa)
-        return answer
-
-    async def mx(self, name: str) -> Lookup[MXHost]:
-        answer: Lookup[MXHost] = await self._ask(RRType.MX, name, self.inner.mx)
-        return answer
-
-    async def ptr(self, name: str) -> Lookup[str]:
-        answer: Lookup[str] = await self._ask(RRType.PTR, name, self.inner.ptr)
-        return answer
+        return None
 
 
 # -- request bodies ---------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Where answers come from: the one place a program's resolver is built.
+
+``make_resolver()`` turns the settings every front end offers — zone files (offline), or
+nameservers (else the system's), a per-query timeout, the cache's size and how long it
+remembers failures — into a resolver. The command line (``--zone``, ``--nameserver``,
+``--timeout``) and the policy server's configuration both call it, so they answer alike.
+Building a resolver reads the zone files, or ``/etc/resolv.conf`` when no nameserver is
+given; it sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spfkit.lookup.cache import CachingResolver
+from spfkit.lookup.stub import DnsResolver
+from spfkit.lookup.zonefile import ZoneResolver
+
+__all__ = ["make_resolver"]
+
+
+def make_resolver(
+    *,
+    zones: Sequence[str] = (),
+    nameservers: Sequence[str] = (),
+    timeout: float = 5.0,
+    cache_size: int = 100_000,
+    error_ttl: float = 0.0,
+) -> ZoneResolver | CachingResolver:
+    """The zone files, or DNS (``nameservers``, else the system's) behind one TTL cache.
+
+    ``error_ttl`` is how long a TIMEOUT or SERVFAIL is remembered (RFC 9520 §3.2; 0: not).
+    Raises :class:`~spfkit.lookup.zonefile.ZoneFileError` for a zone file that cannot be
+    loaded and :class:`ValueError` for a bad nameserver, a bad timeout or both sources at once.
+    """
+    if zones and nameservers:
+        raise ValueError("zone files and nameservers cannot be combined")
+    if zones:
+        return ZoneResolver(*zones)
+    inner = DnsResolver(list(nameservers) or None, timeout=timeout)
+    return CachingResolver(inner, max_entries=cache_size, error_ttl=error_ttl)
