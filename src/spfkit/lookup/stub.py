@@ -13,20 +13,21 @@ Time: one question (all nameservers, TCP fallback and CNAME restarts together) e
 
 Encoding and decoding are the sans-I/O helpers of :mod:`spfkit.lookup._wire` (about 20
 times cheaper in CPU than dnspython's message classes); dnspython itself is used only to read
-an unusual system configuration (:func:`~spfkit.lookup.nameserver.system_nameservers`).
+an unusual system configuration (:func:`system_nameservers`).
 Nothing happens on import; sockets live only as long as their query.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
 from spfkit.lookup._wire import Query, matches
-from spfkit.lookup.nameserver import Nameserver, system_nameservers
+from spfkit.lookup.nameserver import Nameserver
 from spfkit.lookup.protocol import BaseResolver, Lookup, RRType
 from spfkit.lookup.resolution import Outcome, Resolution, Send
 
@@ -111,7 +112,8 @@ class DnsResolver(BaseResolver):
     ) -> Outcome:
         """Send ``query`` from a new socket: the matching reply, an error, or None at deadline."""
         try:
-            sock = socket.socket(server.family, socket.SOCK_DGRAM)
+            family = socket.AF_INET6 if server.is_ipv6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_DGRAM)
         except OSError as exc:  # EMFILE under load: a failure of this query, not of the caller
             return exc
         try:
@@ -170,3 +172,37 @@ class DnsResolver(BaseResolver):
 def _expire(done: asyncio.Future[Outcome]) -> None:
     if not done.done():
         done.set_result(None)
+
+
+def system_nameservers(path: str = "/etc/resolv.conf") -> list[str]:
+    """The nameservers of the system configuration (``/etc/resolv.conf``).
+
+    The ``nameserver`` lines are read directly (a policy server spawned per connection
+    starts faster without loading dnspython's resolver); anything unusual is left to
+    dnspython. Like the C library, falls back to 127.0.0.1 when the file names none.
+    """
+    try:
+        with open(path, encoding="ascii", errors="replace") as conf:
+            lines = conf.read().splitlines()
+    except OSError:
+        lines = []
+    found = []
+    for line in lines:
+        words = line.split()
+        if len(words) >= 2 and words[0] == "nameserver":
+            address = words[1].split("%", 1)[0]  # a link-local scope cannot be used here
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                continue
+            found.append(address)
+    if found:
+        return found
+    import dns.resolver  # only here: reading configuration is the one job dnspython does
+
+    try:
+        configured = dns.resolver.Resolver(configure=True).nameservers
+    except (dns.resolver.NoResolverConfiguration, OSError):
+        return ["127.0.0.1"]
+    servers = [ns if isinstance(ns, str) else getattr(ns, "address", "") for ns in configured]
+    return [ns for ns in servers if ns] or ["127.0.0.1"]
