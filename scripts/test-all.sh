@@ -27,4 +27,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m ruff check src tests benchmarks
 python3 -m pytest "$@"

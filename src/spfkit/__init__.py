@@ -3,7 +3,13 @@
 The public API: parse a record, evaluate ``check_host()``, look at the result.
 """
 
-from spfkit.errors import MacroSyntaxError, PermError, RecordSyntaxError, SpfkitError, TempError
+from spfkit.errors import (
+    MacroSyntaxError,
+    PermError,
+    RecordSyntaxError,
+    SpfkitError,
+    TempError,
+)
 from spfkit.evaluate import CheckOptions, check, check_host
 from spfkit.identity import Identity
 from spfkit.record import Record, parse_record

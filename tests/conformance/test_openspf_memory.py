@@ -7,6 +7,7 @@ Same vectors and expectations as ``test_openspf.py``; the zone data is answered 
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 
 from spfkit.evaluate import CheckOptions, check
@@ -14,7 +15,6 @@ from tests.conformance import harness
 from tests.fixtures.openspf import Case, Scenario
 from tests.fixtures.zone_resolver import ZoneDataResolver
 from tests.fixtures.zonedata import Zone
-
 
 _ZONES: dict[int, Zone] = {}
 

@@ -11,7 +11,14 @@ from typing import TypeVar
 import pytest
 
 from spfkit.errors import SpfkitError
-from spfkit.lookup import Lookup, LookupStatus, MXHost, RRType, ZoneFileError, ZoneResolver
+from spfkit.lookup import (
+    Lookup,
+    LookupStatus,
+    MXHost,
+    RRType,
+    ZoneFileError,
+    ZoneResolver,
+)
 from spfkit.lookup.zonefile import infer_origin
 from tests.lookup.conftest import NAMED_ZONE
 

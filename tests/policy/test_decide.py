@@ -8,7 +8,15 @@ import pytest
 from spfkit.identity import Identity
 from spfkit.policy.config import PolicyConfig, parse_config
 from spfkit.policy.decide import Relay, RelayTest, Transaction, decide
-from spfkit.policy.decision import DUNNO, Checks, Decision, Envelope, Outcome, fallback, skipped
+from spfkit.policy.decision import (
+    DUNNO,
+    Checks,
+    Decision,
+    Envelope,
+    Outcome,
+    fallback,
+    skipped,
+)
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.policy.service import malformed, reply_for
 from spfkit.results import CheckResult, Result

@@ -12,8 +12,8 @@ import pytest
 from spfkit.lookup import MemoryResolver
 from spfkit.lookup.protocol import Lookup, LookupStatus, MXHost, RRType
 from spfkit.policy.config import Fallback, PolicyConfig, parse_config
-from spfkit.policy.protocol import PolicyRequest, ProtocolError
 from spfkit.policy.decide import Transaction
+from spfkit.policy.protocol import PolicyRequest, ProtocolError
 from spfkit.policy.service import CHECK_STATES, PolicyService, run_checks
 
 ZONE: dict[str, Any] = {

@@ -20,7 +20,14 @@ from spfkit.evaluate import check_host
 from spfkit.lookup import DnsResolver, MemoryResolver, Resolver
 from spfkit.results import Result
 from spfkit.tree import (
-    SAMPLE_IPV4, SAMPLE_IPV6, ErrorKind, Family, NodeKind, RecordTree, TreeNode, build_tree,
+    SAMPLE_IPV4,
+    SAMPLE_IPV6,
+    ErrorKind,
+    Family,
+    NodeKind,
+    RecordTree,
+    TreeNode,
+    build_tree,
 )
 from tests.fixtures.dnsserver import ZoneDataServer
 

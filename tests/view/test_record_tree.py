@@ -14,7 +14,14 @@ from spfkit.results import Result
 from spfkit.tree import Family, build_tree
 from spfkit.view import NodeView, TermRow, tree_view
 from spfkit.view.record_tree import (
-    BEYOND_LIMIT, NOT_COUNTED, NOT_EVALUATED, BitKind, Count, Total, TreeView, count_phrase,
+    BEYOND_LIMIT,
+    NOT_COUNTED,
+    NOT_EVALUATED,
+    BitKind,
+    Count,
+    Total,
+    TreeView,
+    count_phrase,
 )
 
 V4, V6 = Family.IPV4, Family.IPV6

@@ -11,13 +11,19 @@ from typing import Any
 
 import pytest
 
-from spfkit.view import CheckReport
 from spfkit.evaluate import check, subject_for
 from spfkit.identity import Identity
 from spfkit.lint import lint_domain, lint_text
 from spfkit.lookup import MemoryResolver, RRType, ZoneResolver
 from spfkit.tree import build_tree
-from spfkit.wizard import AllPolicy, WizardAnswers, bind_lines, build_record, tinydns_lines
+from spfkit.view import CheckReport
+from spfkit.wizard import (
+    AllPolicy,
+    WizardAnswers,
+    bind_lines,
+    build_record,
+    tinydns_lines,
+)
 from spfkit.wizard.draft import parse_ip4, parse_ip6
 from spfkit.wizard.zones import split_strings
 from tests.web.conftest import EXAMPLE_ZONE, RECEIVER, ROOT, TestClient, make_client

@@ -7,9 +7,9 @@ import platform
 
 import click
 
-from spfkit.cli.params import client_ip
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import print_report
+from spfkit.cli.params import client_ip
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check
 from spfkit.identity import Identity, subject_for
 from spfkit.lookup import Resolver

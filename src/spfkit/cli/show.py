@@ -23,7 +23,16 @@ from spfkit.identity import is_valid_domain
 from spfkit.lookup import Resolver
 from spfkit.tree import Family, RecordTree, build_tree
 from spfkit.view.record_tree import (
-    Bit, BitKind, NodeCounts, NodeView, RunView, TermRow, Total, TreeView, count_phrase, tree_view,
+    Bit,
+    BitKind,
+    NodeCounts,
+    NodeView,
+    RunView,
+    TermRow,
+    Total,
+    TreeView,
+    count_phrase,
+    tree_view,
 )
 
 

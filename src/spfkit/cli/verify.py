@@ -13,8 +13,8 @@ import sys
 
 import click
 
-from spfkit.cli.params import client_ip
 from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.params import client_ip
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions
 from spfkit.responder.received import Origin, Source, envelope_from_fields
 from spfkit.responder.report import as_json, render_text

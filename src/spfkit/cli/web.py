@@ -21,7 +21,6 @@ import click
 import uvicorn
 
 from spfkit import logsink
-
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.web import create_app
 

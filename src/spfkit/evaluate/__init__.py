@@ -3,6 +3,7 @@
 from spfkit.evaluate.check_host import check_host
 from spfkit.evaluate.identities import check
 from spfkit.evaluate.options import DEFAULT_EXPLANATION, CheckOptions
+
 # the identity rules live in spfkit.identity; re-exported here for callers of the evaluator
 from spfkit.identity import Subject, is_valid_domain, normalize_ip, subject_for
 

@@ -18,10 +18,10 @@ from spfkit.errors import (
     TempError,
     shorten,
 )
-from spfkit.evaluate.mechanisms import match
-from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.budget import LARGE_RECORD
 from spfkit.evaluate.explanation import explain
+from spfkit.evaluate.mechanisms import match
+from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.prefetch import plan_prefetch
 from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import is_valid_domain, normalize_ip, sender_with_local_part

@@ -17,7 +17,6 @@ from typing import Any
 from spfkit.lookup.protocol import Lookup, Resolver, RRType
 
 
-
 class Queries:
     """One answer per (type, name) within one check; background work ends with the check."""
 

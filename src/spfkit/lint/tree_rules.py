@@ -16,7 +16,14 @@ from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup.protocol import LookupStatus
 from spfkit.record.terms import Redirect
 from spfkit.tree.flatten import flatten, replace_voids, without
-from spfkit.tree.model import ErrorKind, Family, NodeKind, RecordTree, TreeError, TreeNode
+from spfkit.tree.model import (
+    ErrorKind,
+    Family,
+    NodeKind,
+    RecordTree,
+    TreeError,
+    TreeNode,
+)
 
 __all__ = ["TREE_CODES", "tree_findings"]
 

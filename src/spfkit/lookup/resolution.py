@@ -33,8 +33,17 @@ from typing import Final, NamedTuple
 
 from spfkit.lookup._chain import Chain
 from spfkit.lookup._names import labels_of, name_key
-from spfkit.lookup._wire import QType, Query, RCode, Restart, WireError
-from spfkit.lookup._wire import decode_response, encode_query, interpret, matches
+from spfkit.lookup._wire import (
+    QType,
+    Query,
+    RCode,
+    Restart,
+    WireError,
+    decode_response,
+    encode_query,
+    interpret,
+    matches,
+)
 from spfkit.lookup.nameserver import Nameserver
 from spfkit.lookup.protocol import Lookup, LookupStatus, RRType
 

@@ -18,7 +18,13 @@ The policy protocol:
 * ``logs`` — syslog, stderr or a file (never Postfix's socket in spawn mode).
 """
 
-from spfkit.policy.config import ConfigError, ListenAddress, PolicyConfig, load_config, parse_config
+from spfkit.policy.config import (
+    ConfigError,
+    ListenAddress,
+    PolicyConfig,
+    load_config,
+    parse_config,
+)
 from spfkit.policy.decide import Transaction, decide
 from spfkit.policy.decision import Checks, Decision, Envelope, Outcome
 from spfkit.policy.logs import configure_logging

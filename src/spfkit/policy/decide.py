@@ -29,7 +29,15 @@ from ipaddress import ip_address
 from spfkit.headers import quote_value
 from spfkit.identity import Identity, is_valid_domain
 from spfkit.policy.config import PolicyConfig, RejectPolicy, Verdict
-from spfkit.policy.decision import Checks, Decision, Envelope, Facts, accepted, skipped, stopped
+from spfkit.policy.decision import (
+    Checks,
+    Decision,
+    Envelope,
+    Facts,
+    accepted,
+    skipped,
+    stopped,
+)
 from spfkit.results import CheckResult
 
 __all__ = ["Relay", "RelayTest", "Transaction", "decide"]

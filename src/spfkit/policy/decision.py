@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
 
-from spfkit.headers import HeaderField, authentication_results, quote_value, received_spf
+from spfkit.headers import (
+    HeaderField,
+    authentication_results,
+    quote_value,
+    received_spf,
+)
 from spfkit.identity import Identity, IPAddress
 from spfkit.policy.config import Fallback, HeaderKind, PolicyConfig, Verdict
 from spfkit.results import CheckResult, Result

@@ -8,7 +8,13 @@ term and its column, so ``check_host()`` can return permerror "anywhere in the r
 from __future__ import annotations
 
 import re
-from ipaddress import AddressValueError, IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from ipaddress import (
+    AddressValueError,
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+)
 from typing import Final
 
 from spfkit.bounded import SizedLRU
@@ -16,9 +22,11 @@ from spfkit.errors import MacroSyntaxError, RecordSyntaxError
 from spfkit.macros import Literal, MacroString, parse_macro_string
 from spfkit.record.model import Record, Version
 from spfkit.record.terms import (
-    MECHANISMS,
     IP4,
     IP6,
+    MECHANISMS,
+    MX,
+    PTR,
     A,
     All,
     Exists,
@@ -26,8 +34,6 @@ from spfkit.record.terms import (
     Include,
     Mechanism,
     Modifier,
-    MX,
-    PTR,
     Qualifier,
     Redirect,
     Term,

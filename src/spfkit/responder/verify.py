@@ -33,7 +33,9 @@ _DEFAULT_OPTIONS = CheckOptions()
 
 async def lint_findings(domain: str, resolver: Resolver) -> Sequence[Finding]:
     """The linter's findings for the record of ``domain`` (:func:`spfkit.lint.lint_domain`)."""
-    from spfkit.lint import lint_domain  # the linter is optional for the checks themselves
+    from spfkit.lint import (
+        lint_domain,  # the linter is optional for the checks themselves
+    )
 
     return (await lint_domain(domain, resolver)).findings
 

@@ -5,8 +5,19 @@
 """
 
 from spfkit.senderid.check import check_mfrom_senderid, check_pra, no_pra_result
-from spfkit.senderid.mailbox import Mailbox, MailboxItem, MailboxList, parse_mailbox_list
-from spfkit.senderid.pra import PRA_HEADERS, PRAResult, find_pra, header_fields, pra_from_fields
+from spfkit.senderid.mailbox import (
+    Mailbox,
+    MailboxItem,
+    MailboxList,
+    parse_mailbox_list,
+)
+from spfkit.senderid.pra import (
+    PRA_HEADERS,
+    PRAResult,
+    find_pra,
+    header_fields,
+    pra_from_fields,
+)
 
 __all__ = [
     "PRA_HEADERS",

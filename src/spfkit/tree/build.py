@@ -26,17 +26,26 @@ from typing import Final
 
 from spfkit.errors import MacroSyntaxError
 from spfkit.evaluate.check_host import check_host
-from spfkit.identity import is_valid_domain, sender_with_local_part
 from spfkit.evaluate.options import CheckOptions
+from spfkit.identity import is_valid_domain, sender_with_local_part
 from spfkit.lookup.protocol import LookupStatus, Resolver
 from spfkit.lookup.snapshot import SnapshotResolver
 from spfkit.macros import MacroContext, MacroString, parse_macro_string
 from spfkit.record.select import decode_record, join_strings
-from spfkit.record.terms import A, All, Exists, Include, MX, PTR, Redirect, Term
+from spfkit.record.terms import MX, PTR, A, All, Exists, Include, Redirect, Term
 from spfkit.results import CheckResult, Result
 from spfkit.tree.model import (
-    SENDER_LETTERS, ErrorKind, ExpLookup, Family, FamilyRun, MacroUse, NodeKind, RecordTree,
-    TermView, TreeError, TreeNode,
+    SENDER_LETTERS,
+    ErrorKind,
+    ExpLookup,
+    Family,
+    FamilyRun,
+    MacroUse,
+    NodeKind,
+    RecordTree,
+    TermView,
+    TreeError,
+    TreeNode,
 )
 from spfkit.tree.walk import Overlay, read_record, static_networks, walk_trace
 

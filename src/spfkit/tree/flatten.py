@@ -9,10 +9,17 @@ Pure: no I/O imports.
 
 from __future__ import annotations
 
-from spfkit.record.model import Record
 from spfkit.macros import MacroString
+from spfkit.record.model import Record
 from spfkit.record.terms import IP4, IP6, MX, A, All, Include, Modifier, Qualifier, Term
-from spfkit.tree.model import SENDER_LETTERS, Family, Network, RecordTree, TermView, TreeNode
+from spfkit.tree.model import (
+    SENDER_LETTERS,
+    Family,
+    Network,
+    RecordTree,
+    TermView,
+    TreeNode,
+)
 
 __all__ = [
     "flatten", "flattenable", "render_replacing", "replace_voids", "resolved_in_both",

@@ -29,7 +29,15 @@ from spfkit.record.select import select_record
 from spfkit.record.terms import IP4, IP6, MX, A, Include, Mechanism, Redirect, Term
 from spfkit.results import Result, TraceEvent, TraceKind
 from spfkit.tree.model import (
-    Cost, ErrorKind, Family, Network, NodeKind, TermOutcome, TermView, TreeError, TreeNode,
+    Cost,
+    ErrorKind,
+    Family,
+    Network,
+    NodeKind,
+    TermOutcome,
+    TermView,
+    TreeError,
+    TreeNode,
 )
 
 __all__ = ["Overlay", "read_record", "static_networks", "walk_trace"]

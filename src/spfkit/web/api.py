@@ -15,7 +15,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from spfkit.web.check import check_domain
 from spfkit.web.models import (
-    CheckQuery, CheckResponse, ErrorMessage, TestQuery, TestResponse, WizardRequest,
+    CheckQuery,
+    CheckResponse,
+    ErrorMessage,
+    TestQuery,
+    TestResponse,
+    WizardRequest,
     WizardResponse,
 )
 from spfkit.web.pages import WebContext, web_context

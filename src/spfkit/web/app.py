@@ -28,7 +28,13 @@ from spfkit.lookup.protocol import Resolver
 from spfkit.web import api, check, tester, wizard
 from spfkit.web.errors import api_detail
 from spfkit.web.limits import (
-    MAX_QUERIES, REQUEST_DEADLINE, BodyLimit, Busy, EvaluationGate, RateLimited, RateLimiter,
+    MAX_QUERIES,
+    REQUEST_DEADLINE,
+    BodyLimit,
+    Busy,
+    EvaluationGate,
+    RateLimited,
+    RateLimiter,
 )
 from spfkit.web.pages import WebContext, make_templates, render
 

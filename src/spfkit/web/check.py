@@ -23,7 +23,13 @@ from spfkit.tree import RecordTree, build_tree
 from spfkit.view.record_tree import TreeView, tree_view
 from spfkit.web.errors import field_errors
 from spfkit.web.limits import BudgetResolver
-from spfkit.web.models import CheckQuery, CheckResponse, LintReportModel, Pair, TreeModel
+from spfkit.web.models import (
+    CheckQuery,
+    CheckResponse,
+    LintReportModel,
+    Pair,
+    TreeModel,
+)
 from spfkit.web.pages import WebContext, render, web_context
 
 __all__ = ["DomainCheck", "check_domain", "router"]

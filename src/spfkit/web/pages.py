@@ -23,7 +23,12 @@ from fastapi.templating import Jinja2Templates
 from spfkit.lookup.protocol import Resolver
 from spfkit.web.errors import FieldError
 from spfkit.web.limits import (
-    MAX_QUERIES, REQUEST_DEADLINE, BudgetResolver, EvaluationGate, RateLimiter, client_key,
+    MAX_QUERIES,
+    REQUEST_DEADLINE,
+    BudgetResolver,
+    EvaluationGate,
+    RateLimiter,
+    client_key,
 )
 
 __all__ = ["WebContext", "form_lines", "make_templates", "render", "web_context"]

@@ -20,13 +20,25 @@ from spfkit.lookup.protocol import Resolver
 from spfkit.web.errors import field_errors
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.models import (
-    FindingModel, MailHostRecordModel, PublishedRecord, WizardLookups, WizardRequest,
+    FindingModel,
+    MailHostRecordModel,
+    PublishedRecord,
+    WizardLookups,
+    WizardRequest,
     WizardResponse,
 )
 from spfkit.web.pages import WebContext, form_lines, render, web_context
 from spfkit.wizard.draft import (
-    ALL_EXPLANATIONS, PTR_WARNING, QUESTIONS, RECOMMENDATION, RECOMMENDED_ALL, AllPolicy,
-    WizardAnswers, build_record, parse_ip4, parse_ip6,
+    ALL_EXPLANATIONS,
+    PTR_WARNING,
+    QUESTIONS,
+    RECOMMENDATION,
+    RECOMMENDED_ALL,
+    AllPolicy,
+    WizardAnswers,
+    build_record,
+    parse_ip4,
+    parse_ip6,
 )
 from spfkit.wizard.survey import look_up_mx, survey
 from spfkit.wizard.zones import bind_lines, tinydns_lines
