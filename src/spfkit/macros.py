@@ -8,6 +8,8 @@ and handed in as ``MacroContext.validated_name``. No asyncio, socket or dnspytho
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
@@ -153,27 +155,73 @@ class MacroString:
 
     def expand(self, ctx: MacroContext) -> str:
         """§7.3: the expanded text (no length rule; see :meth:`expand_domain`)."""
-        out: list[str] = []
-        for part in self.parts:
-            if isinstance(part, Literal):
-                out.append(part.text)
-            elif isinstance(part, Escape):
-                out.append(part.expand())
-            else:
-                out.append(_expand_macro(part, ctx))
-        return "".join(out)
+        return "".join(_expand_part(part, ctx) for part in self.parts)
 
     def expand_domain(self, ctx: MacroContext) -> str:
-        """§7.3: expand for use as a DNS name: no trailing dot, at most 253 octets."""
-        return truncate_domain(self.expand(ctx))
+        """§7.3: expand for use as a DNS name: no trailing dot, at most 253 octets.
+
+        Equal to ``truncate_domain(self.expand(ctx))``, but built from the right: truncation
+        keeps only right-hand labels, so once more than 253 octets containing a dot are
+        expanded, nothing further left can be part of the result and is never expanded.
+        The work and the text built are bounded by 253 octets plus the last part and the
+        last label, however many macros the domain-spec repeats.
+        """
+        tail: list[str] = []  # expanded parts, right-most first, trailing dots removed
+        octets = 0
+        has_dot = False
+        for part in reversed(self.parts):
+            text = _expand_part(part, ctx)
+            if not tail:
+                text = text.rstrip(".")  # §7.3 trailing dots go before any length is counted
+                if not text:
+                    continue
+            tail.append(text)
+            octets += _octets(text)
+            has_dot = has_dot or "." in text
+            if has_dot and octets > MAX_DOMAIN_LENGTH:
+                break
+        tail.reverse()
+        return truncate_domain("".join(tail))
 
 
 def truncate_domain(name: str) -> str:
-    """§7.3: drop trailing dots, then whole left-hand labels until <= 253 octets remain."""
+    """§7.3: drop trailing dots, then whole left-hand labels until <= 253 octets remain.
+
+    "If the expanded domain-spec is longer than 253 characters, the left side is truncated
+    [...] removing labels from the left until the total length is <= 253": the result is the
+    longest suffix starting after a dot that fits, or, when even the last label is longer,
+    that label (a single label cannot be shortened). One pass over at most 254 octets.
+    """
     name = name.rstrip(".")
-    while len(name.encode("utf-8", "surrogateescape")) > MAX_DOMAIN_LENGTH and "." in name:
-        name = name.split(".", 1)[1]
-    return name
+    if _octets(name) <= MAX_DOMAIN_LENGTH:
+        return name
+    if name.isascii():
+        # a dot at index i leaves len(name) - i - 1 octets; the first such dot that fits wins
+        cut = name.find(".", len(name) - MAX_DOMAIN_LENGTH - 1)
+    else:
+        cut, kept = -1, 0
+        for i in range(len(name) - 1, -1, -1):
+            if name[i] == ".":
+                cut = i
+            kept += _octets(name[i])
+            if kept > MAX_DOMAIN_LENGTH:
+                break
+    if cut < 0:
+        cut = name.rfind(".")  # the last label alone is too long: keep just that label
+    return name[cut + 1 :] if cut >= 0 else name
+
+
+def _octets(text: str) -> int:
+    """Length in octets (UTF-8; bytes smuggled in by ``surrogateescape`` count as one)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
+
+
+def _expand_part(part: Part, ctx: MacroContext) -> str:
+    if isinstance(part, Literal):
+        return part.text
+    if isinstance(part, Escape):
+        return part.expand()
+    return _expand_macro(part, ctx)
 
 
 def _expand_macro(macro: Macro, ctx: MacroContext) -> str:
@@ -181,10 +229,10 @@ def _expand_macro(macro: Macro, ctx: MacroContext) -> str:
     if macro.digits is not None or macro.reverse or macro.delimiters:
         # §7.3: split on the delimiters (default "."), reverse, keep the right-most
         # <digits> parts, rejoin with "."
-        delims = macro.delimiters or "."
-        parts = [value]
-        for delim in delims:
-            parts = [piece for chunk in parts for piece in chunk.split(delim)]
+        if macro.delimiters.strip("."):
+            parts = _splitter(macro.delimiters)(value)
+        else:
+            parts = value.split(".")
         if macro.reverse:
             parts.reverse()
         if macro.digits is not None and macro.digits < len(parts):
@@ -196,6 +244,12 @@ def _expand_macro(macro: Macro, ctx: MacroContext) -> str:
             for b in value.encode("utf-8", "surrogateescape")
         )
     return value
+
+
+@lru_cache(maxsize=256)
+def _splitter(delimiters: str) -> Callable[[str], list[str]]:
+    """One pass splitting on any of the delimiters, however often each is written."""
+    return re.compile("[" + re.escape("".join(sorted(set(delimiters)))) + "]").split
 
 
 def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:
