@@ -74,6 +74,13 @@ class SizedLRU(Generic[K, V]):
             self._bytes -= dropped
             self._evictions += 1
 
+    def pop_oldest(self) -> None:
+        """Drop the least recently used entry (a cache with a count bound too)."""
+        if self._data:
+            _, (_, dropped) = self._data.popitem(last=False)
+            self._bytes -= dropped
+            self._evictions += 1
+
     def discard(self, key: K) -> None:
         found = self._data.pop(key, None)
         if found is not None:

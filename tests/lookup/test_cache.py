@@ -315,3 +315,28 @@ def test_clear_and_aclose():
     run(cache.aclose())
     assert inner.closed
     run(CachingResolver(MemoryResolver()).aclose())  # inner without aclose(): fine
+
+
+def test_the_cache_is_bounded_in_bytes_whatever_senders_publish() -> None:
+    """Senders decide how large their TXT answers are: the cache's bound is in bytes."""
+    big = tuple(bytes([65 + n % 26]) * 250 for n in range(200))  # a 50 KB TXT record
+    zone = {f"d{n}.example": {"TXT": [big]} for n in range(300)}
+    cache = CachingResolver(MemoryResolver(zone), max_bytes=4 * 1024 * 1024,
+                            max_entry_bytes=128 * 1024, min_ttl=60)
+
+    async def main() -> None:
+        for n in range(300):
+            answer = await cache.txt(f"d{n}.example")
+            assert answer.records == (big,)
+    asyncio.run(main())
+    assert cache.stats().bytes <= 4 * 1024 * 1024
+    assert 0 < len(cache) < 300  # the oldest went, the newest stayed
+    assert cache.peek(RRType.TXT, "d299.example") is not None
+
+
+def test_an_answer_over_the_entry_bound_is_used_but_not_kept() -> None:
+    huge = tuple(b"x" * 255 for _ in range(256))  # 64 KB
+    cache = CachingResolver(MemoryResolver({"big.example": {"TXT": [huge]}}),
+                            max_entry_bytes=32 * 1024, min_ttl=60)
+    assert asyncio.run(cache.txt("big.example")).records == (huge,)
+    assert len(cache) == 0 and cache.peek(RRType.TXT, "big.example") is None

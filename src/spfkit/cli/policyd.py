@@ -110,7 +110,7 @@ def policyd_command(
 
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
          explain: bool) -> None:
-    from spfkit.policy.logs import configure_logging
+    from spfkit.policy.logs import configure_logging, stop_logging
     from spfkit.policy.server import PolicyServer, ServerError, run_stdio
     from spfkit.policy.service import PolicyService, make_resolver
 
@@ -125,14 +125,20 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
         return
     service = PolicyService(config, resolver)
     if config.listen is None:
-        configure_logging(config, stdio=True)
-        raise click.exceptions.Exit(run_stdio(service, reload=load))
-    configure_logging(config, stdio=False)
+        configure_logging(config, stdio=True, queued=True)
+        try:
+            status = run_stdio(service, reload=load)
+        finally:
+            stop_logging()
+        raise click.exceptions.Exit(status)
+    configure_logging(config, stdio=False, queued=True)
     server = PolicyServer(service, reload=load)
     try:
         asyncio.run(server.serve())
     except ServerError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        stop_logging()
 
 
 def _print_summary(config: PolicyConfig) -> None:

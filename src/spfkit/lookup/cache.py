@@ -13,7 +13,10 @@ this cache answers the same :class:`Lookup` the network would have and hides not
   resolvers; a policy server may pass ``error_ttl=5``).
 * Identical questions asked while one is on the wire wait for that one answer
   (:class:`~spfkit.lookup.inflight.InFlight`, whose docstring gives the cancellation rule).
-* At most ``max_entries`` answers are kept; the least recently used goes first.
+* At most ``max_entries`` answers, of at most ``max_bytes`` estimated bytes in all, are kept;
+  the least recently used goes first, and one answer over ``max_entry_bytes`` (a 64 KB TXT
+  RRset is possible over TCP) is passed on but not kept: what senders publish cannot make the
+  cache grow past its bound (:class:`~spfkit.bounded.SizedLRU`).
 * A hit is a dict lookup and one clock reading; no task is created.
 
 One instance may serve many checks and many tasks of one event loop.
@@ -22,11 +25,11 @@ One instance may serve many checks and many tasks of one event loop.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
+from spfkit.bounded import SizedLRU
 from spfkit.lookup._names import name_key
 from spfkit.lookup.inflight import InFlight
 from spfkit.lookup.protocol import BaseResolver, Lookup, LookupStatus, Resolver, RRType
@@ -36,6 +39,22 @@ __all__ = ["CacheStats", "CachingResolver"]
 _Key = tuple[RRType, str]
 
 _NEGATIVE: Final = (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
+#: estimated bytes of a cached answer beyond its records' own text (objects, the key)
+_ENTRY_OVERHEAD: Final = 400
+_RECORD_OVERHEAD: Final = 120
+
+
+def answer_size(lookup: Lookup[Any]) -> int:
+    """Estimated bytes an answer takes in memory: a few hundred, plus its records' text."""
+    size = _ENTRY_OVERHEAD
+    for record in lookup.records:
+        if isinstance(record, tuple):  # TXT: character-strings
+            size += _RECORD_OVERHEAD + sum(len(part) + 40 for part in record)
+        elif isinstance(record, str):  # PTR
+            size += _RECORD_OVERHEAD + len(record)
+        else:  # addresses, MX hosts
+            size += _RECORD_OVERHEAD + len(getattr(record, "exchange", ""))
+    return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +65,7 @@ class CacheStats:
     misses: int  # sent to the inner resolver
     coalesced: int  # joined a query already in flight
     entries: int  # answers held now (some may have expired)
+    bytes: int = field(default=0, compare=False)  # their estimated size
 
 
 class CachingResolver(BaseResolver):
@@ -62,6 +82,8 @@ class CachingResolver(BaseResolver):
         inner: Resolver,
         *,
         max_entries: int = 100_000,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_entry_bytes: int = 256 * 1024,
         min_ttl: float = 0.0,
         max_ttl: float = 86400.0,
         max_negative_ttl: float = 10800.0,
@@ -72,12 +94,14 @@ class CachingResolver(BaseResolver):
             raise ValueError("max_entries must be at least 1")
         self.inner = inner
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.min_ttl = min_ttl
         self.max_ttl = max_ttl
         self.max_negative_ttl = max_negative_ttl
         self.error_ttl = error_ttl
         self._clock = clock
-        self._entries: OrderedDict[_Key, tuple[float, Lookup[Any]]] = OrderedDict()
+        self._entries: SizedLRU[_Key, tuple[float, Lookup[Any]]] = SizedLRU(
+            max_bytes, max_entry_bytes=max_entry_bytes)
         self._inflight = InFlight()
         self.hits = 0
         self.misses = 0
@@ -105,7 +129,8 @@ class CachingResolver(BaseResolver):
 
     def stats(self) -> CacheStats:
         """The counters now."""
-        return CacheStats(self.hits, self.misses, self.coalesced, len(self._entries))
+        return CacheStats(self.hits, self.misses, self.coalesced, len(self._entries),
+                          self._entries.bytes)
 
     def clear(self) -> None:
         """Forget every cached answer (queries in flight still finish and are stored)."""
@@ -131,9 +156,8 @@ class CachingResolver(BaseResolver):
         if entry is None:
             return None
         if entry[0] <= self._clock():
-            del self._entries[key]
+            self._entries.discard(key)
             return None
-        self._entries.move_to_end(key)
         self.hits += 1
         # §4.6.4: a cached answer still counts as a lookup; only the network cost is saved.
         return entry[1]
@@ -150,10 +174,9 @@ class CachingResolver(BaseResolver):
         ttl = self._ttl(lookup)
         if ttl <= 0:
             return
-        self._entries[key] = (self._clock() + ttl, lookup)
-        self._entries.move_to_end(key)
+        self._entries.put(key, (self._clock() + ttl, lookup), answer_size(lookup))
         while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            self._entries.pop_oldest()
 
     def _ttl(self, lookup: Lookup[Any]) -> float:
         status = lookup.status

@@ -25,11 +25,13 @@ def make_resolver(
     nameservers: Sequence[str] = (),
     timeout: float = 5.0,
     cache_size: int = 100_000,
+    cache_bytes: int = 64 * 1024 * 1024,
     error_ttl: float = 0.0,
 ) -> ZoneResolver | CachingResolver:
     """The zone files, or DNS (``nameservers``, else the system's) behind one TTL cache.
 
-    ``error_ttl`` is how long a TIMEOUT or SERVFAIL is remembered (RFC 9520 §3.2; 0: not).
+    ``error_ttl`` is how long a TIMEOUT or SERVFAIL is remembered (RFC 9520 §3.2; 0: not);
+    the cache holds at most ``cache_size`` answers of ``cache_bytes`` estimated bytes.
     Raises :class:`~spfkit.lookup.zonefile.ZoneFileError` for a zone file that cannot be
     loaded and :class:`ValueError` for a bad nameserver, a bad timeout or both sources at once.
     """
@@ -38,4 +40,5 @@ def make_resolver(
     if zones:
         return ZoneResolver(*zones)
     inner = DnsResolver(list(nameservers) or None, timeout=timeout)
-    return CachingResolver(inner, max_entries=cache_size, error_ttl=error_ttl)
+    return CachingResolver(inner, max_entries=cache_size, max_bytes=cache_bytes,
+                           error_ttl=error_ttl)

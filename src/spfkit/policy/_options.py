@@ -355,6 +355,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("Void_Limit", _integer(0, 100)),
     Option("default_explanation", _explanation),
     Option("cache_size", _integer(1, 10_000_000)),
+    Option("cache_bytes", _integer(1 << 20, 1 << 40)),
+    Option("record_cache_bytes", _integer(0, 1 << 40)),
     Option("deadline", _seconds(_POSTFIX_TIMEOUT, _BELOW_POSTFIX)),
     Option("timeout_action", _choice(Fallback)),
     Option("error_action", _choice(Fallback)),

@@ -113,6 +113,10 @@ class PolicyConfig:
     void_limit: int = _EVALUATION.max_void_lookups
     default_explanation: str = _EVALUATION.default_explanation
     cache_size: int = 100_000
+    #: estimated bytes of DNS answers in the shared cache, and of parsed records (what senders
+    #: publish decides each entry's size: the bounds are in bytes)
+    cache_bytes: int = 64 * 1024 * 1024
+    record_cache_bytes: int = 16 * 1024 * 1024
     # -- never hang Postfix
     deadline: float = 30.0
     timeout_action: Fallback = Fallback.DUNNO

@@ -3,6 +3,9 @@
 spawn(8) connects the child's stdin, stdout *and stderr* to Postfix's socket, so in that mode
 nothing may be written on fd 2: the default there is syslog, and fd 2 is pointed at /dev/null
 when it is that socket. Handler errors are never printed (``logging.raiseExceptions``).
+Every sink gets the same one-line records (``spfkit.logsink.OneLineFormatter``: the level
+kept, tracebacks folded; a file adds the time), and with ``queued`` the sink sits behind a
+bounded queue and a writer thread, so a stalled pipe, syslog or journald never stops answers.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import os
 import sys
 from typing import Final
 
+from spfkit import logsink
 from spfkit.policy.config import ConfigError, PolicyConfig
 
-__all__ = ["LEVELS", "LOGGER", "configure_logging", "level_of"]
+__all__ = ["LEVELS", "LOGGER", "configure_logging", "level_of", "stop_logging"]
 
 LOGGER: Final = "spfkit.policyd"
 LEVELS: Final = {0: logging.WARNING, 1: logging.INFO}
@@ -25,20 +29,7 @@ def level_of(config: PolicyConfig) -> int:
     return LEVELS.get(config.debuglevel, logging.DEBUG)
 
 
-class _Formatter(logging.Formatter):
-    """``message`` for info and debug, ``warning: message`` above (as Postfix logs)."""
-
-    def __init__(self, prefix: str = "") -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            text = f"{record.levelname.lower()}: {text}"
-        if record.exc_info:
-            text += " | " + " | ".join(self.formatException(record.exc_info).splitlines())
-        return self.prefix + text
+_QUEUES: dict[str, logsink.QueueLogging] = {}
 
 
 def _is_socket(path: str) -> bool:
@@ -61,12 +52,16 @@ def _same_socket(fd1: int, fd2: int) -> bool:
     return stat.S_ISSOCK(one.st_mode) and (one.st_dev, one.st_ino) == (two.st_dev, two.st_ino)
 
 
-def configure_logging(config: PolicyConfig, *, stdio: bool, level: int | None = None) -> logging.Logger:
+def configure_logging(config: PolicyConfig, *, stdio: bool, level: int | None = None,
+                      queued: bool = False) -> logging.Logger:
     """Point the ``spfkit.policyd`` logger where ``config.log`` says (see the module doc).
 
-    ``auto`` is syslog for the spawn(8) mode, stderr for the server. Returns the logger.
+    ``auto`` is syslog for the spawn(8) mode, stderr for the server. With ``queued``, records
+    go through a bounded queue to a writer thread (:mod:`spfkit.logsink`); the queue is
+    stopped by the next call or :func:`stop_logging`. Returns the logger.
     """
     log = logging.getLogger(LOGGER)
+    stop_logging()
     for old in list(log.handlers):
         log.removeHandler(old)
         old.close()
@@ -86,22 +81,32 @@ def configure_logging(config: PolicyConfig, *, stdio: bool, level: int | None = 
         except OSError as exc:
             raise ConfigError(f"cannot open {target}: {exc.strerror or exc}", "log",
                               config.source) from None
-        handler.setFormatter(logging.Formatter("%(asctime)s spfkit-policyd[%(process)d]: %(message)s"))
+        handler.setFormatter(logsink.OneLineFormatter(f"spfkit-policyd[{os.getpid()}]: ",
+                                                      timestamp=True))
     if handler is None:
         if shared:
             handler = logging.NullHandler()
         else:
             handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(_Formatter(f"spfkit-policyd[{os.getpid()}]: "))
+            handler.setFormatter(logsink.OneLineFormatter(f"spfkit-policyd[{os.getpid()}]: "))
     if shared:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         os.close(devnull)
     log.addHandler(handler)
     log.setLevel(level if level is not None else level_of(config))
+    if queued and not isinstance(handler, logging.NullHandler):
+        _QUEUES[LOGGER] = logsink.start(log)
     if note:
         log.warning(note)
     return log
+
+
+def stop_logging() -> None:
+    """Flush and stop the queue (if any); a stalled sink holds up the exit 2 s at most."""
+    running = _QUEUES.pop(LOGGER, None)
+    if running is not None:
+        running.stop()
 
 
 def _syslog(config: PolicyConfig) -> tuple[logging.Handler | None, str]:
@@ -120,5 +125,5 @@ def _syslog(config: PolicyConfig) -> tuple[logging.Handler | None, str]:
     except OSError as exc:
         return None, f"syslog is not reachable at {config.syslog_address} ({exc.strerror or exc})"
     handler.ident = f"spfkit-policyd[{os.getpid()}]: "
-    handler.setFormatter(_Formatter())
+    handler.setFormatter(logsink.OneLineFormatter())
     return handler, ""

@@ -35,9 +35,13 @@ from spfkit.policy.logs import level_of
 from spfkit.policy.protocol import PolicyReader, render
 from spfkit.policy.service import PolicyService, make_resolver
 
-__all__ = ["PolicyServer", "ServerError", "Wait", "next_wait", "run_stdio"]
+__all__ = ["PolicyServer", "ServerError", "Wait", "next_wait", "request_began", "run_stdio"]
 
 READ_SIZE: Final = 65536
+#: answers written but not yet taken by a client, at most (our socket buffer plus the
+#: transport's): past it the next answer waits for the client to read, for ``read_timeout``
+SEND_BUFFER: Final = 16384
+UNSENT_LIMIT: Final = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +56,22 @@ class Wait:
 
 def next_wait(pending: bool, began: float | None, now: float, config: PolicyConfig) -> Wait:
     """The one timeout rule of both loops: ``read_timeout`` from a request's first octet
-    (a dripping client cannot stretch it), ``idle_timeout`` between requests."""
+    (a dripping client cannot stretch it), ``idle_timeout`` between requests.
+
+    ``began`` is when the request now pending began: the loops pass :func:`request_began`,
+    so the limit holds per request — a client pipelining many requests is never closed for
+    the time its earlier ones took.
+    """
     if pending:
         began = now if began is None else began
         return Wait(began + config.read_timeout, began, "request not completed in time")
     return Wait(now + config.idle_timeout, None, f"no request for {config.idle_timeout:g} s")
+
+
+def request_began(began: float | None, completed: int, arrived: float) -> float | None:
+    """When the request pending after a chunk began: with the chunk that ``arrived``, when
+    that chunk completed an earlier request (what follows is a new one), else as before."""
+    return arrived if completed else began
 
 
 class ServerError(Exception):
@@ -110,16 +125,19 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
                     log.info("closing: %s", wait.reason)
                     break
                 chunk = os.read(infd, READ_SIZE)
+                arrived = loop.time()
                 if not chunk:
                     if (error := codec.close()) is not None:
                         log.warning("end of input: %s", error.reason)
                     break
                 state["busy"] = True
                 try:
-                    for item in codec.feed(chunk):
+                    items = codec.feed(chunk)
+                    for item in items:
                         _write_all(outfd, render(runner.run(service.handle(item))))
                 finally:
                     state["busy"] = False
+                began = request_began(began, len(items), arrived)
             if state["stop"]:
                 log.info("stopping on SIGTERM")
         except _Stop:
@@ -277,6 +295,7 @@ class PolicyServer:
         loop = asyncio.get_running_loop()
         codec = PolicyReader()
         began: float | None = None
+        _bound_unsent(writer)
         while not self._stopping.is_set():
             config = self.service.config
             wait = next_wait(codec.pending, began, loop.time(), config)
@@ -292,11 +311,32 @@ class PolicyServer:
                 if (error := codec.close()) is not None:
                     self.log.warning("connection closed: %s", error.reason)
                 return
+            arrived = loop.time()
             connection.idle = False
-            for item in codec.feed(chunk):
+            items = codec.feed(chunk)
+            for item in items:
                 writer.write(render(await self.service.handle(item)))
-                async with asyncio.timeout(config.read_timeout):
-                    await writer.drain()  # a client that does not read is dropped
+                try:
+                    async with asyncio.timeout(config.read_timeout):
+                        await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
+                except TimeoutError:
+                    self.log.info("closing a connection: the client has not read its answers "
+                                  "for %g s", config.read_timeout)
+                    return
+            began = request_began(began, len(items), arrived)
+
+
+def _bound_unsent(writer: asyncio.StreamWriter) -> None:
+    """Keep what a client has not read small: a small socket send buffer and a low
+    transport limit, so a client that stops reading is noticed after a few answers, not
+    after the megabytes the kernel would otherwise queue."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError:
+            pass
+    writer.transport.set_write_buffer_limits(high=UNSENT_LIMIT)
 
 
 def _clear_stale_socket(path: str) -> None:

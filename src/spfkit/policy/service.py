@@ -41,6 +41,7 @@ from ipaddress import ip_address
 from typing import Any, Final
 
 from spfkit.evaluate import CheckOptions, check, check_host
+from spfkit.evaluate.budget import LARGE_RECORD
 from spfkit.headers import quote_value
 from spfkit.identity import Identity, sender_with_local_part
 from spfkit.lookup.protocol import Resolver
@@ -48,6 +49,7 @@ from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
 from spfkit.policy.decide import Relay, RelayTest, Transaction
 from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
+from spfkit.record.parse import RECORD_CACHE, estimated_size
 from spfkit.results import CheckResult, Result
 from spfkit.view.trace import trace_nodes, walk
 
@@ -85,7 +87,8 @@ def make_resolver(config: PolicyConfig) -> Resolver:
     try:
         # RFC 9520 §3.2: remembering a failure for a few seconds spares a struggling server.
         return build(zones=config.zones, nameservers=config.nameservers,
-                     timeout=config.dns_timeout, cache_size=config.cache_size, error_ttl=5.0)
+                     timeout=config.dns_timeout, cache_size=config.cache_size,
+                     cache_bytes=config.cache_bytes, error_ttl=5.0)
     except ZoneFileError as exc:
         raise ConfigError(str(exc), "zones", config.source) from None
     except ValueError as exc:
@@ -222,6 +225,9 @@ class PolicyService:
             max_void_lookups=config.void_limit,
             time_budget=config.lookup_time,
         )
+        # the parser's cache is the process's: this server decides its bound
+        RECORD_CACHE.resize(config.record_cache_bytes,
+                            max_entry_bytes=estimated_size(LARGE_RECORD))
 
     # -- requests ----------------------------------------------------------------------------
 

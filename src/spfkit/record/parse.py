@@ -80,7 +80,7 @@ def estimated_size(chars: int) -> int:
 #: longer than any real one needs (4,096 characters: a 512-octet UDP answer holds one record,
 #: a TCP answer a few) is parsed for the check that fetched it and not kept.
 RECORD_CACHE: Final[SizedLRU[str, Record | RecordSyntaxError]] = SizedLRU(
-    16 * 1024 * 1024, max_entry_bytes=estimated_size(4096))
+    16 * 1024 * 1024, max_entry_bytes=estimated_size(4096))  # evaluate.budget.LARGE_RECORD
 
 
 def _parse_cached(text: str) -> Record | RecordSyntaxError:
