@@ -9,15 +9,16 @@ fixed, rendered from the parsed terms. Pure: no I/O imports.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import ip_address
 from typing import Final
 
-from spfkit.errors import RecordSyntaxError, shorten
+from spfkit.errors import shorten
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding
+from spfkit.lint.fixes import RecordFixes
+from spfkit.lint.nesting import nesting
 from spfkit.lint.spelling import MECHANISM_NAMES, MODIFIER_NAMES, meant_name
 from spfkit.record.model import Record, Version
-from spfkit.record.parse import parse_record
 from spfkit.record.terms import (
     IP4,
     IP6,
@@ -29,7 +30,6 @@ from spfkit.record.terms import (
     Include,
     Mechanism,
     Qualifier,
-    Term,
     UnknownModifier,
 )
 
@@ -44,35 +44,10 @@ _DEFAULT_VALUES: Final = {"deny": "-all", "softdeny": "~all", "neutral": "?all",
 def record_findings(record: Record, *, domain: str | None = None) -> list[Finding]:
     """Every record-level finding for ``record`` (``domain`` makes "a" equal "a:domain")."""
     out: list[Finding] = []
+    fixes = RecordFixes(record)
     for rule in _RULES:
-        out.extend(rule(record, domain))
+        out.extend(rule(record, domain, fixes))
     return out
-
-
-def _render(record: Record, terms: Sequence[Term | str]) -> str | None:
-    """The record with ``terms`` (terms as written, or new text), if the parser accepts it."""
-    text = " ".join([record.version_text, *(str(t) for t in terms)])
-    try:
-        parse_record(text)
-    except RecordSyntaxError:
-        return None
-    return text
-
-
-def _without(record: Record, *drop: Term) -> str | None:
-    return _render(record, [t for t in record.terms if not any(t is d for d in drop)])
-
-
-def _replacing(record: Record, old: Term, new: str) -> str | None:
-    return _render(record, [new if t is old else t for t in record.terms])
-
-
-def _adding_mechanism(record: Record, text: str, *, drop: Term | None = None) -> str | None:
-    """``text`` added after the last mechanism (modifiers stay after it)."""
-    terms: list[Term | str] = [t for t in record.terms if t is not drop]
-    last = max((i for i, t in enumerate(terms) if isinstance(t, Mechanism)), default=-1)
-    terms.insert(last + 1, text)
-    return _render(record, terms)
 
 
 def _meant_default(record: Record) -> bool:
@@ -94,7 +69,7 @@ def _live(record: Record) -> tuple[Mechanism, ...]:
 # -- RFC 4406: Sender ID ----------------------------------------------------------------------
 
 
-def _sender_id(record: Record, domain: str | None) -> list[Finding]:
+def _sender_id(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     """RFC 4406 §3: "spf2.0/<scopes>" — a Sender ID record, not an SPF one."""
     if record.version is not Version.SPF2:
         return []
@@ -112,7 +87,7 @@ def _sender_id(record: Record, domain: str | None) -> list[Finding]:
 # -- §4.7, §5.1, §6.1, §8: "all" and "redirect" ---------------------------------------------
 
 
-def _all_and_redirect(record: Record, domain: str | None) -> list[Finding]:
+def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     out: list[Finding] = []
     index = _first_all(record)
     redirect = record.redirect
@@ -122,7 +97,7 @@ def _all_and_redirect(record: Record, domain: str | None) -> list[Finding]:
             "that matches no mechanism gets 'neutral' (§4.7), which receivers treat exactly "
             "like having no SPF record (§8.2)", "end the mechanisms with '~all' (or '-all' "
             "once you are sure every legitimate sender is listed)", domain=domain,
-            fixed_record=_adding_mechanism(record, "~all")))
+            fixed_record=fixes.adding_mechanism("~all")))
         return out
     if index is None:
         return out
@@ -136,7 +111,7 @@ def _all_and_redirect(record: Record, domain: str | None) -> list[Finding]:
             f"{'is' if len(dead) == 1 else 'are'} never tested: 'all' always matches, and "
             "mechanisms after it MUST be ignored (§5.1)", "remove them — or, if those "
             "senders are legitimate, move them before 'all'", domain=domain,
-            column=dead[0].column, term=str(dead[0]), fixed_record=_without(record, *dead)))
+            column=dead[0].column, term=str(dead[0]), fixed_record=fixes.without(*dead)))
     if redirect is not None:
         out.append(finding(
             "SPF-E303", f"'{shorten(str(redirect))}' is ignored because the record also has "
@@ -144,25 +119,25 @@ def _all_and_redirect(record: Record, domain: str | None) -> list[Finding]:
             "the record (§5.1, §6.1)", "remove the 'all' if the redirect target should "
             "decide for clients no mechanism matched (the corrected record); or remove the "
             "redirect to keep today's behaviour", domain=domain, column=first_all.column,
-            term=str(first_all), fixed_record=_without(record, first_all)))
+            term=str(first_all), fixed_record=fixes.without(first_all)))
     if first_all.qualifier is Qualifier.PASS:
         out.append(finding(
             "SPF-E304", f"'{first_all}' lets every host on the Internet pass SPF for this "
             "domain ('all' without a qualifier means '+all'): anyone can send mail in its "
             "name", "use '-all' (receivers may reject unlisted senders) or '~all' (they "
             "mark them)", domain=domain, column=first_all.column, term=str(first_all),
-            fixed_record=_replacing(record, first_all, "~all")))
+            fixed_record=fixes.replacing(first_all, "~all")))
     elif first_all.qualifier is Qualifier.NEUTRAL:
         out.append(finding(
             "SPF-W305", f"'{first_all}' gives 'neutral' to every unlisted client, which "
             "receivers treat exactly like no SPF record (§8.2): the record protects nothing",
             "use '~all' (or '-all' once every legitimate sender is listed)", domain=domain,
             column=first_all.column, term=str(first_all),
-            fixed_record=_replacing(record, first_all, "~all")))
+            fixed_record=fixes.replacing(first_all, "~all")))
     return out
 
 
-def _redirect_position(record: Record, domain: str | None) -> list[Finding]:
+def _redirect_position(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     """§6.1: "any 'redirect' modifier SHOULD appear as the very last term in a record"."""
     redirect = record.redirect
     if redirect is None or _first_all(record) is not None or record.terms[-1] is redirect:
@@ -173,13 +148,13 @@ def _redirect_position(record: Record, domain: str | None) -> list[Finding]:
         "after every mechanism (§6.1), but RFC 7208 asks for it last so people read the "
         "record right", "move the redirect to the end", domain=domain,
         column=redirect.column, term=str(redirect),
-        fixed_record=_render(record, [*rest, redirect]))]
+        fixed_record=fixes.render([*rest, redirect]))]
 
 
 # -- §5.5, §5.6, §4.6.2: mechanisms -----------------------------------------------------------
 
 
-def _ptr(record: Record, domain: str | None) -> list[Finding]:
+def _ptr(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     return [finding(
         "SPF-W306", f"'{m}' should not be used: it is slow, unreliable when DNS has "
         "trouble, and puts a heavy load on the .arpa name servers; RFC 7208 says it SHOULD "
@@ -197,7 +172,7 @@ def _target(m: Mechanism, domain: str | None) -> tuple[object, ...]:
     return (m.name, target)
 
 
-def _duplicates(record: Record, domain: str | None) -> list[Finding]:
+def _duplicates(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     """§4.6.2: a repeated DNS mechanism cannot match when its twin did not, yet costs a lookup."""
     out: list[Finding] = []
     seen: dict[tuple[object, ...], Mechanism] = {}
@@ -214,51 +189,70 @@ def _duplicates(record: Record, domain: str | None) -> list[Finding]:
             "SPF-W307", f"'{m}' repeats '{first}': if the first did not match, this one "
             f"cannot either{qualifier}, but it costs another DNS lookup toward the limit of "
             "10 (§4.6.4)", f"remove the second '{m}'", domain=domain, column=m.column,
-            term=str(m), fixed_record=_without(record, m)))
+            term=str(m), fixed_record=fixes.without(m)))
     return out
 
 
-Net = IPv4Network | IPv6Network
+def _networks(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
+    """§4.6.2, §5.6: networks inside earlier ones never decide; §5.1 "all" = every address.
 
-
-def _networks(record: Record, domain: str | None) -> list[Finding]:
-    """§4.6.2, §5.6: networks inside earlier ones never decide; §5.1 "all" = every address."""
+    For each network in record order: "all" of a family if it is one; then each earlier
+    network it is the first to widen (an exception, or redundant); then the first earlier
+    network it is inside of, if any. The nesting comes from :func:`nesting` in one pass.
+    """
     out: list[Finding] = []
     live = _live(record)
-    ips = [(i, m, m.network) for i, m in enumerate(live) if isinstance(m, (IP4, IP6))]
-    reported: set[int] = set()
-    for j, later, net in ips:
+    ips = [(i, m) for i, m in enumerate(live) if isinstance(m, (IP4, IP6))]
+    nest = nesting([m.network for _, m in ips])
+    widens: dict[int, list[int]] = {}
+    for p, q in enumerate(nest.widened_by):
+        if q is not None:
+            widens.setdefault(q, []).append(p)
+    same_run = _same_ip_runs(live)
+    for q, (j, later) in enumerate(ips):
+        net = later.network
         if net.prefixlen == 0 and later.qualifier is Qualifier.PASS:
             out.append(finding(
                 "SPF-E304", f"'{later}' matches every {'IPv4' if net.version == 4 else 'IPv6'} "
                 "address: anyone can send mail in this domain's name and pass SPF",
                 "list only your own networks", domain=domain, column=later.column,
-                term=str(later), fixed_record=_without(record, later)))
-        for i, earlier, other in ips:
-            if i >= j or other.version != net.version:
-                continue
-            if net.subnet_of(other):  # type: ignore[arg-type]  # same version checked
-                same = earlier.qualifier is later.qualifier
-                out.append(finding(
-                    "SPF-I309" if same else "SPF-W308",
-                    f"'{later}' is inside '{earlier}', which comes first"
-                    + (": it is redundant" if same else
-                       f" and gives {earlier.qualifier.result.value}: '{later}' never takes "
-                       "effect (the first matching mechanism decides, §4.6.2)"),
-                    f"remove '{later}'" if same else f"remove '{later}', or move it before "
-                    f"'{earlier}' if its result was meant as an exception", domain=domain,
-                    column=later.column, term=str(later), fixed_record=_without(record, later)))
-                reported.add(j)
-                break
-            if other.subnet_of(net) and i not in reported:  # type: ignore[arg-type]
-                out.extend(_inner_first(record, live[i + 1 : j], earlier, later, domain))
-                reported.add(i)
+                term=str(later), fixed_record=fixes.without(later)))
+        for p in widens.get(q, ()):
+            i, earlier = ips[p]
+            out.extend(_inner_first(fixes, same_run[i] >= j - 1, earlier, later, domain))
+        first = nest.inside[q]
+        if first is not None:
+            earlier = ips[first][1]
+            same = earlier.qualifier is later.qualifier
+            out.append(finding(
+                "SPF-I309" if same else "SPF-W308",
+                f"'{later}' is inside '{earlier}', which comes first"
+                + (": it is redundant" if same else
+                   f" and gives {earlier.qualifier.result.value}: '{later}' never takes "
+                   "effect (the first matching mechanism decides, §4.6.2)"),
+                f"remove '{later}'" if same else f"remove '{later}', or move it before "
+                f"'{earlier}' if its result was meant as an exception", domain=domain,
+                column=later.column, term=str(later), fixed_record=fixes.without(later)))
     return out
 
 
-def _inner_first(record: Record, between: Sequence[Mechanism], earlier: Mechanism,
+def _same_ip_runs(live: Sequence[Mechanism]) -> list[int]:
+    """For each ip4/ip6 mechanism, the last index of the run of ip4/ip6 with its qualifier."""
+    ends = list(range(len(live)))
+    for k in range(len(live) - 2, -1, -1):
+        here, after = live[k], live[k + 1]
+        if isinstance(here, (IP4, IP6)) and isinstance(after, (IP4, IP6)) \
+                and here.qualifier is after.qualifier:
+            ends[k] = ends[k + 1]
+    return ends
+
+
+def _inner_first(fixes: RecordFixes, only_alike_between: bool, earlier: Mechanism,
                  later: Mechanism, domain: str | None) -> list[Finding]:
-    """A smaller network before a wider one: an exception, or redundant when nothing between."""
+    """A smaller network before a wider one: an exception, or redundant when nothing between.
+
+    ``only_alike_between``: every mechanism between the two is an ip4/ip6 with their qualifier.
+    """
     if earlier.qualifier is not later.qualifier:
         return [finding(
             "SPF-I310", f"'{earlier}' is an exception inside the wider '{later}': its "
@@ -266,15 +260,15 @@ def _inner_first(record: Record, between: Sequence[Mechanism], earlier: Mechanis
             f"{later.qualifier.result.value} (the first matching mechanism decides, §4.6.2)",
             "nothing to do if this exception is intended", domain=domain,
             column=earlier.column, term=str(earlier))]
-    if not all(isinstance(m, (IP4, IP6)) and m.qualifier is earlier.qualifier for m in between):
+    if not only_alike_between:
         return []
     return [finding(
         "SPF-I309", f"'{earlier}' is inside '{later}' with the same result: it is redundant",
         f"remove '{earlier}'", domain=domain, column=earlier.column, term=str(earlier),
-        fixed_record=_without(record, earlier))]
+        fixed_record=fixes.without(earlier))]
 
 
-def _host_bits(record: Record, domain: str | None) -> list[Finding]:
+def _host_bits(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     """§5.6: "ip4:192.0.2.1/24" means the network 192.0.2.0/24."""
     out: list[Finding] = []
     for m in record.mechanisms:
@@ -292,14 +286,14 @@ def _host_bits(record: Record, domain: str | None) -> list[Finding]:
             "SPF-I317", f"'{m}' has host bits set: receivers use the network {m.network} "
             "(§5.6). Fine if that is what you meant; if you meant the single address, drop "
             "the prefix length", f"write '{canonical}'", domain=domain, column=m.column,
-            term=str(m), fixed_record=_replacing(record, m, canonical)))
+            term=str(m), fixed_record=fixes.replacing(m, canonical)))
     return out
 
 
 # -- §6, §6.2: modifiers ------------------------------------------------------------------------
 
 
-def _explanation(record: Record, domain: str | None) -> list[Finding]:
+def _explanation(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     exp = record.explanation
     if exp is None or any(m.qualifier is Qualifier.FAIL for m in _live(record)):
         return []
@@ -307,10 +301,10 @@ def _explanation(record: Record, domain: str | None) -> list[Finding]:
         "SPF-I311", f"'{shorten(str(exp))}' is never used: receivers fetch an explanation "
         "only for a 'fail' result (§6.2), and no mechanism of this record gives fail "
         "(qualifier '-')", "remove it, or keep it for when you move to '-all'",
-        domain=domain, column=exp.column, term=str(exp), fixed_record=_without(record, exp))]
+        domain=domain, column=exp.column, term=str(exp), fixed_record=fixes.without(exp))]
 
 
-def _unknown_modifiers(record: Record, domain: str | None) -> list[Finding]:
+def _unknown_modifiers(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
     """§6: "Unrecognized modifiers MUST be ignored" — so a misspelt one silently does nothing."""
     out: list[Finding] = []
     for m in record.terms:
@@ -321,21 +315,21 @@ def _unknown_modifiers(record: Record, domain: str | None) -> list[Finding]:
             continue
         meant = key if key in MECHANISM_NAMES else meant_name(key)
         if key == "default":
-            out.append(_default(record, m, domain))
+            out.append(_default(record, m, domain, fixes))
         elif meant in MECHANISM_NAMES and meant != "all":
             new = f"{meant}:{m.value}"
             out.append(finding(
                 "SPF-E209", f"'{shorten(str(m))}' is a modifier named '{m.key}' ('=' makes "
                 f"it one), which receivers ignore (§6): the {meant} mechanism it was meant "
                 "to be does nothing", f"write '{shorten(new)}'", domain=domain,
-                column=m.column, term=str(m), fixed_record=_replacing(record, m, new)))
+                column=m.column, term=str(m), fixed_record=fixes.replacing(m, new)))
         elif meant in MODIFIER_NAMES:
             new = f"{meant}={m.value}"
             out.append(finding(
                 "SPF-E313", f"'{shorten(str(m))}' looks like a misspelt '{meant}='; receivers "
                 f"ignore unknown modifiers (§6), so the {meant} does not happen",
                 f"write '{shorten(new)}'", domain=domain, column=m.column, term=str(m),
-                fixed_record=_replacing(record, m, new)))
+                fixed_record=fixes.replacing(m, new)))
         else:
             out.append(finding(
                 "SPF-I312", f"'{shorten(m.key)}' is not a modifier RFC 7208 defines; "
@@ -344,22 +338,23 @@ def _unknown_modifiers(record: Record, domain: str | None) -> list[Finding]:
     return out
 
 
-def _default(record: Record, m: UnknownModifier, domain: str | None) -> Finding:
+def _default(record: Record, m: UnknownModifier, domain: str | None,
+             fixes: RecordFixes) -> Finding:
     """The ``default=deny`` of SPF's early drafts: never part of RFC 4408 or RFC 7208."""
     meant = _DEFAULT_VALUES.get(str(m.value).lower())
     has_all = _first_all(record) is not None
     if has_all or meant is None:
-        fix, fixed = f"remove '{m}'", _without(record, m)
+        fix, fixed = f"remove '{m}'", fixes.without(m)
     else:
         fix, fixed = f"replace it with '{meant}' after the mechanisms", \
-            _adding_mechanism(record, meant, drop=m)
+            fixes.adding_mechanism(meant, drop=m)
     return finding(
         "SPF-W314", f"'{shorten(str(m))}' comes from pre-RFC drafts of SPF; receivers ignore "
         "it (§6: unknown modifiers MUST be ignored), so it does not set the default result",
         fix, domain=domain, column=m.column, term=str(m), fixed_record=fixed)
 
 
-_RULES: Final[tuple[Callable[[Record, str | None], list[Finding]], ...]] = (
+_RULES: Final[tuple[Callable[[Record, str | None, RecordFixes], list[Finding]], ...]] = (
     _sender_id,
     _all_and_redirect,
     _redirect_position,
