@@ -111,8 +111,13 @@ class QueueLogging:
         """Records dropped so far (reported or not yet)."""
         return self._listener.total_dropped + self._front.dropped
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Flush what the sink takes within ``timeout`` s; a stalled sink never blocks exit."""
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Flush what the sink takes within ``timeout`` s; False when the sink is stalled.
+
+        Then the writer thread is still blocked in the sink's ``write()``, holding its locks:
+        a normal interpreter exit would wait for it (``logging.shutdown``) or abort on the
+        stream's lock, so the caller should end the process with ``os._exit``.
+        """
         deadline = time.monotonic() + timeout
         listener = self._listener
         thread = listener._thread
@@ -124,8 +129,11 @@ class QueueLogging:
             thread.join(max(deadline - time.monotonic(), 0.0))
         listener._thread = None
         self.logger.removeHandler(self._front)
+        if thread is not None and thread.is_alive():
+            return False
         for handler in self._handlers:
             self.logger.addHandler(handler)
+        return True
 
 
 def start(logger: logging.Logger, *, maxsize: int = DEFAULT_QUEUE_SIZE) -> QueueLogging:

@@ -7,6 +7,7 @@ modules are imported only when the command runs.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -129,7 +130,7 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
         try:
             status = run_stdio(service, reload=load)
         finally:
-            stop_logging()
+            _stop_logging(stop_logging)
         raise click.exceptions.Exit(status)
     configure_logging(config, stdio=False, queued=True)
     server = PolicyServer(service, reload=load)
@@ -138,7 +139,13 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
     except ServerError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        stop_logging()
+        _stop_logging(stop_logging)
+
+
+def _stop_logging(stop: Callable[[], bool]) -> None:
+    """A log sink still stalled at exit (a pipe nobody reads) must not hang the exit."""
+    if not stop():
+        os._exit(0)  # the answers are all written; only unwritten log lines are lost
 
 
 def _print_summary(config: PolicyConfig) -> None:

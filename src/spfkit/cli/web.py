@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Generator
@@ -135,5 +136,5 @@ def web_command(
         asyncio.run(_serve(_Server(config), sock, host))
     finally:
         sock.close()
-        for running in queued:
-            running.stop()
+        if not all([running.stop() for running in queued]):  # a stalled stderr (logsink)
+            os._exit(0)

@@ -102,11 +102,11 @@ def configure_logging(config: PolicyConfig, *, stdio: bool, level: int | None = 
     return log
 
 
-def stop_logging() -> None:
-    """Flush and stop the queue (if any); a stalled sink holds up the exit 2 s at most."""
+def stop_logging() -> bool:
+    """Flush and stop the queue (if any) within 2 s; False when the sink is stalled (then
+    end the process with ``os._exit``: see :meth:`spfkit.logsink.QueueLogging.stop`)."""
     running = _QUEUES.pop(LOGGER, None)
-    if running is not None:
-        running.stop()
+    return running.stop() if running is not None else True
 
 
 def _syslog(config: PolicyConfig) -> tuple[logging.Handler | None, str]:

@@ -36,7 +36,7 @@ import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import ip_address
 from typing import Any, Final
 
@@ -277,8 +277,10 @@ class PolicyService:
                     self._transactions.pop(key, None)
                 pending.decision.set_result(fallback(request, self.config, "cancelled", timeout=False))
                 raise
-            pending.decision.set_result(decision)
             self._log(decision, checks)
+            # remembered for the transaction's later requests without the evaluation trace:
+            # a hostile record's trace is thousands of events, times 10,000 transactions
+            pending.decision.set_result(_without_trace(decision))
         else:
             try:
                 async with asyncio.timeout(self.config.deadline):
@@ -356,6 +358,13 @@ class PolicyService:
             seen.add(id(result))
             for line in trace_lines(result):
                 self.log.debug("trace %s: %s", identity.value, line)
+
+
+def _without_trace(decision: Decision) -> Decision:
+    result = decision.result
+    if result is None or not result.trace:
+        return decision
+    return replace(decision, result=replace(result, trace=()))
 
 
 def trace_lines(result: CheckResult) -> list[str]:
