@@ -133,21 +133,19 @@ def _big_record() -> tuple[str, dict[str, int]]:
 @pytest.mark.timeout(20)
 def test_3000_ip4_terms_lint() -> None:
     """Issue 10: lint was quadratic in the networks and parsed every fixed record again
-    (this record: minutes); the rules now take a fraction of a second, the report (with up to
-    16 rounds of fixes for the corrected record) a few seconds."""
+    (this record: minutes); now the rules and the report take a fraction of a second. A
+    record this long (no real one is) gets no per-finding fixed copies: thousands of them
+    made the output hundreds of megabytes; each finding still says what to remove."""
     text, want = _big_record()
+    assert len(text) > 4096
     found = lint_text(text)
     counts = {code: sum(1 for f in found if f.code == code) for code in want}
     assert counts == want
-    record = parse_record(text)
     fixed = [f for f in found if f.code in ("SPF-I309", "SPF-W308")]
-    assert all(f.fixed_record is not None for f in fixed)
-    for f in fixed[:: len(fixed) // 5]:  # a few of them parsed again: one term fewer each
-        assert f.fixed_record is not None and f.term is not None
-        terms = [str(t) for t in parse_record(f.fixed_record).terms]
-        assert len(terms) == len(record.terms) - 1 and terms.count(f.term) < text.split().count(f.term)
+    assert all(f.fixed_record is None and f.term and f.term in f.fix for f in fixed)
     report = lint_record(text)
-    assert report.fixed_record is not None  # the corrected record: warnings fixed one by one
+    assert report.fixed_record is None
+    assert len(report.findings) == len(found)
 
 
 def test_3000_networks_agree_with_the_reference_on_a_sample() -> None:

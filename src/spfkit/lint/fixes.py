@@ -9,6 +9,10 @@ parser checks each term on its own (§4.6.1, §5, §6) and only one thing across
 subset of them in any order parses too, and a text with new words parses exactly when a short
 probe does: the version, the new words and the kept "redirect"/"exp" terms. A record whose
 words do not parse back as themselves (built in code) is checked in full, as before.
+
+A record longer than any real one needs (over 4,096 characters) gets no per-finding fixed
+record: each would be another full copy of it, and thousands of findings times tens of
+kilobytes made ``lint`` print hundreds of megabytes. Its findings still say what to fix.
 Pure: no I/O imports.
 """
 
@@ -26,22 +30,25 @@ __all__ = ["RecordFixes"]
 
 #: §6: the modifiers the parser counts across the whole record
 _COUNTED: Final = (Redirect, Explanation)
+#: characters of record text past which no fixed copies are made (evaluate.budget.LARGE_RECORD)
+MAX_FIXED_RECORD: Final = 4096
 
 
 class RecordFixes:
     """Fixed texts of one record; each costs one join of its words (see the module doc)."""
 
-    __slots__ = ("_at", "_counted", "_mechanisms", "_sound", "_words")
+    __slots__ = ("_at", "_counted", "_large", "_mechanisms", "_sound", "_words")
 
     def __init__(self, record: Record) -> None:
         self._words = [record.version_text, *(str(t) for t in record.terms)]
+        self._large = sum(len(w) + 1 for w in self._words) > MAX_FIXED_RECORD
         #: where each term object stands (``_words[k + 1]`` is ``record.terms[k]``)
         self._at: dict[int, list[int]] = {}
         for k, term in enumerate(record.terms):
             self._at.setdefault(id(term), []).append(k)
         self._counted = [k for k, t in enumerate(record.terms) if isinstance(t, _COUNTED)]
         self._mechanisms = [k for k, t in enumerate(record.terms) if isinstance(t, Mechanism)]
-        parsed = _parses(" ".join(self._words))
+        parsed = None if self._large else _parses(" ".join(self._words))
         self._sound = parsed is not None and len(parsed.terms) == len(record.terms)
 
     def without(self, *drop: Term) -> str | None:
@@ -69,6 +76,8 @@ class RecordFixes:
 
     def render(self, terms: Sequence[Term]) -> str | None:
         """The record with its own ``terms`` in this order (a subset, or all moved)."""
+        if self._large:
+            return None
         words = [self._words[0], *(str(t) for t in terms)]
         ids = {id(t) for t in terms}
         if len(ids) == len(terms) and all(i in self._at for i in ids):
@@ -89,6 +98,8 @@ class RecordFixes:
         return words
 
     def _checked(self, words: list[str], new: Sequence[str], gone: list[int]) -> str | None:
+        if self._large:
+            return None
         text = " ".join(words)
         if not self._sound:
             return text if _parses(text) is not None else None

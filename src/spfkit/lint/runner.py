@@ -21,6 +21,7 @@ from typing import Final
 from spfkit.errors import RecordSyntaxError
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding, Severity, worst
+from spfkit.lint.fixes import MAX_FIXED_RECORD
 from spfkit.lint.record_rules import record_findings
 from spfkit.lint.spelling import looks_like_spf
 from spfkit.lint.text_rules import TextCheck, check_text
@@ -120,8 +121,8 @@ def corrected_record(text: str, *, domain: str | None = None) -> str | None:
 
 
 def _corrected(check: TextCheck, original: str, domain: str | None) -> str | None:
-    if check.record is None:
-        return None
+    if check.record is None or len(check.record.text) > MAX_FIXED_RECORD:
+        return None  # no fixed copies of a record longer than any real one (lint/fixes.py)
     text = check.record.text
     for _ in range(16):
         fixes = sorted(
