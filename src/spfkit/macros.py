@@ -15,6 +15,7 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
+from spfkit.bounded import SizedLRU
 from spfkit.errors import MacroSyntaxError
 
 #: §7.2 macro letters allowed everywhere, and the three allowed only in "exp" text.
@@ -230,7 +231,7 @@ def _expand_macro(macro: Macro, ctx: MacroContext) -> str:
         # §7.3: split on the delimiters (default "."), reverse, keep the right-most
         # <digits> parts, rejoin with "."
         if macro.delimiters.strip("."):
-            parts = _splitter(macro.delimiters)(value)
+            parts = _splitter("".join(sorted(set(macro.delimiters))))(value)
         else:
             parts = value.split(".")
         if macro.reverse:
@@ -264,12 +265,27 @@ def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:
     return parsed
 
 
-@lru_cache(maxsize=4096)
+def _macro_size(chars: int) -> int:
+    """Estimated bytes of a parsed macro-string of ``chars`` characters."""
+    return 300 + 40 * chars
+
+
+#: parsed macro-strings by (text, explanation), bounded in bytes: a domain-spec is what a
+#: sender publishes, and one over 1,024 characters (no real one is) is parsed, used, not kept
+_CACHE: Final[SizedLRU[tuple[str, bool], MacroString | MacroSyntaxError]] = SizedLRU(
+    8 * 1024 * 1024, max_entry_bytes=_macro_size(1024))
+
+
 def _parse_cached(text: str, explanation: bool) -> MacroString | MacroSyntaxError:
-    try:
-        return _parse(text, explanation)
-    except MacroSyntaxError as exc:
-        return exc
+    key = (text, explanation)
+    found = _CACHE.get(key)
+    if found is None:
+        try:
+            found = _parse(text, explanation)
+        except MacroSyntaxError as exc:
+            found = exc
+        _CACHE.put(key, found, _macro_size(len(text)))
+    return found
 
 
 def _parse(text: str, explanation: bool) -> MacroString:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from typing import Final
 
+from spfkit.bounded import SizedLRU
 from spfkit.errors import RecordSyntaxError
 from spfkit.record.parse import parse_record
 from spfkit.record.terms import MECHANISMS
@@ -142,12 +142,19 @@ def _distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-@lru_cache(maxsize=4096)
+#: answers by word, bounded in bytes (the words are what a domain publishes)
+_TERMS: Final[SizedLRU[str, bool]] = SizedLRU(4 * 1024 * 1024, max_entry_bytes=1200)
+
+
 def is_term(word: str) -> bool:
     """Does ``word`` (no spaces) parse as exactly one SPF term? Asked of the real parser."""
     if not word or " " in word:
         return False
-    try:
-        return len(parse_record("v=spf1 " + word).terms) == 1
-    except RecordSyntaxError:
-        return False
+    known = _TERMS.get(word)
+    if known is None:
+        try:
+            known = len(parse_record("v=spf1 " + word).terms) == 1
+        except RecordSyntaxError:
+            known = False
+        _TERMS.put(word, known, 100 + len(word))
+    return known
