@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from spfkit.lookup import CachingResolver, ZoneFileError, ZoneResolver, make_resolver
+from spfkit.lookup.defaults import QUERY_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,7 +24,7 @@ class DnsSource:
 
     nameservers: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
-    timeout: float = 5.0
+    timeout: float = QUERY_TIMEOUT
 
     def resolver(self) -> ZoneResolver | CachingResolver:
         """The resolver asked for (``lookup.make_resolver``); bad input is a usage error."""
@@ -49,7 +50,7 @@ def dns_options(func: F) -> F:
     func = click.option(
         "--timeout",
         type=float,
-        default=5.0,
+        default=QUERY_TIMEOUT,
         show_default=True,
         callback=_positive,
         metavar="SECONDS",

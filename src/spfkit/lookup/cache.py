@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from spfkit.bounded import SizedLRU
 from spfkit.lookup._names import name_key
+from spfkit.lookup.defaults import CACHE_BYTES, CACHE_ENTRIES
 from spfkit.lookup.inflight import InFlight
 from spfkit.lookup.protocol import BaseResolver, Lookup, LookupStatus, Resolver, RRType
 
@@ -81,8 +82,8 @@ class CachingResolver(BaseResolver):
         self,
         inner: Resolver,
         *,
-        max_entries: int = 100_000,
-        max_bytes: int = 64 * 1024 * 1024,
+        max_entries: int = CACHE_ENTRIES,
+        max_bytes: int = CACHE_BYTES,
         max_entry_bytes: int = 256 * 1024,
         min_ttl: float = 0.0,
         max_ttl: float = 86400.0,

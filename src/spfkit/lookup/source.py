@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from spfkit.lookup.cache import CachingResolver
+from spfkit.lookup.defaults import CACHE_BYTES, CACHE_ENTRIES, QUERY_TIMEOUT
 from spfkit.lookup.stub import DnsResolver
 from spfkit.lookup.zonefile import ZoneResolver
 
@@ -23,9 +24,9 @@ def make_resolver(
     *,
     zones: Sequence[str] = (),
     nameservers: Sequence[str] = (),
-    timeout: float = 5.0,
-    cache_size: int = 100_000,
-    cache_bytes: int = 64 * 1024 * 1024,
+    timeout: float = QUERY_TIMEOUT,
+    cache_size: int = CACHE_ENTRIES,
+    cache_bytes: int = CACHE_BYTES,
     error_ttl: float = 0.0,
 ) -> ZoneResolver | CachingResolver:
     """The zone files, or DNS (``nameservers``, else the system's) behind one TTL cache.

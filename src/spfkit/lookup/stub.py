@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from spfkit.lookup._wire import Query, matches
+from spfkit.lookup.defaults import QUERY_TIMEOUT
 from spfkit.lookup.nameserver import Nameserver
 from spfkit.lookup.protocol import BaseResolver, Lookup, RRType
 from spfkit.lookup.resolution import Outcome, Resolution, Send
@@ -50,7 +51,7 @@ class DnsResolver(BaseResolver):
         nameservers: Iterable[str | Nameserver] | None = None,
         *,
         port: int = 53,
-        timeout: float = 5.0,
+        timeout: float = QUERY_TIMEOUT,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -64,7 +65,7 @@ class DnsResolver(BaseResolver):
         self.queries_sent = 0
 
     @classmethod
-    def from_spec(cls, spec: str, *, timeout: float = 5.0) -> Self:
+    def from_spec(cls, spec: str, *, timeout: float = QUERY_TIMEOUT) -> Self:
         """``"127.0.0.1:5300"``, ``"[::1]:53"``, or several separated by commas or spaces."""
         parts = [part for part in spec.replace(",", " ").split() if part]
         if not parts:

@@ -24,6 +24,7 @@ from typing import Final
 from spfkit.errors import SpfkitError
 from spfkit.evaluate.options import CheckOptions
 from spfkit.identity import Identity
+from spfkit.lookup.defaults import CACHE_BYTES, CACHE_ENTRIES, QUERY_TIMEOUT
 from spfkit.policy._options import (
     OPTIONS,
     UNSUPPORTED,
@@ -108,14 +109,14 @@ class PolicyConfig:
     # -- DNS and the checks (RFC 7208 §4.6.4)
     nameservers: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
-    dns_timeout: float = 5.0
+    dns_timeout: float = QUERY_TIMEOUT
     lookup_time: float = _EVALUATION.time_budget
     void_limit: int = _EVALUATION.max_void_lookups
     default_explanation: str = _EVALUATION.default_explanation
-    cache_size: int = 100_000
+    cache_size: int = CACHE_ENTRIES
     #: estimated bytes of DNS answers in the shared cache, and of parsed records (what senders
     #: publish decides each entry's size: the bounds are in bytes)
-    cache_bytes: int = 64 * 1024 * 1024
+    cache_bytes: int = CACHE_BYTES
     record_cache_bytes: int = 16 * 1024 * 1024
     # -- never hang Postfix
     deadline: float = 30.0
