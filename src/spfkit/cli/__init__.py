@@ -8,23 +8,63 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import dataclass
 
 import click
+from click.utils import make_default_short_help
 
 from spfkit import __version__
 
-#: command name → "module:attribute"; imported only when that command runs, so that a
-#: policy server spawned by Postfix for every connection starts without loading the rest
-COMMANDS: dict[str, str] = {
-    "check": "spfkit.cli.check:check_command",
-    "lint": "spfkit.cli.lint:lint_command",
-    "show": "spfkit.cli.show:show_command",
-    "wizard": "spfkit.cli.wizard:wizard_command",
-    "policyd": "spfkit.cli.policyd:policyd_command",
-    "verify": "spfkit.cli.verify:verify_command",
-    "verifier": "spfkit.cli.verifier:verifier_command",
-    "web": "spfkit.cli.web:web_command",
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """Where a command lives, its one-line help, and the extra it needs installed."""
+
+    target: str  # "module:attribute"
+    summary: str
+    fixed: bool = False  # ``summary`` is the command's short_help (shown whole)
+    extra: str | None = None  # pip install 'spfkit[extra]'
+    modules: tuple[str, ...] = ()  # what that extra provides
+
+
+#: command name → where it lives; imported only when that command runs, so that a policy
+#: server spawned by Postfix for every connection (and ``spfkit --help``) starts without
+#: loading the rest. ``summary`` is the first paragraph of the command's help, or its
+#: ``short_help`` where it sets one (``fixed``); a test checks they stay equal.
+COMMANDS: dict[str, _Entry] = {
+    "check": _Entry("spfkit.cli.check:check_command",
+                    "Check whether IP may send mail for SENDER (RFC 7208 check_host())."),
+    "lint": _Entry("spfkit.cli.lint:lint_command",
+                   "Check the SPF record of DOMAIN (RFC 7208) for errors, risks and deprecated forms."),
+    "show": _Entry("spfkit.cli.show:show_command",
+                   "Show DOMAIN's SPF record and every include/redirect it reaches, with lookup counts."),
+    "wizard": _Entry("spfkit.cli.wizard:wizard_command",
+                     "Draft a domain's SPF record and print it as zone lines.", fixed=True),
+    "policyd": _Entry("spfkit.cli.policyd:policyd_command",
+                      "Postfix policy server: answer check_policy_service requests with the SPF verdict."),
+    "verify": _Entry("spfkit.cli.verify:verify_command",
+                     "Report what receivers make of a message: MAIL FROM, HELO and PRA checks."),
+    "verifier": _Entry("spfkit.cli.verifier:verifier_command",
+                       "Answer mail to check-auth@HOSTNAME with an authentication report.",
+                       extra="verifier", modules=("aiosmtpd",)),
+    "web": _Entry("spfkit.cli.web:web_command",
+                  "Serve the wizard, checker and tester in a browser.", fixed=True,
+                  extra="web", modules=("fastapi", "starlette", "uvicorn", "jinja2", "pydantic")),
 }
+
+
+def _missing_extra(name: str, entry: _Entry, module: str) -> click.Command:
+    """A stand-in for a command whose extra is not installed: it says what to install."""
+
+    def run() -> None:
+        raise click.ClickException(
+            f"'spfkit {name}' needs the {entry.extra} extra ({module} is not installed): "
+            f"pip install 'spfkit[{entry.extra}]'")
+
+    return click.Command(name, callback=run, short_help=entry.summary,
+                         context_settings={"ignore_unknown_options": True,
+                                           "allow_extra_args": True},
+                         help=f"{entry.summary}\n\nNeeds: pip install 'spfkit[{entry.extra}]'",
+                         add_help_option=False)
 
 
 class _LazyGroup(click.Group):
@@ -34,13 +74,30 @@ class _LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module, _, attr = target.partition(":")
-        command = getattr(importlib.import_module(module), attr)
+        module, _, attr = entry.target.partition(":")
+        try:
+            if entry.modules:  # the extra first: a command may import it only when it runs
+                importlib.import_module(entry.modules[0])
+            command = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            top = (exc.name or "").partition(".")[0]
+            if entry.extra is None or top not in entry.modules:
+                raise
+            return _missing_extra(cmd_name, entry, top)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`, without importing any command (as
+        click writes it: a help-derived summary is cut to the width left)."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, entry.summary if entry.fixed else make_default_short_help(entry.summary, limit))
+                for name, entry in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(
