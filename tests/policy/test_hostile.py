@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 
 from tests.fixtures.dnsserver import ZoneDataServer
 from tests.fixtures.ports import free_port
-from tests.policy.test_server import Running, Stderr, connect, read_reply, request
+from tests.policy.test_server import Running, Stderr, ask, connect, read_reply, request
 
 BOMB = "v=spf1 exists:" + "%{i1000r}" * 6998 + " -all"  # ~63 KB, the issue's record
 ZONEDATA: dict[str, Any] = {
@@ -60,17 +59,12 @@ def _policyd(dns: ZoneDataServer, *extra: str, stderr: Any = subprocess.PIPE,
             time.sleep(0.05)
 
 
-def _ask(port: int, data: bytes, timeout: float = 40) -> tuple[str, float]:
+def _ask(port: int, data: bytes) -> tuple[str, float]:
+    """The answer (without ``action=``) and how long it took."""
     started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
-        conn.sendall(data)
-        reply = b""
-        while not reply.endswith(b"\n\n"):
-            chunk = conn.recv(4096)
-            assert chunk, reply
-            reply += chunk
-    assert b"\r" not in reply and reply.count(b"\n") == 2, reply
-    return reply.decode()[len("action="):-2], time.monotonic() - started
+    answer = ask(port, data, timeout=40)
+    assert "\r" not in answer and "\n" not in answer, answer
+    return answer, time.monotonic() - started
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
