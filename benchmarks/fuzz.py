@@ -400,6 +400,9 @@ class Gen:
             (10, lambda: "::ffff:" + r.choice(V4_POOL)),
             (5, lambda: r.choice(["127.0.0.1", "0.0.0.0", "255.255.255.255", "::", "::1",
                                   "::ffff:0.0.0.0", "fe80::1", "2002:c000:0201::1"])),
+            # RFC 4007 §11 scoped addresses: ipaddress accepts them (Python 3.9+)
+            (1, lambda: r.choice(["fe80::1%eth0", "fe80::1%1", "2001:db8::7%x",
+                                  "::ffff:192.0.2.7%lo"])),
         ])
         if r.random() < 0.1:
             return ipaddress.ip_address(ip)
@@ -925,6 +928,18 @@ class Op:
         self.closes = closes  # the client closes after writing (partial request)
 
 
+def request_spans(data: bytes) -> list[tuple[int, int]]:
+    """(first octet, last octet) of each request ``data`` completes."""
+    spans, start, offset = [], 0, 0
+    for line in data.split(b"\n")[:-1]:
+        end = offset + len(line)
+        if line in (b"", b"\r"):
+            spans.append((start, end))
+            start = end + 1
+        offset = end + 1
+    return spans
+
+
 def expected_replies(data: bytes) -> int:
     """How many requests ``data`` completes: every line that is empty (after one CR) ends one."""
     lines = data.split(b"\n")[:-1]
@@ -1154,7 +1169,8 @@ def check_reply(raw: bytes, stats: PolicyStats) -> str:
     if action.startswith("PREPEND "):
         header = action[len("PREPEND "):]
         if len(header.encode("utf-8")) > 990:
-            stats.problem(f"PREPEND header of {len(header.encode())} octets (over 990)")
+            stats.problem(f"PREPEND header of {len(header.encode())} octets (over 990): "
+                          f"{header[:160]!r}...")
     return action
 
 
@@ -1188,15 +1204,17 @@ class Client:
         """Write ``op`` and check its replies; False when the connection is over."""
         stats = self.stats
         stats.ops[op.name] += 1
+        written: list[float] = []  # when each chunk went out
         try:
             for i, chunk in enumerate(op.chunks):
                 self.writer.write(chunk)
+                written.append(time.monotonic())
                 await asyncio.wait_for(self.writer.drain(), DEADLINE + READ_TIMEOUT)
                 if op.delays:
                     await asyncio.sleep(op.delays[i])
         except (ConnectionError, TimeoutError, asyncio.TimeoutError) as exc:
-            if op.name == "too_slow":
-                stats.counts["closed_by_server_expected"] += 1
+            if op.delays:
+                self._judge_cut(op, written, None)
                 return False
             stats.problem(f"{op.name}: write failed: {exc!r}")
             return False
@@ -1209,8 +1227,8 @@ class Client:
         for number in range(op.expected):
             raw = await self.read_reply(wait)
             if raw is None:
-                if op.name == "too_slow":
-                    stats.counts["closed_by_server_expected"] += 1
+                if op.delays:
+                    self._judge_cut(op, written, number)
                 else:
                     stats.counts["lost_replies"] += op.expected - number
                     stats.problem(f"{op.name}: connection closed after {number} of "
@@ -1230,6 +1248,37 @@ class Client:
             stats.counts["too_slow_answered"] += 1  # finished before the server's timer
         stats.counts["requests"] += op.expected
         return True
+
+    def _judge_cut(self, op: Op, written: list[float], number: int | None) -> None:
+        """The server closed a slow writer: fair only if a request of it took read_timeout.
+
+        ``number`` is the first request left without an answer (None: the write failed, the
+        request is the one being written). Times are the client's, taken as chunks went out."""
+        data = b"".join(op.chunks)
+        ends = [0]
+        for chunk in op.chunks:
+            ends.append(ends[-1] + len(chunk))
+
+        def when(offset: int) -> float:  # the time the chunk holding ``offset`` was written
+            for i in range(len(written)):
+                if offset < ends[i + 1]:
+                    return written[i]
+            return time.monotonic()
+
+        spans = request_spans(data) or [(0, len(data))]
+        if number is None:  # the request that was being written when the write failed
+            last = ends[len(written) - 1] if written else 0
+            number = next((k for k, (_, end) in enumerate(spans) if end >= last), len(spans) - 1)
+        start, end = spans[min(number, len(spans) - 1)]
+        took = when(end) - when(start)
+        if took >= READ_TIMEOUT - 0.25:
+            self.stats.counts["closed_by_server_expected"] += 1
+            return
+        self.stats.counts["closed_by_server_early"] += 1
+        self.stats.problem(
+            f"{op.name}: the server closed the connection {took:.2f} s after the first octet "
+            f"of request {number + 1} of {len(spans)} (read_timeout {READ_TIMEOUT:g} s), "
+            f"{(written[-1] - written[0]) if written else 0.0:.2f} s after the op began")
 
     async def finish(self) -> None:
         """Half-close and read to the end: nothing may come that was not asked for."""
@@ -1341,9 +1390,10 @@ def run_policy(ns: argparse.Namespace) -> int:
     print(f"latency:        p50 {percentile(stats.latency, 50) * 1000:.1f} ms, p99 "
           f"{percentile(stats.latency, 99) * 1000:.1f} ms, max "
           f"{max(stats.latency, default=0) * 1000:.1f} ms")
-    print(f"closes:         {c['partial_then_close']:,} by the client inside a request; too-slow "
-          f"writers cut off by the server {c['closed_by_server_expected']:,} "
-          f"(answered in time {c['too_slow_answered']:,})")
+    print(f"closes:         {c['partial_then_close']:,} by the client inside a request; slow "
+          f"writers cut off by the server {c['closed_by_server_expected']:,} after read_timeout, "
+          f"{c['closed_by_server_early']:,} before it (too-slow answered in time "
+          f"{c['too_slow_answered']:,})")
     for reason, n in closes.most_common(6):
         print(f"   server log: {n:,} x {reason}")
     print(f"server:         alive at the end: {alive}, exit status {code}; RSS start "
