@@ -505,7 +505,7 @@ def build_case(seed: int, index: int) -> dict[str, Any]:
             "scope": rng.choice([None] * 9 + ["mfrom"]),
             "mailfrom": rng.random() < 0.8}
     if rng.random() < 0.3:  # §5.5 ptr: the client's reverse name points into the world
-        ptr = ipaddress.ip_address(case["client"])
+        ptr = ipaddress.ip_address(case["client"].partition("%")[0])  # no scope in PTR names
         if isinstance(ptr, ipaddress.IPv6Address) and ptr.ipv4_mapped:
             ptr = ptr.ipv4_mapped
         world[ptr.reverse_pointer] = {"PTR": rng.sample([MAIN, *SUBS, f"nx.{ZONE}"], 2)}
@@ -796,7 +796,10 @@ def run_records(ns: argparse.Namespace) -> int:
         print(f"reproducers:    {len(failures)} written to {out} "
               f"(replay: fuzz.py records --seed S --only INDEX)")
         for failure in failures[:5]:
-            print(f"   #{failure['index']} {failure['stage']}: {failure['what'].strip()[-300:]}")
+            lines = failure["what"].strip().splitlines()
+            where = [line.strip() for line in lines if "/src/spfkit/" in line][-1:]
+            print(f"   #{failure['index']} {failure['stage']}: {lines[-1][:200]}"
+                  + (f"\n      at {where[0][:160]}" if where else ""))
             print(f"      minimal record: {failure['minimal_record'][:200]!r}")
     return 1 if counts["failures"] else 0
 
@@ -1403,10 +1406,15 @@ def run_policy(ns: argparse.Namespace) -> int:
                       getattr(stats, "rss_samples", [])[:: max(1, len(getattr(stats, "rss_samples", [])) // 8)]))
     print(f"server log:     {len(lines):,} lines, {malformed:,} malformed-request warnings, "
           f"{internal} internal errors, {tracebacks} tracebacks")
-    print(f"problems:       {c['problems']:,}")
+    print(f"problems:       {c['problems']:,} seen by the clients")
     for what in stats.problems[:10]:
         print(f"   {what[:300]}")
+    for line in [line for line in lines if "internal error" in line][:3]:
+        frames = re.findall(r'File "[^"]*/(src/spfkit/[^"]+)", line (\d+)', line)
+        print(f"   server: {line.split(' | ')[0][:120]} ... {line.split(' | ')[-1][:160]}"
+              + (f" (at {frames[-1][0]}:{frames[-1][1]})" if frames else ""))
     bad = c["problems"] or not alive or code != 0 or tracebacks or internal
+    print(f"verdict:        {'FAILED' if bad else 'ok'}")
     return 1 if bad else 0
 
 
