@@ -515,6 +515,15 @@ def build_case(seed: int, index: int) -> dict[str, Any]:
 # ============================================================================ records: running
 
 
+def signature(stage: str, what: str) -> str:
+    """A failure reduced to its kind: the exception type and the deepest spfkit frame."""
+    lines = what.strip().splitlines()
+    frames = [f"{m.group(1)}:{m.group(2)} ({m.group(3)})" for line in lines
+              if (m := re.search(r'/src/(spfkit/[^"]+)", line (\d+), in (\w+)', line))]
+    head = lines[-1].split(":")[0] if frames else re.sub(r"\d+", "N", lines[-1])[:80]
+    return f"{stage}: {head}" + (f" at {frames[-1]}" if frames else "")
+
+
 class RecordStats:
     """Counts of one worker; merged by the parent."""
 
@@ -522,6 +531,7 @@ class RecordStats:
         self.counts: Counter[str] = Counter()
         self.results: Counter[str] = Counter()
         self.kinds: Counter[str] = Counter()
+        self.signatures: Counter[str] = Counter()  # every failure, by kind and place
         self.failures: list[dict[str, Any]] = []
         self.slow: list[tuple[float, int, str, int, str]] = []  # (ms, index, kind, len, head)
         self.cpu_max_ms = 0.0
@@ -530,12 +540,14 @@ class RecordStats:
     def fail(self, case: dict[str, Any], stage: str, what: str) -> None:
         self.counts["failures"] += 1
         self.counts[f"failure:{stage}"] += 1
+        self.signatures[signature(stage, what)] += 1
         if len(self.failures) < KEEP_REPRODUCERS:
             self.failures.append({"stage": stage, "what": what, "index": case["index"],
                                   "seed": case["seed"], "case": repr(case)})
 
     def as_dict(self) -> dict[str, Any]:
         return {"counts": dict(self.counts), "results": dict(self.results),
+                "signatures": dict(self.signatures),
                 "kinds": dict(self.kinds), "failures": self.failures, "slow": self.slow,
                 "cpu_max_ms": self.cpu_max_ms, "rss": self.rss}
 
@@ -684,7 +696,7 @@ def records_worker(args: tuple[int, int, int, int, int]) -> dict[str, Any]:
             _clear_parse_caches()
             case = build_case(seed, index)
             best = min(loop.run_until_complete(run_case(case, RecordStats())) for _ in range(3))
-            replayed.append((ms, index, kind, length, head, round(best, 1)))
+            replayed.append((ms, index, kind, length, head, round(best, 2)))
         stats.slow = replayed  # type: ignore[assignment]
     finally:
         loop.close()
@@ -757,7 +769,9 @@ def run_records(ns: argparse.Namespace) -> int:
     results: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     failures, slow = [], []
+    signatures: Counter[str] = Counter()
     for part in parts:
+        signatures.update(part["signatures"])
         counts.update(part["counts"])
         results.update(part["results"])
         kinds.update(part["kinds"])
@@ -773,11 +787,13 @@ def run_records(ns: argparse.Namespace) -> int:
     print(f"failures:       {counts['failures']:,} (exceptions in check_host "
           f"{counts['failure:check_host']:,}, broken invariants {counts['failure:invariant']:,},"
           f" header problems {counts['failure:headers']:,})")
+    for sig, n in signatures.most_common(10):
+        print(f"   {n:,} x {sig}")
     print(f"slow checks:    {counts['slow_50ms']:,} over {SLOW_MS:g} ms CPU, "
           f"{counts['slow_1s']:,} over {VERY_SLOW_MS:g} ms; worst "
           f"{max(p['cpu_max_ms'] for p in parts):.1f} ms")
     for ms, index, kind, length, head, replay in slow[:KEEP_SLOW]:
-        print(f"   {ms:8.1f} ms (replayed: {replay:.1f} ms)  #{index} {kind}, {length:,} chars: "
+        print(f"   {ms:8.1f} ms (replayed: {replay:.2f} ms)  #{index} {kind}, {length:,} chars: "
               f"{head[:60]!r}")
     for i, part in enumerate(parts):
         rss = part["rss"]
@@ -1184,6 +1200,7 @@ class Client:
                  stats: PolicyStats) -> None:
         self.reader, self.writer, self.stats = reader, writer, stats
         self.buffer = b""
+        self.replies = 0
 
     async def read_reply(self, timeout: float) -> bytes | None:
         """The next reply, or None when the server closed (or said nothing in time)."""
@@ -1239,6 +1256,7 @@ class Client:
                 return False
             stats.latency.append(time.monotonic() - sent)
             stats.counts["replies"] += 1
+            self.replies += 1
             action = check_reply(raw, stats)
             stats.actions[action_kind(action)] += 1
             if number in canaries:
@@ -1329,8 +1347,10 @@ async def policy_load(port: int, ns: argparse.Namespace, stats: PolicyStats,
                 if budget["left"] <= 0 or time.monotonic() >= stop_at:
                     break
                 op = streams.op()
-                budget["left"] -= op.expected
+                before = client.replies
+                budget["left"] -= op.expected  # claimed now: the workers share the budget
                 alive = await client.run(op)
+                budget["left"] += op.expected - (client.replies - before)  # cut off: unclaim
                 if not alive:
                     break
             if alive:
@@ -1382,7 +1402,7 @@ def run_policy(ns: argparse.Namespace) -> int:
                      for line in lines if "closing a connection" in line
                      or "connection closed" in line or "refusing a connection" in line)
     tracebacks = sum("Traceback" in line for line in lines)
-    internal = sum("internal error" in line for line in lines)
+    internal = sum("error: internal error" in line for line in lines)
     malformed = sum("malformed policy request" in line for line in lines)
     print(f"requests:       {c['requests']:,} complete requests in {wall:,.0f} s "
           f"({c['requests'] / wall:,.0f}/s), {c['connections']:,} connections")
@@ -1409,7 +1429,7 @@ def run_policy(ns: argparse.Namespace) -> int:
     print(f"problems:       {c['problems']:,} seen by the clients")
     for what in stats.problems[:10]:
         print(f"   {what[:300]}")
-    for line in [line for line in lines if "internal error" in line][:3]:
+    for line in [line for line in lines if "error: internal error" in line][:3]:
         frames = re.findall(r'File "[^"]*/(src/spfkit/[^"]+)", line (\d+)', line)
         print(f"   server: {line.split(' | ')[0][:120]} ... {line.split(' | ')[-1][:160]}"
               + (f" (at {frames[-1][0]}:{frames[-1][1]})" if frames else ""))
