@@ -55,13 +55,13 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(SRC))
 
-from spfkit import CheckResult, RecordSyntaxError, Result, check_host, parse_record  # noqa: E402
-from spfkit.evaluate import CheckOptions  # noqa: E402
-from spfkit.headers import authentication_results, received_spf  # noqa: E402
-from spfkit.identity import Identity  # noqa: E402
-from spfkit.lookup.memory import MemoryResolver  # noqa: E402
-from spfkit.record import Scope, is_spf1_text  # noqa: E402
-from spfkit.record.select import decode_record  # noqa: E402
+from spfkit import CheckResult, RecordSyntaxError, Result, check_host, parse_record
+from spfkit.evaluate import CheckOptions
+from spfkit.headers import authentication_results, received_spf
+from spfkit.identity import Identity
+from spfkit.lookup.memory import MemoryResolver
+from spfkit.record import Scope, is_spf1_text
+from spfkit.record.select import decode_record
 
 # what no header, reply or log value may hold: controls, format characters, surrogates,
 # line and paragraph separators (spfkit.headers' contract)
@@ -91,9 +91,10 @@ def hidden_chars(text: str) -> list[str]:
 
 def git_revision() -> str:
     git = ["git", "-C", str(HERE.parent)]
-    rev = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+    rev = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
                          text=True).stdout.strip()
-    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True,
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], check=False,
+                           capture_output=True,
                            text=True).stdout.strip()
     return (rev or "?") + (" + uncommitted changes in src/" if dirty else "")
 
@@ -301,18 +302,21 @@ class Gen:
         r = self.r
         if r.random() < huge:
             text = self._huge(text)
+        steps: list[tuple[float, Callable[[str], str]]] = [
+            (10, self._flip),
+            (10, lambda t: self._insert(t, r.choice(ODD_CHARS))),
+            (6, lambda t: self._insert(t, chr(r.randint(0, 0x2FF)))),
+            (5, self._delete),
+            (5, self._duplicate),
+            (4, self._repeat_term),
+            (3, self._long_label),
+            (3, lambda t: t[: r.randint(0, len(t))]),
+            (3, self._swap_terms),
+        ]
         for _ in range(r.choice([1, 1, 1, 2, 3, 5])):
-            text = self.pick([
-                (10, lambda: self._flip(text)),
-                (10, lambda: self._insert(text, r.choice(ODD_CHARS))),
-                (6, lambda: self._insert(text, chr(r.randint(0, 0x2FF)))),
-                (5, lambda: self._delete(text)),
-                (5, lambda: self._duplicate(text)),
-                (4, lambda: self._repeat_term(text)),
-                (3, lambda: self._long_label(text)),
-                (3, lambda: text[: r.randint(0, len(text))]),
-                (3, lambda: self._swap_terms(text)),
-            ])
+            x = r.random() * sum([w for w, _ in steps])  # the draw pick() makes
+            step = next((fn for w, fn in steps if (x := x - w) < 0), steps[-1][1])
+            text = step(text)
         return text
 
     def _flip(self, text: str) -> str:
@@ -662,15 +666,12 @@ def records_worker(args: tuple[int, int, int, int, int]) -> dict[str, Any]:
     mine = len(range(start, count, step))
 
     async def main() -> None:
-        done = 0
-        for index in range(start, count, step):
+        for done, index in enumerate(range(start, count, step), 1):
             case = build_case(seed, index)
             stats.kinds[case["kind"]] += 1
             cpu_ms = await run_case(case, stats)
             stats.counts["records"] += 1
-            done += 1
-            if cpu_ms > stats.cpu_max_ms:
-                stats.cpu_max_ms = cpu_ms
+            stats.cpu_max_ms = max(stats.cpu_max_ms, cpu_ms)
             if cpu_ms > SLOW_MS:
                 stats.counts["slow_50ms"] += 1
                 if cpu_ms > VERY_SLOW_MS:
@@ -780,7 +781,7 @@ def run_records(ns: argparse.Namespace) -> int:
     slow.sort(reverse=True)
     n = counts["records"]
     print(f"records:        {n:,} in {wall:,.0f} s ({n / wall:,.0f}/s)")
-    print(f"generated:      " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
+    print("generated:      " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
     print(f"parse_record:   {counts['parsed']:,} parsed, {counts['parse_errors']:,} "
           f"RecordSyntaxError, {counts['failure:parse']:,} other exceptions")
     print("check_host:     " + ", ".join(f"{k} {v:,}" for k, v in results.most_common()))
@@ -805,7 +806,7 @@ def run_records(ns: argparse.Namespace) -> int:
         out = Path(ns.reproducers)
         with out.open("w") as f:
             for failure in failures:
-                case = eval(failure["case"], {"IPv4Address": ipaddress.IPv4Address,  # noqa: S307
+                case = eval(failure["case"], {"IPv4Address": ipaddress.IPv4Address,
                                               "IPv6Address": ipaddress.IPv6Address})
                 failure["minimal_record"] = shrink(case, failure["stage"])
                 f.write(json.dumps(failure) + "\n")
@@ -1211,7 +1212,7 @@ class Client:
                 return raw
             try:
                 chunk = await asyncio.wait_for(self.reader.read(65536), timeout)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 self.stats.problem("no reply within the deadline")
                 return None
             except ConnectionError:
@@ -1232,7 +1233,7 @@ class Client:
                 await asyncio.wait_for(self.writer.drain(), DEADLINE + READ_TIMEOUT)
                 if op.delays:
                     await asyncio.sleep(op.delays[i])
-        except (ConnectionError, TimeoutError, asyncio.TimeoutError) as exc:
+        except (ConnectionError, TimeoutError) as exc:
             if op.delays:
                 self._judge_cut(op, written, None)
                 return False
@@ -1315,7 +1316,7 @@ class Client:
             if rest:
                 self.stats.problem(f"{len(rest)} unexpected octets after the last reply: "
                                    f"{rest[:100]!r}")
-        except (ConnectionError, TimeoutError, asyncio.TimeoutError):
+        except (ConnectionError, TimeoutError):
             pass
         finally:
             self.writer.close()
@@ -1334,7 +1335,7 @@ async def policy_load(port: int, ns: argparse.Namespace, stats: PolicyStats,
             try:
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection("127.0.0.1", port, limit=1 << 20), 10)
-            except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
+            except (OSError, TimeoutError) as exc:
                 stats.problem(f"cannot connect: {exc!r}")
                 await asyncio.sleep(0.5)
                 if not server.alive():
