@@ -1003,7 +1003,7 @@ class Streams:
     def pick_bytes(self, weighted: list[tuple[float, Callable[[], str | bytes | None]]]) -> bytes:
         total = sum(w for w, _ in weighted)
         x = self.r.random() * total
-        for w, fn in weighted:
+        for w, fn in weighted:  # noqa: B007 - the pick is used after the loop
             x -= w
             if x < 0:
                 break

@@ -76,3 +76,19 @@ def test_strip_reverse_path(given_: str, want: str) -> None:
 )
 def test_subject_for(identity: Identity, mail_from: str, want: Subject) -> None:
     assert subject_for(identity, mail_from, " mx.example.org ") == want
+
+
+def test_a_zone_index_is_dropped() -> None:
+    """RFC 4007 §11: ``fe80::1%eth0`` names an interface of this host; found by the fuzzer,
+    it made %{i} and "ptr" raise inside check_host."""
+    assert normalize_ip("fe80::1%eth0") == IPv6Address("fe80::1")
+    assert normalize_ip(IPv6Address("fe80::1%2")).scope_id is None
+    assert str(normalize_ip("::ffff:192.0.2.1%eth0")) == "192.0.2.1"
+
+
+def test_long_names_are_invalid_and_not_remembered() -> None:
+    from spfkit.identity import _is_valid_domain
+
+    before = _is_valid_domain.cache_info().currsize
+    assert not is_valid_domain("a." * 5000 + "example")
+    assert _is_valid_domain.cache_info().currsize == before

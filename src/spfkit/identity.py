@@ -43,17 +43,28 @@ class Identity(StrEnum):
 def normalize_ip(ip: str | IPAddress) -> IPAddress:
     """§5 / §4.1: the client address; an IPv4-mapped IPv6 one (``::ffff:a.b.c.d``) is IPv4.
 
-    Raises ``ValueError`` for text that is not an IP address.
+    An RFC 4007 zone index (``fe80::1%eth0``) names an interface of the receiving host and
+    means nothing to a sender's records: it is dropped (§7.3 ``%{i}`` and the reverse name
+    of "ptr" are those of the address alone). Raises ``ValueError`` for text that is not an
+    IP address.
     """
     addr = ip_address(ip.strip()) if isinstance(ip, str) else ip
-    if isinstance(addr, IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
+    if isinstance(addr, IPv6Address):
+        if addr.scope_id is not None:
+            addr = IPv6Address(addr.packed)
+        if addr.ipv4_mapped is not None:
+            return addr.ipv4_mapped
     return addr
 
 
-@lru_cache(maxsize=16384)
 def is_valid_domain(domain: str) -> bool:
     """§4.3: a multi-label domain name, no empty label, labels <= 63 octets, name <= 253."""
+    # longer is never valid; and only short names are cached (senders choose HELO names)
+    return len(domain) <= 254 and _is_valid_domain(domain)
+
+
+@lru_cache(maxsize=16384)
+def _is_valid_domain(domain: str) -> bool:
     name = domain[:-1] if domain.endswith(".") else domain
     if not name or name.startswith("["):
         return False

@@ -283,7 +283,7 @@ def _parse_cached(text: str, explanation: bool) -> MacroString | MacroSyntaxErro
         try:
             found = _parse(text, explanation)
         except MacroSyntaxError as exc:
-            found = exc
+            found = exc.with_traceback(None)  # kept: its frames (and their locals) are not
         _CACHE.put(key, found, _macro_size(len(text)))
     return found
 

@@ -258,3 +258,12 @@ def test_check_host_never_raises(text: str, ip: str, sender: str) -> None:
     assert result.void_lookups <= 3
     assert (result.problem is not None) == (result.result in (Result.PERMERROR, Result.TEMPERROR))
     assert all(len(name.encode()) <= 253 or "." not in name for _, name in resolver.queries)
+
+
+@pytest.mark.parametrize("record", ["v=spf1 ptr -all", "v=spf1 exists:%{i}.%{ir}.x.example -all",
+                                    "v=spf1 a:%{p}.example.com -all"])
+def test_a_scoped_ipv6_client_is_checked_as_its_address(run: Run, record: str) -> None:
+    scoped, _ = run({"example.com": spf(record)}, ip="fe80::1%eth0")
+    plain, _ = run({"example.com": spf(record)}, ip="fe80::1")
+    assert scoped.result is plain.result is Result.FAIL
+    assert scoped.problem is None

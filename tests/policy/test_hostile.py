@@ -232,3 +232,21 @@ def test_a_client_that_stops_reading_is_dropped_soon() -> None:
     assert took < 15
     answer = len(b"action=PREPEND Received-SPF: pass\n\n")
     assert received < 2000 * answer, f"{received} octets of answers before the drop"
+
+
+def test_a_prepended_header_stays_one_line_of_at_most_990_octets(tmp_path: Any) -> None:
+    """Each value is capped at 512 octets; a 600-character HELO name and a 600-character
+    sender together once made a 1,137-octet PREPEND (found by benchmarks/fuzz.py)."""
+    from tests.cli.conftest import spfkit
+
+    stdin = (f"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.25\n"
+             f"helo_name={'h' * 600}.example.com\nsender={'s' * 600}@example.com\n")
+    for header in ("SPF", "AR", "both"):
+        config = tmp_path / f"{header}.toml"
+        config.write_text(f'Header_Type = "{header}"\n')
+        out = spfkit("policyd", "--config", str(config), "--zone", "examples/example.zone",
+                     "--explain", stdin=stdin)
+        [reply] = [line for line in out.stdout.splitlines() if line.startswith("reply:")]
+        prepend = reply.split("action=PREPEND ", 1)[1]
+        assert len(prepend.encode()) <= 990 and "\r" not in prepend
+        assert prepend.startswith(("Received-SPF: pass", "Authentication-Results:"))

@@ -15,6 +15,7 @@ from click.utils import make_default_short_help
 
 from spfkit import __version__
 
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     """Where a command lives, its one-line help, and the extra it needs installed."""

@@ -118,7 +118,7 @@ class Evaluation:
             try:
                 found = parse_record(text)
             except RecordSyntaxError as exc:
-                found = exc
+                found = exc.with_traceback(None)
             self._records[text] = found
         if isinstance(found, RecordSyntaxError):
             raise RecordSyntaxError(found.reason, found.term, found.column, found.rfc)

@@ -53,6 +53,7 @@ DUNNO: Final = "DUNNO"
 #: Longest header line we aim for (RFC 5322 §2.1.1: 998 octets); a PREPEND cannot be folded.
 _HEADER_OCTETS: Final = 990
 _TEXT_CHARS: Final = 200  # of an explanation or problem quoted in a reply (SMTP lines: 512)
+_CLIPPED_CHARS: Final = 120  # of a sender or HELO name in a header that would not fit otherwise
 _LABEL: Final = {Identity.HELO: "HELO", Identity.MAILFROM: "MAIL FROM"}
 
 
@@ -224,19 +225,28 @@ def _headers(envelope: Envelope, config: PolicyConfig, receiver: str, identity: 
     helo = envelope.helo_name or None
     out: list[HeaderField] = []
     for kind in config.header_type:
-        if kind is HeaderKind.RECEIVED_SPF:
-            field = received_spf(checked, client_ip=client, identity=identity,
-                                 envelope_from=envelope.sender, helo=helo, receiver=shown)
-            if len(str(field).encode("utf-8")) > _HEADER_OCTETS:
+        # a PREPEND cannot be folded: shorter and shorter until the line fits (the comment
+        # goes first, then the sender-chosen values are cut: each alone may be 512 octets)
+        for sender, name, comment in ((envelope.sender, helo, None), (envelope.sender, helo, ""),
+                                      (_clip(envelope.sender), _clip(helo), "")):
+            if kind is HeaderKind.RECEIVED_SPF:
                 field = received_spf(checked, client_ip=client, identity=identity,
-                                     envelope_from=envelope.sender, helo=helo, receiver=shown,
-                                     comment="")
-        else:
-            field = authentication_results(checked, authserv_id=config.authserv_id or receiver,
-                                           identity=identity, envelope_from=envelope.sender,
-                                           helo=helo)
+                                     envelope_from=sender, helo=name, receiver=shown,
+                                     comment=comment)
+            else:
+                field = authentication_results(checked, authserv_id=config.authserv_id or receiver,
+                                               identity=identity, envelope_from=sender, helo=name)
+            if len(str(field).encode("utf-8")) <= _HEADER_OCTETS:
+                break
         out.append(field)
     return tuple(out)
+
+
+def _clip(text: str | None) -> str | None:
+    """A sender-chosen value cut short enough for a one-line header, marked as cut."""
+    if text is None or len(text) <= _CLIPPED_CHARS:
+        return text
+    return text[:_CLIPPED_CHARS] + "…"
 
 
 def _shorten(text: str) -> str:

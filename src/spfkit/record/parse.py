@@ -89,7 +89,7 @@ def _parse_cached(text: str) -> Record | RecordSyntaxError:
         try:
             found = _parse(text)
         except RecordSyntaxError as exc:
-            found = exc
+            found = exc.with_traceback(None)  # kept: its frames (and their locals) are not
         RECORD_CACHE.put(text, found, estimated_size(len(text)))
     return found
 
