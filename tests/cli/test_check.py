@@ -158,3 +158,11 @@ def test_help_lists_every_option() -> None:
     for option in ("--helo", "--identity", "--nameserver", "--zone", "--timeout",
                    "--default-explanation", "--format", "--json", "--trace"):
         assert option in proc.stdout
+
+
+@pytest.mark.parametrize("sender", ["alice@", "<alice@>"])
+def test_a_sender_without_a_domain_is_a_usage_error(sender: str) -> None:
+    out = spfkit("check", "192.0.2.1", sender)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("spfkit: error: SENDER") and "no domain after the @" in out.stderr
+    assert out.stderr.count("\n") == 1

@@ -11,7 +11,7 @@ from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import print_report
 from spfkit.cli.params import client_ip
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check
-from spfkit.identity import Identity, subject_for
+from spfkit.identity import Identity, strip_reverse_path, subject_for
 from spfkit.lookup import Resolver
 from spfkit.view.check import CheckReport
 
@@ -95,6 +95,8 @@ def check_command(
         raise click.UsageError(
             "an empty SENDER (the null reverse-path) is checked as postmaster@HELO: give --helo HOST"
         )
+    if chosen is Identity.MAILFROM and "@" in sender and not strip_reverse_path(sender).rpartition("@")[2]:
+        raise click.UsageError(f"SENDER {sender!r} has no domain after the @ (like user@example.com)")
     options = CheckOptions(
         default_explanation=default_explanation,
         time_budget=time_budget,
