@@ -309,3 +309,14 @@ def test_openapi_schema_describes_the_api(client: TestClient) -> None:
             assert "Retry-After" in operation["responses"]["429"]["headers"]
     assert components["TestResponse"]["properties"]["result"]["enum"] == [
         "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"]
+
+
+@pytest.mark.parametrize("given", ["alice@news.example.com", "<bounce@news.example.com>"])
+def test_check_takes_the_domain_of_an_address(client: TestClient, given: str) -> None:
+    """The form's hint says "the part after the @ of an address": an address is accepted."""
+    by_address = client.get("/api/check", params={"domain": given})
+    assert by_address.status_code == 200, by_address.text
+    by_domain = client.get("/api/check", params={"domain": "news.example.com"}).json()
+    body = by_address.json()
+    assert body["domain"] == "news.example.com"
+    assert body["record"] == by_domain["record"] and body["tree"] == by_domain["tree"]

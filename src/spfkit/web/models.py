@@ -44,11 +44,12 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def valid_domain(value: str) -> str:
-    """A domain to look up (§4.3): what ``spfkit show``/``lint`` accept; no final dot."""
-    name = _printable(value.strip(), "the domain").rstrip(".")
+    """A domain to look up (§4.3): what ``spfkit show``/``lint`` accept; no final dot. An
+    address is taken for its domain (the form says "the part after the @")."""
+    name = _printable(value.strip(), "the domain").strip("<>").rpartition("@")[2].rstrip(".")
     if not name:
         raise ValueError("a domain name is needed, like example.com")
-    if any(c.isspace() for c in name) or "@" in name or not is_valid_domain(name):
+    if any(c.isspace() for c in name) or not is_valid_domain(name):
         raise ValueError(f"{_short(value.strip())!r} is not a domain name (like example.com)")
     return name
 
