@@ -179,3 +179,14 @@ def test_negative_answer_carries_the_soa_ttl() -> None:
     soa = "example. 600 SOA ns.example. host.example. 1 2 3 4 120"
     got = r.received(reply(send, rcode=dns.rcode.NXDOMAIN, authority=(soa,)), 0.1)
     assert got == Lookup(LookupStatus.NXDOMAIN, (), 120.0)
+
+
+def test_a_refused_connection_says_so_instead_of_servfail() -> None:
+    """A server's SERVFAIL and nothing listening are different troubles for the operator."""
+    one = resolution(rrtype=RRType.TXT, servers=(Nameserver.parse("127.0.0.1:9"),), deadline=2.0)
+    assert isinstance(one.start(0.0), Send)
+    final = one.received(ConnectionRefusedError(111, "Connection refused"), 0.1)
+    assert isinstance(final, Lookup) and final.status is LookupStatus.SERVFAIL
+    assert final.outcome == ("failure (server 127.0.0.1:9 refused the connection: nothing "
+                             "answers on that port)")
+    assert Lookup(LookupStatus.SERVFAIL).outcome == "SERVFAIL"

@@ -107,7 +107,7 @@ async def fetch_record(run: Evaluation, frame: Frame) -> Record | None:
     domain = frame.domain
     lookup = await run.query(RRType.TXT, domain, frame)
     if lookup.status.is_error:
-        raise TempError(f"DNS {lookup.status.value} looking up TXT {domain}")
+        raise TempError(f"DNS {lookup.outcome} looking up TXT {domain}")
     if frame.counts_void and lookup.is_void:
         run.budget.charge_void_lookup(domain)
     text = select_record(lookup.records, run.options.scope)

@@ -32,7 +32,7 @@ def ip_in(ip: IPAddress, addresses: tuple[Any, ...], cidr4: int | None, cidr6: i
 
 def _raise_on_error(lookup: Lookup[Any], what: str) -> None:
     if lookup.status.is_error:
-        raise TempError(f"DNS {lookup.status.value} for {what}")
+        raise TempError(f"DNS {lookup.outcome} for {what}")
 
 
 def _void(run: Evaluation, lookup: Lookup[Any], term: str) -> None:

@@ -13,7 +13,7 @@ Imports nothing but the standard library.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Generic, Protocol, TypeVar
@@ -67,6 +67,15 @@ class Lookup(Generic[T]):
     status: LookupStatus
     records: tuple[T, ...] = ()
     ttl: float = 0.0
+    #: what went wrong, in words, where a status alone misleads (a refused connection is no
+    #: server's SERVFAIL); not part of equality
+    reason: str = field(default="", compare=False)
+
+    @property
+    def outcome(self) -> str:
+        """The status for messages (``SERVFAIL``), or what went wrong when no server said so:
+        ``failure (server 127.0.0.1:9 refused the connection: …)``."""
+        return f"failure ({self.reason})" if self.reason else self.status.value
 
     @property
     def is_void(self) -> bool:

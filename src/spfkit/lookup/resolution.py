@@ -129,7 +129,7 @@ class Resolution:
         if not result.status.is_error:
             return self._end(result)
         if result.status is LookupStatus.SERVFAIL:
-            self._failure = _SERVFAIL  # more telling than a later silence
+            self._failure = result  # more telling than a later silence
         self._index += 1
         return self._next_server(now)
 
@@ -161,8 +161,8 @@ class Resolution:
         assert query is not None
         if outcome is None:
             return _TIMEOUT
-        if isinstance(outcome, OSError):
-            return _SERVFAIL  # ICMP unreachable, no route, connection refused ...
+        if isinstance(outcome, OSError):  # ICMP unreachable, no route, connection refused ...
+            return Lookup(LookupStatus.SERVFAIL, reason=_unreachable(self._servers[self._index], outcome))
         if self._tcp and not matches(outcome, query):
             return _SERVFAIL
         try:
@@ -192,3 +192,10 @@ class Resolution:
         self._index = 0
         self._failure = _TIMEOUT
         return self._next_server(now)
+
+
+def _unreachable(server: Nameserver, error: OSError) -> str:
+    """Why no answer came from ``server``, in words (not a server's SERVFAIL)."""
+    if isinstance(error, ConnectionRefusedError):
+        return f"server {server} refused the connection: nothing answers on that port"
+    return f"server {server} cannot be reached: {error.strerror or error}"

@@ -229,7 +229,7 @@ async def _fetch(
     answer = await snap.txt(target)
     if answer.status.is_error:
         error = TreeError(ErrorKind.DNS, Result.TEMPERROR,
-                          f"DNS {answer.status.value} looking up TXT {target}", None)
+                          f"DNS {answer.outcome} looking up TXT {target}", None)
         return replace(node, errors=(error,)), None
     text, record, problem = read_record(answer)
     if problem is not None:
