@@ -279,9 +279,10 @@ class PolicyService:
                 pending.decision.set_result(fallback(request, self.config, "cancelled", timeout=False))
                 raise
             self._log(decision, checks)
-            # remembered for the transaction's later requests without the evaluation trace:
-            # a hostile record's trace is thousands of events, times 10,000 transactions
-            pending.decision.set_result(_without_trace(decision))
+            # remembered for the transaction's later requests without what was only for the
+            # log (the evaluation trace: thousands of events for a hostile record; the log
+            # line), times 10,000 transactions
+            pending.decision.set_result(_for_later(decision))
         else:
             try:
                 async with asyncio.timeout(self.config.deadline):
@@ -365,11 +366,11 @@ class PolicyService:
                 self.log.debug("trace %s: %s", identity.value, line)
 
 
-def _without_trace(decision: Decision) -> Decision:
+def _for_later(decision: Decision) -> Decision:
     result = decision.result
-    if result is None or not result.trace:
-        return decision
-    return replace(decision, result=replace(result, trace=()))
+    if result is not None and result.trace:
+        result = replace(result, trace=())
+    return replace(decision, result=result, log_line="")
 
 
 def trace_lines(result: CheckResult) -> list[str]:
