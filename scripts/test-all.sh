@@ -11,6 +11,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     done
     # Postfix's spawn(8) runs the policy server as nobody, with Debian's own Python
     [ -x /usr/bin/python3 ] || missing+=(/usr/bin/python3)
+    # the quick-start test makes a virtual environment with Debian's python3 (PEP 668)
+    /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
     # the browser tests drive Debian's Chromium through Playwright (its own download does not work)
     [ -x /usr/bin/chromium ] || missing+=(/usr/bin/chromium)
     if [ ${#missing[@]} -gt 0 ]; then
@@ -18,7 +20,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         log=$(mktemp)
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
         if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-                bind9 dnsutils postfix swaks tinydns python3 chromium; } >"$log" 2>&1; then
+                bind9 dnsutils postfix swaks tinydns python3 python3-venv chromium; } >"$log" 2>&1; then
             tail -n 30 "$log" >&2
             echo "test-all: apt-get failed (full log: $log)" >&2
             exit 1
@@ -26,6 +28,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     fi
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-python3 -m ruff check src tests benchmarks
-python3 -m pytest "$@"
+. scripts/python-env.sh  # PY: this python3, or a .venv when the system manages its packages
+"$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
+"$PY" -m ruff check src tests benchmarks
+"$PY" -m pytest "$@"
