@@ -166,3 +166,13 @@ def test_a_sender_without_a_domain_is_a_usage_error(sender: str) -> None:
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith("spfkit: error: SENDER") and "no domain after the @" in out.stderr
     assert out.stderr.count("\n") == 1
+
+
+def test_the_trace_is_never_cut_when_piped() -> None:
+    """Output for a ticket: a pipe gets every line whole (it once cropped at 80 columns)."""
+    out = spfkit("check", "--zone", "examples/example.zone", "--trace", "192.0.2.1",
+                 "a@legacy.example.com")
+    assert out.returncode == 0
+    [line] = [x for x in out.stdout.splitlines() if "result permerror" in x]
+    assert line.endswith("'ip4:192.0.2.300' at column 11)")
+    assert len(line) > 100

@@ -19,6 +19,9 @@ from spfkit.view.trace import TraceNode, trace_nodes
 
 __all__ = ["print_report", "trace_tree"]
 
+#: columns of output that is not a terminal: wide enough that no line is ever cut
+PIPE_WIDTH = 1_000_000
+
 _STYLE = {
     Result.PASS: "bold green",
     Result.FAIL: "bold red",
@@ -40,7 +43,10 @@ def print_report(report: CheckReport, fmt: str, trace: bool) -> None:
     if fmt == "auth-results":
         sys.stdout.write(report.authentication_results().fold() + "\n")
         return
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    # to a terminal, wrapped to its width; to a pipe or file (a ticket, a log) never cut:
+    # the trace tree would crop its lines at 80 columns
+    wide = None if sys.stdout.isatty() else PIPE_WIDTH
+    console = Console(highlight=False, soft_wrap=True, emoji=False, width=wide)
     _print_text(console, report)
     if trace:
         console.print()
