@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from spfkit.lookup.protocol import Lookup
+from spfkit.lookup.protocol import Lookup, LookupStatus
 
 
 class Result(StrEnum):
@@ -117,3 +117,12 @@ class CheckResult:
     def comment(self) -> str:
         """A short human sentence for header comments and logs."""
         return self.result.meaning
+
+    @property
+    def no_such_domain(self) -> bool:
+        """§4.3–§4.4: the checked domain does not exist (its own TXT lookup was NXDOMAIN),
+        so ``none`` means a misspelt or expired name rather than a domain without a record."""
+        for event in self.trace:
+            if event.kind is TraceKind.QUERY and event.depth == 0 and event.text.startswith("TXT "):
+                return event.answer is not None and event.answer.status is LookupStatus.NXDOMAIN
+        return False

@@ -176,3 +176,11 @@ def test_the_trace_is_never_cut_when_piped() -> None:
     [line] = [x for x in out.stdout.splitlines() if "result permerror" in x]
     assert line.endswith("'ip4:192.0.2.300' at column 11)")
     assert len(line) > 100
+
+
+def test_a_domain_that_does_not_exist_is_named_so() -> None:
+    out = spfkit("check", "--zone", "examples/example.zone", "192.0.2.1", "a@nosuch.example.com")
+    assert out.stdout.startswith("none  ")
+    assert "  nosuch.example.com does not exist (NXDOMAIN): check the spelling" in out.stdout
+    shop = spfkit("check", "--zone", "examples/example.zone", "192.0.2.1", "a@shop.example.com")
+    assert shop.stdout.startswith("none  ") and "does not exist" not in shop.stdout

@@ -152,3 +152,15 @@ def test_help_explains_every_option() -> None:
         assert option in proc.stdout, option
     assert "Exit status" in proc.stdout
     assert "show" in spfkit("--help").stdout
+
+
+def test_a_domain_that_does_not_exist_is_named_so() -> None:
+    """A misspelt domain is no domain without a record: say it does not exist."""
+    from tests.cli.conftest import spfkit
+
+    out = spfkit("show", "nosuch.example.com", "--zone", "examples/example.zone")
+    assert out.returncode == 0
+    assert out.stdout.splitlines()[0] == ("nosuch.example.com does not exist (NXDOMAIN): check the "
+                                          "spelling of the domain")
+    shop = spfkit("show", "shop.example.com", "--zone", "examples/example.zone")
+    assert shop.stdout.splitlines()[0] == "shop.example.com publishes no SPF record"

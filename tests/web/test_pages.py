@@ -187,6 +187,12 @@ def test_check_page_of_a_domain_without_record(client: TestClient) -> None:
     assert "SPF-E101" in finding.all_text() and "severity-error" in finding.classes
 
 
+def test_check_page_of_a_domain_that_does_not_exist(client: TestClient) -> None:
+    page = get_page(client, "/check", domain="nosuch.example.com")
+    text = page.by_id("record").all_text()
+    assert "does not exist (NXDOMAIN)" in text and "publishes no SPF record" not in text
+
+
 def test_test_page_elements_for_a_fail(client: TestClient) -> None:
     page = get_page(client, "/test", ip="192.0.2.99", sender="x@parked.example.com",
                     helo="mail.example.com")

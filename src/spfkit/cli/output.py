@@ -61,6 +61,9 @@ def _print_text(console: Console, report: CheckReport) -> None:
         f"({report.identity.value} identity, domain {escape(report.subject.domain)})"
     )
     console.print(f"  {escape(r.result.meaning)}")
+    if r.no_such_domain:
+        console.print(f"  {escape(report.subject.domain)} does not exist (NXDOMAIN): check the "
+                      "spelling of the domain")
     if r.mechanism and r.mechanism != "default":
         console.print(f"  decided by: [bold]{escape(r.mechanism)}[/] in the record of {escape(r.domain)}")
     elif r.mechanism == "default":

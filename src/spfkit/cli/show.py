@@ -94,7 +94,11 @@ def show_command(
     console = Console(highlight=False, emoji=False, width=wide)
     view = tree_view(tree)
     if view.root is None:
-        console.print(f"[bold]{escape(tree.domain)}[/] publishes no SPF record")
+        if tree.result_v4.no_such_domain:
+            console.print(f"[bold]{escape(tree.domain)}[/] does not exist (NXDOMAIN): check the "
+                          "spelling of the domain")
+        else:
+            console.print(f"[bold]{escape(tree.domain)}[/] publishes no SPF record")
     else:
         console.print(render_tree(view.root))
     for line in footer(tree, view):
