@@ -14,14 +14,14 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["CacheStats", "SizedLRU"]
+__all__ = ["LRUStats", "SizedLRU"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
-class CacheStats:
+class LRUStats:
     """What a cache holds and how it has served (for metrics and tests)."""
 
     entries: int
@@ -111,6 +111,6 @@ class SizedLRU(Generic[K, V]):
     def bytes(self) -> int:
         return self._bytes
 
-    def stats(self) -> CacheStats:
-        return CacheStats(len(self._data), self._bytes, self.max_bytes, self._hits,
+    def stats(self) -> LRUStats:
+        return LRUStats(len(self._data), self._bytes, self.max_bytes, self._hits,
                           self._misses, self._evictions, self._too_large)
