@@ -138,7 +138,9 @@ def test_header_type(value: str, kinds: tuple[HeaderKind, ...]) -> None:
         ({"Receiver": "two words"}, "Receiver", "is not a host name"),
         ({"TestOnly": 1}, "TestOnly", "opposite sense"),
         ({"Per_User": "text,/x"}, "Per_User", "not supported"),
-        ({"Domain_Whitelist_PTR": "x"}, "Domain_Whitelist_PTR", "not supported"),
+        ({"Domain_Whitelist_PTR": "a..b"}, "Domain_Whitelist_PTR", "is not a domain name"),
+        ({"Reject_Not_Pass_Domains": ["-x-"]}, "Reject_Not_Pass_Domains", "is not a domain"),
+        ({"No_Mail": "True"}, "No_Mail", "not supported"),
         ({"read_timeout": 400}, "read_timeout", "idle_timeout"),
         ({"helo_reject": "Fail", "HELO_reject": "Fail"}, "HELO_reject", "given twice"),
     ],
@@ -166,7 +168,7 @@ def test_file_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing\.toml: cannot read"):
         load_config(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
-    bad.write_text("HELO_reject = \n")
+    bad.write_text('HELO_reject = "Fail\n')
     with pytest.raises(ConfigError) as caught:
         load_config(bad)
     assert "not valid TOML" in str(caught.value) and "\n" not in str(caught.value)
@@ -206,6 +208,6 @@ def test_the_documentation_lists_every_option_and_unsupported_name() -> None:
     text = DOCS.read_text()
     for option in OPTIONS:
         assert f"`{option.key}`" in text, option.key
-    for name in ("TestOnly", "Per_User", "Domain_Whitelist_PTR", "Reason_Message"):
+    for name in ("TestOnly", "Per_User", "No_Mail", "Reason_Message"):
         assert name in text
     assert len(UNSUPPORTED) >= 10

@@ -33,7 +33,8 @@ class ConfigurationError(click.ClickException):
 
 @click.command("policyd")
 @click.option("--config", "config_path", metavar="FILE",
-              help="TOML configuration file (docs/policyd.md lists every option).")
+              help="Configuration file: spfkit's TOML (examples/policyd.toml, docs/policyd.md) "
+              "or policyd-spf's policyd-spf.conf, told apart by their syntax.")
 @click.option("--listen", metavar="ADDR",
               help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
               "answering on stdin/stdout (Postfix spawn(8) mode).")
@@ -47,6 +48,11 @@ class ConfigurationError(click.ClickException):
               "trace); overrides debugLevel.")
 @click.option("--check-config", is_flag=True,
               help="Check the configuration (and load its zone files), print a summary, exit.")
+@click.option("--import", "import_path", metavar="FILE",
+              help="Write policyd-spf's FILE as spfkit's TOML (stdout, or -o), with a comment "
+              "per option whose meaning changed or that does not apply, and exit.")
+@click.option("-o", "--output", "output_path", metavar="FILE",
+              help="With --import: write the TOML to FILE instead of stdout.")
 @click.option("--explain", is_flag=True,
               help="Read one policy request (name=value lines) on stdin, print what would be "
               "answered and why, exit.")
@@ -62,6 +68,8 @@ def policyd_command(
     log_target: str | None,
     log_level: str | None,
     check_config: bool,
+    import_path: str | None,
+    output_path: str | None,
     explain: bool,
 ) -> None:
     """Postfix policy server: answer check_policy_service requests with the SPF verdict.
@@ -74,11 +82,22 @@ def policyd_command(
     --nameserver, --zone, --timeout, --listen, --test-only, --log and --log-level override
     the configuration file.
 
-    Exit status: 0 when stopped or at end of input (or a valid --check-config),
-    1 when the server cannot start, 2 for a usage error or an invalid configuration.
+    --import FILE writes policyd-spf's configuration file as spfkit's TOML (--config also
+    reads such a file directly).
+
+    Exit status: 0 when stopped or at end of input (or a valid --check-config or --import),
+    1 when the server cannot start (or --output cannot be written), 2 for a usage error or an
+    invalid configuration (every mistake listed, each with its key and line).
     """
     if check_config and explain:
         raise click.UsageError("--check-config and --explain cannot be combined")
+    if output_path is not None and import_path is None:
+        raise click.UsageError("--output goes with --import")
+    if import_path is not None:
+        if config_path or listen or check_config or explain:
+            raise click.UsageError("--import takes no --config, --listen, --check-config or --explain")
+        _import(import_path, output_path)
+        return
     if zones and nameservers:
         raise click.UsageError("--zone and --nameserver cannot be combined")
     overrides: dict[str, object] = {}
@@ -116,6 +135,7 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
     from spfkit.policy.service import PolicyService, make_resolver
 
     resolver = make_resolver(config)  # loads zone files: a bad one fails here, at start-up
+    _warn_if_remote(config)
     if check_config:
         _print_summary(config)
         return
@@ -142,6 +162,41 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
         _stop_logging(stop_logging)
 
 
+def _warn_if_remote(config: PolicyConfig) -> None:
+    """A policy server anyone can reach answers anyone (as ``web`` needs --allow-remote)."""
+    from ipaddress import ip_address
+
+    where = config.listen
+    if where is None or where.is_unix or ip_address(where.host).is_loopback:
+        return
+    click.echo(f"spfkit: warning: --listen {where} is not a loopback address: anyone who can reach "
+               "it may query it; firewall the port to your Postfix hosts, or listen on 127.0.0.1 "
+               f"and use check_policy_service inet:127.0.0.1:{where.port}", err=True)
+
+
+def _import(path: str, output: str | None) -> None:
+    from spfkit.policy.config import ConfigError, load_config, read_text
+    from spfkit.policy.legacy import Format, detect, to_toml, translate
+
+    try:
+        text = read_text(path)
+        if detect(text) is not Format.POLICYD_SPF:
+            raise ConfigurationError(f"{path}: already spfkit's TOML format (not policyd-spf's "
+                                     "Name = value lines): use it with --config as it is")
+        load_config(path)  # every mistake is reported before anything is written
+    except ConfigError as exc:
+        raise ConfigurationError(str(exc)) from None
+    result = to_toml(translate(text), path)
+    if output is None:
+        click.echo(result, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(result)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
 def _stop_logging(stop: Callable[[], bool]) -> None:
     """A log sink still stalled at exit (a pipe nobody reads) must not hang the exit."""
     if not stop():
@@ -154,6 +209,12 @@ def _print_summary(config: PolicyConfig) -> None:
 
     source = config.source or "(no file: the defaults)"
     click.echo(f"{source}: OK")
+    if config.source:
+        click.echo(f"  format: {config.source_format.value}"
+                   + (" (Name = value lines; policyd-spf's defaults where it is silent)"
+                      if config.source_format.value == "policyd-spf" else ""))
+    for note in config.notes:
+        click.echo(f"  note: {note}")
     for identity, checked in ((Identity.HELO, config.check_helo),
                               (Identity.MAILFROM, config.check_mailfrom)):
         if not checked:
@@ -161,6 +222,9 @@ def _print_summary(config: PolicyConfig) -> None:
             continue
         table = ", ".join(f"{r.value}={config.verdict(identity, r).value}" for r in Result)
         click.echo(f"  {identity.value}: {table}")
+    if config.reject_not_pass_domains:
+        click.echo("  neutral, softfail rejected for (Reject_Not_Pass_Domains): "
+                   + ", ".join(config.reject_not_pass_domains))
     headers = ", ".join(kind.value for kind in config.header_type) or "none"
     click.echo(f"  headers: {headers}; test_only: {str(config.test_only).lower()}")
     dns = (f"zones {', '.join(config.zones)}" if config.zones else

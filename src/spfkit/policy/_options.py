@@ -104,8 +104,21 @@ def _choice(enum: type[E], aliases: Mapping[str, E] | None = None) -> Callable[[
     return parse
 
 
+def _number(value: object) -> object:
+    """A number given as text (``"20"``: policyd-spf's files, or a quoted TOML value) → int/float."""
+    if isinstance(value, str):
+        text = value.strip()
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+    return value
+
+
 def _seconds(maximum: float | None = None, why: str = "") -> Callable[[object], float]:
     def parse(value: object) -> float:
+        value = _number(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number of seconds, got {value!r}")
         if not value > 0:
@@ -119,6 +132,7 @@ def _seconds(maximum: float | None = None, why: str = "") -> Callable[[object], 
 
 def _integer(low: int, high: int) -> Callable[[object], int]:
     def parse(value: object) -> int:
+        value = _number(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"expected a whole number, got {value!r}")
         if not low <= value <= high:
@@ -347,6 +361,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("Whitelist", _networks),
     Option("HELO_Whitelist", _domains),
     Option("Domain_Whitelist", _domains),
+    Option("Domain_Whitelist_PTR", _domains),
+    Option("Reject_Not_Pass_Domains", _domains),
     Option("skip_sasl", _bool),
     Option("nameservers", _nameservers),
     Option("zones", _paths),
@@ -381,12 +397,9 @@ UNSUPPORTED: Final[Mapping[str, str]] = {
     "reason_message": "reply texts are fixed: RFC 7372 codes with the domain's explanation",
     "reason_url": "reply texts are fixed: RFC 7372 codes with the domain's explanation",
     "no_mail": "not supported; [actions] chooses what each result does",
-    "reject_not_pass_domains": "not supported; [actions] chooses what each result does",
     "helo_pass_restriction": "not supported; list your restriction after check_policy_service",
     "mail_from_pass_restriction": "not supported; list your restriction after "
     "check_policy_service",
-    "domain_whitelist_ptr": "not supported: PTR names are chosen by the sending network; use "
-    "Whitelist (addresses) or Domain_Whitelist (an SPF record you trust)",
     "whitelist_lookup_time": "trusted-relay checks share Lookup_Time and deadline",
     "spf_enhanced_status_codes": "always on (RFC 7372)",
     "defaultseedonly": "not supported",

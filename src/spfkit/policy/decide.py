@@ -9,7 +9,10 @@ each verdict is computed once; :meth:`Transaction.decide` gives the decision.
 
 * **Skips:** a client in ``skip_addresses`` (this host) or ``Whitelist`` (trusted relays), or
   one that authenticated with SMTP AUTH, before any DNS; after a lookup, a ``HELO_Whitelist``
-  name whose A/AAAA records hold the client, or a ``Domain_Whitelist`` domain that passes it.
+  name whose A/AAAA records hold the client, a ``Domain_Whitelist`` domain that passes it, or a
+  ``Domain_Whitelist_PTR`` domain holding one of the client's validated PTR names (§5.5).
+* **Receiver policy:** for a ``Reject_Not_Pass_Domains`` domain (the HELO name, or the MAIL
+  FROM domain) neutral and softfail are rejected like fail (``PolicyConfig.verdict``).
 * **Order** (as policyd-spf does it). The HELO identity (§2.3, only when the HELO name is a
   domain) first: if its result is to be rejected or deferred, that decides, whatever MAIL FROM
   says (MAIL FROM need not be awaited). Then MAIL FROM (§2.4; for the null reverse-path it is
@@ -48,6 +51,7 @@ class RelayTest(StrEnum):
 
     HELO_WHITELIST = "HELO_Whitelist"  # the HELO name's A/AAAA records hold the client
     DOMAIN_WHITELIST = "Domain_Whitelist"  # the client passes the domain's SPF record
+    DOMAIN_WHITELIST_PTR = "Domain_Whitelist_PTR"  # a validated PTR name is within the domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ class Transaction:
         helo = envelope.helo_name.lower().rstrip(".")
         relays = [Relay(RelayTest.HELO_WHITELIST, helo)] if helo in config.helo_whitelist else []
         relays += (Relay(RelayTest.DOMAIN_WHITELIST, domain) for domain in config.domain_whitelist)
+        relays += (Relay(RelayTest.DOMAIN_WHITELIST_PTR, domain)
+                   for domain in config.domain_whitelist_ptr)
         self.relays: tuple[Relay, ...] = tuple(relays) if checking else ()
         self.check_helo = checking and config.check_helo and _is_domain(envelope.helo_name)
         wants_mailfrom = checking and config.check_mailfrom
@@ -93,6 +99,9 @@ class Transaction:
         if relay.test is RelayTest.HELO_WHITELIST:
             self.skip = f"HELO name {quote_value(relay.name)} is a trusted relay resolving to " \
                         f"{client} (HELO_Whitelist)"
+        elif relay.test is RelayTest.DOMAIN_WHITELIST_PTR:
+            self.skip = f"client {client} has a validated PTR name in trusted domain " \
+                        f"{relay.name} (Domain_Whitelist_PTR)"
         else:
             self.skip = f"client passes SPF for trusted domain {relay.name} (Domain_Whitelist)"
 
@@ -102,7 +111,8 @@ class Transaction:
         if self.config.helo_reject is RejectPolicy.NULL and self.envelope.sender:
             self._helo_verdict = Verdict.ACCEPT  # "Null": a HELO result counts only for <>
         else:
-            self._helo_verdict = self.config.verdict(Identity.HELO, result.result)
+            self._helo_verdict = self.config.verdict(Identity.HELO, result.result,
+                                                     self.envelope.helo_name)
         decides = self._helo_verdict is not Verdict.ACCEPT
         if self._mailfrom_is_helo and not decides:
             self._mailfrom = result  # §2.4: the null sender's MAIL FROM is postmaster@<HELO>
@@ -128,7 +138,7 @@ class Transaction:
         if helo is not None and self._helo_verdict is not Verdict.ACCEPT:
             return stopped(envelope, config, receiver, Identity.HELO, helo, self._helo_verdict)
         if mailfrom is not None:
-            verdict = config.verdict(Identity.MAILFROM, mailfrom.result)
+            verdict = config.verdict(Identity.MAILFROM, mailfrom.result, _mailfrom_domain(envelope))
             if verdict is not Verdict.ACCEPT:
                 return stopped(envelope, config, receiver, Identity.MAILFROM, mailfrom, verdict)
         return accepted(envelope, config, receiver, helo, mailfrom)
@@ -156,6 +166,11 @@ def _static_skip(envelope: Envelope, config: PolicyConfig) -> str | None:
         if client in network:
             return f"client {client} is a trusted relay (Whitelist {network})"
     return None
+
+
+def _mailfrom_domain(envelope: Envelope) -> str:
+    """§2.4: the MAIL FROM identity's domain; the HELO name for the null reverse-path."""
+    return envelope.sender.rpartition("@")[2] if envelope.sender else envelope.helo_name
 
 
 def _is_domain(helo: str) -> bool:

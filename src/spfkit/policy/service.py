@@ -45,6 +45,7 @@ from spfkit.evaluate import CheckOptions, check, check_host
 from spfkit.evaluate.budget import LARGE_RECORD
 from spfkit.headers import quote_value
 from spfkit.identity import Identity, sender_with_local_part
+from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
 from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
 from spfkit.policy.decide import Relay, RelayTest, Transaction
@@ -167,10 +168,14 @@ async def _vouches(relay: Relay, txn: Transaction, resolver: Resolver, options: 
     if relay.test is RelayTest.HELO_WHITELIST:  # the name's A/AAAA records hold the client
         lookup = await (resolver.a(relay.name) if client.version == 4 else resolver.aaaa(relay.name))
         return any(ip_address(record) == client for record in lookup.records)
+    if relay.test is RelayTest.DOMAIN_WHITELIST_PTR:
+        # "Matching is done using the same rules as the SPF PTR mechanism" (policyd-spf's
+        # documentation): §5.5's validated names, by evaluating "ptr" at the trusted domain.
+        resolver = OverlayResolver(resolver, {relay.name: "v=spf1 ptr -all"})
     result = await check_host(client, relay.name, sender_with_local_part("", relay.name),
                               resolver=resolver, helo=txn.envelope.helo_name,
                               receiver=txn.receiver, options=options)
-    return result.result is Result.PASS  # Domain_Whitelist
+    return result.result is Result.PASS  # Domain_Whitelist, Domain_Whitelist_PTR
 
 
 @dataclass(slots=True)
