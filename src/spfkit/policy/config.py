@@ -350,8 +350,8 @@ def load_config(path: str | Path | None, overrides: Mapping[str, object] | None 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         at = _TOML_AT.search(str(exc))
-        raise ConfigError(f"not valid TOML: {exc}", None, source,
-                          line=int(at.group(1)) if at else None) from None
+        line = int(at.group(1)) if at else len(text.splitlines()) or None  # "at end of document"
+        raise ConfigError(f"not valid TOML: {exc}", None, source, line=line) from None
     return _build(data, source=source, overrides=overrides, lines=toml_key_lines(text))
 
 

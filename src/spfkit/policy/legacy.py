@@ -60,16 +60,6 @@ class _Refused(Exception):
     """An option spfkit cannot honour; the text says what to use instead."""
 
 
-#: policyd-spf's reader's own table of names (its ``nameConversion``): names it acts on.
-_POLICYD_SPF_NAMES: Final = frozenset({
-    "debugLevel", "HELO_reject", "Mail_From_reject", "PermError_reject", "TempError_Defer",
-    "Mail_From_pass_restriction", "HELO_pass_restriction", "Prospective", "Whitelist",
-    "skip_addresses", "HELO_Whitelist", "Domain_Whitelist", "Domain_Whitelist_PTR", "No_Mail",
-    "Reject_Not_Pass_Domains", "Per_User", "TestOnly", "defaultSeedOnly",
-    "SPF_Enhanced_Status_Codes", "Header_Type", "Hide_Receiver", "Authserv_Id", "Lookup_Time",
-    "Whitelist_Lookup_Time", "Void_Limit", "Reason_Message", "Mock", "Socket", "PidFile",
-    "UserID", "UMask", "InternalHosts", "IntHosts", "MacroList",
-})
 _LINE: Final = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=([^=]*)$")
 _TOML_ONLY: Final = re.compile(r"""^\s*(\[|[^=]*=\s*["'\[{])""")  # a table, a quoted value, an array
 _CANONICAL: Final = {option.key.lower(): option for option in OPTIONS}
@@ -93,21 +83,26 @@ def _lines(text: str) -> list[tuple[int, str]]:
 
 
 def detect(text: str) -> Format:
-    """policyd-spf's format when every line has its shape (``Name = unquoted value``, no tables)
-    and the file is not TOML or names an option of policyd-spf; else TOML."""
+    """policyd-spf's format when no line has TOML's own syntax (a table, a quoted value, an
+    array), some line has policyd-spf's (``Name = value``), and the file is not valid TOML or
+    names ``TestOnly`` (which TOML files cannot use); else TOML. Lines of neither shape are
+    then reported as policyd-spf's errors, each with its number.
+
+    A valid TOML file of bare numbers and booleans reads the same either way but for the
+    defaults, and is taken as TOML (what ``--import`` writes must load as TOML).
+    """
     lines = _lines(text)
-    if not lines or any(_TOML_ONLY.match(line) or not _LINE.match(line) for _, line in lines):
+    if any(_TOML_ONLY.match(line) for _, line in lines) or not any(
+            _LINE.match(line) for _, line in lines):
         return Format.TOML
-    names = {m.group(1) for _, line in lines if (m := _LINE.match(line))}
-    if names & _POLICYD_SPF_NAMES:
-        return Format.POLICYD_SPF
     import tomllib
 
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return Format.POLICYD_SPF
-    return Format.TOML
+    names = {m.group(1).lower() for _, line in lines if (m := _LINE.match(line))}
+    return Format.POLICYD_SPF if names & {"testonly", "defaultseedonly"} else Format.TOML
 
 
 # -- one function per policyd-spf option whose value or meaning differs: value → (key, value, note)
