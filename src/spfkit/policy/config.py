@@ -287,6 +287,7 @@ def _build(data: Mapping[str, object], *, source: str, overrides: Mapping[str, o
     config = PolicyConfig(**kwargs)  # type: ignore[arg-type]
     found += (ConfigProblem(reason, key, where.get(key)) for key, reason in _together(config))
     if found:
+        found.sort(key=lambda problem: problem.line or 1 << 30)  # in file order, then the rest
         raise ConfigError(found[0].reason, found[0].key, source, line=found[0].line,
                           problems=found)
     return config
