@@ -7,14 +7,13 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import spfkit
-from tests.policy.test_server import Stderr
+from tests.policy.test_server import Stderr, spfkit_policyd
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEBIAN_CONF = FIXTURES / "policyd-spf.conf"  # Debian's /etc/postfix-policyd-spf-python/policyd-spf.conf
@@ -129,9 +128,7 @@ def test_no_warning_on_loopback_or_a_unix_socket(listen: str) -> None:
 
 
 def test_a_server_on_all_addresses_warns_then_serves() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "spfkit", "policyd", "--listen", "0.0.0.0:0",
-                             "--log", "stderr"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = spfkit_policyd("--listen", "0.0.0.0:0", "--log", "stderr")
     err = Stderr(proc)
     try:
         port = int(err.wait_for(r"listening on 0\.0\.0\.0:(\d+)").group(1))
@@ -146,4 +143,4 @@ def test_a_server_on_all_addresses_warns_then_serves() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.wait()

@@ -6,8 +6,10 @@ Pure, transport-neutral (a milter can reuse them):
   :class:`Decision`, each verdict once (RFC 7208 §8, RFC 7372).
 * ``decision`` — the values (:class:`Envelope`, :class:`Checks`, :class:`Decision`) and what a
   decision says: its action, its trace headers, its log line.
-* ``config`` / ``_options`` — the TOML configuration, checked when loaded (:func:`load_config`),
-  and its option table.
+* ``config`` / ``_options`` — the TOML configuration, checked when loaded (:func:`load_config`,
+  every mistake with its line), and its option table.
+* ``legacy`` — policyd-spf's own ``Name = value`` file, read with policyd-spf's meaning, and
+  written as TOML (``spfkit policyd --import``).
 
 The policy protocol:
 
@@ -20,6 +22,7 @@ The policy protocol:
 
 from spfkit.policy.config import (
     ConfigError,
+    ConfigProblem,
     ListenAddress,
     PolicyConfig,
     load_config,
@@ -42,6 +45,7 @@ from spfkit.policy.service import Explanation, PolicyService, make_resolver, rep
 __all__ = [
     "Checks",
     "ConfigError",
+    "ConfigProblem",
     "Decision",
     "Envelope",
     "Explanation",
