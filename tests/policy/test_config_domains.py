@@ -104,6 +104,17 @@ def test_test_only_still_never_rejects_a_listed_domain(dns: ZoneDataServer) -> N
     assert action.startswith("PREPEND Received-SPF: softfail")
 
 
+def test_explain_says_the_receiver_policy_rejected_it(dns: ZoneDataServer) -> None:
+    cfg = parse_config({"nameservers": [f"127.0.0.1:{dns.port}"], "Mail_From_reject": "False",
+                        "Reject_Not_Pass_Domains": ["softy.example"]})
+    request = PolicyRequest.build({"request": "smtpd_access_policy", "protocol_state": "RCPT",
+                                   "client_address": "203.0.113.9", "helo_name": "client.invalid",
+                                   "sender": "alice@softy.example"})
+    explained = asyncio.run(PolicyService(cfg, make_resolver(cfg)).explain(request))
+    assert explained.decision.why == ("MAIL FROM softfail: reject "
+                                      "(policy SPF_Not_Pass for Reject_Not_Pass_Domains)")
+
+
 # ----------------------------------------------------------------- Domain_Whitelist_PTR
 
 @pytest.mark.parametrize(("client", "trusted"), [

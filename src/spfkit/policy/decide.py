@@ -138,7 +138,8 @@ class Transaction:
         if helo is not None and self._helo_verdict is not Verdict.ACCEPT:
             return stopped(envelope, config, receiver, Identity.HELO, helo, self._helo_verdict)
         if mailfrom is not None:
-            verdict = config.verdict(Identity.MAILFROM, mailfrom.result, _mailfrom_domain(envelope))
+            verdict = config.verdict(Identity.MAILFROM, mailfrom.result,
+                                     envelope.domain_of(Identity.MAILFROM))
             if verdict is not Verdict.ACCEPT:
                 return stopped(envelope, config, receiver, Identity.MAILFROM, mailfrom, verdict)
         return accepted(envelope, config, receiver, helo, mailfrom)
@@ -166,11 +167,6 @@ def _static_skip(envelope: Envelope, config: PolicyConfig) -> str | None:
         if client in network:
             return f"client {client} is a trusted relay (Whitelist {network})"
     return None
-
-
-def _mailfrom_domain(envelope: Envelope) -> str:
-    """§2.4: the MAIL FROM identity's domain; the HELO name for the null reverse-path."""
-    return envelope.sender.rpartition("@")[2] if envelope.sender else envelope.helo_name
 
 
 def _is_domain(helo: str) -> bool:

@@ -98,6 +98,12 @@ class Envelope:
         return cls(facts.client_ip, facts.helo_name, facts.sender, facts.recipient,
                    facts.sasl_username, facts.queue_id)
 
+    def domain_of(self, identity: Identity) -> str:
+        """§2.3 the HELO name; §2.4 the MAIL FROM domain (the HELO name for the null sender)."""
+        if identity is Identity.MAILFROM and self.sender:
+            return self.sender.rpartition("@")[2]
+        return self.helo_name
+
 
 @dataclass(frozen=True, slots=True)
 class Checks:
@@ -200,7 +206,10 @@ def stopped(envelope: Envelope, config: PolicyConfig, receiver: str, identity: I
         code = "451 4.7.24" if result is Result.TEMPERROR else "451 4.7.23"
     action = f"{code} {label}: {text}"
     policy = config.helo_reject if identity is Identity.HELO else config.mail_from_reject
-    why = f"{_LABEL[identity]} {result.value}: {verdict.value} (policy {policy.value}" + (
+    listed = (verdict is Verdict.REJECT and result in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL)
+              and config.rejects_not_pass(envelope.domain_of(identity)))
+    why = f"{_LABEL[identity]} {result.value}: {verdict.value} (policy " + (
+        "SPF_Not_Pass for Reject_Not_Pass_Domains" if listed else policy.value) + (
         ", [actions]" if result in config.actions.get(identity, {}) else "") + ")"
     sentence = _sentence(envelope, checked)
     if config.test_only:
