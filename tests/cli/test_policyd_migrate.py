@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import spfkit
-from tests.policy.test_server import Stderr, spfkit_policyd
+from tests.policy.test_server import Stderr, ask, request, spfkit_policyd
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEBIAN_CONF = FIXTURES / "policyd-spf.conf"  # Debian's /etc/postfix-policyd-spf-python/policyd-spf.conf
@@ -138,6 +138,34 @@ def test_a_server_on_all_addresses_warns_then_serves() -> None:
             assert conn.recv(4096).startswith(b"action=DUNNO")
         warnings = [line for line in err.text.splitlines() if "warning: --listen" in line]
         assert len(warnings) == 1 and "not a loopback address" in warnings[0]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_sighup_reloads_a_policyd_spf_file_and_logs_every_mistake_on_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "policyd-spf.conf"
+    config.write_text("debugLevel = 1\nTestOnly = 1\nskip_addresses = 192.0.2.1/32\n")
+    proc = spfkit_policyd("--config", str(config), "--listen", "127.0.0.1:0", "--log", "stderr",
+                          "--zone", str(FIXTURES.parent.parent / "examples" / "example.zone"))
+    err = Stderr(proc)
+    try:
+        port = int(err.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        # 127.0.0.1 is no longer skipped: mail.example.com ("v=spf1 a -all") fails it
+        failing = {"client_address": "127.0.0.1", "sender": "a@mail.example.com"}
+        assert ask(port, request(instance="1", **failing)).startswith("550 5.7.23")
+        config.write_text("debugLevel = 1\nTestOnly = 0\nskip_addresses = 192.0.2.1/32\n")
+        proc.send_signal(signal.SIGHUP)
+        err.wait_for(r"configuration reloaded from")
+        assert ask(port, request(instance="2", **failing)).startswith("PREPEND Received-SPF: fail")
+        config.write_text("HELO_reject = Fial\nMock = True\n")
+        proc.send_signal(signal.SIGHUP)
+        found = err.wait_for(r"configuration not reloaded, keeping the old one: (.*)\n")
+        assert f"{config}:1: HELO_reject" in found.group(1) and f"{config}:2: Mock" in found.group(1)
+        assert ask(port, request(instance="3", **failing)).startswith("PREPEND Received-SPF: fail")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:

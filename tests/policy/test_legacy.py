@@ -252,3 +252,11 @@ def test_any_text_is_detected_and_translated_without_crashing(text: str) -> None
         parse_config(translation.data, lines=translation.lines)
     except ConfigError as exc:
         assert exc.problems
+
+
+def test_a_log_record_gets_every_problem_on_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "HELO_reject = Fial\nMock = True\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert len(str(caught.value).splitlines()) == 2
+    assert caught.value.one_line() == "; ".join(str(caught.value).splitlines())

@@ -105,6 +105,10 @@ class ConfigError(SpfkitError):
         self.source = source
         super().__init__("\n".join(problem.describe(source) for problem in self.problems))
 
+    def one_line(self) -> str:
+        """Every problem on one line, ``"; "``-separated (for a log record)."""
+        return "; ".join(problem.describe(self.source) for problem in self.problems)
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyConfig:

@@ -165,7 +165,7 @@ def _reload(service: PolicyService, reload: Callable[[], PolicyConfig] | None) -
         same = dns == (old.nameservers, old.zones, old.dns_timeout, old.cache_size)
         resolver = None if same else make_resolver(new)
     except ConfigError as exc:
-        service.log.error("configuration not reloaded, keeping the old one: %s", exc)
+        service.log.error("configuration not reloaded, keeping the old one: %s", exc.one_line())
         return
     service.reconfigure(new, resolver)
     service.log.setLevel(level_of(new))
