@@ -260,3 +260,13 @@ def test_a_log_record_gets_every_problem_on_one_line(tmp_path: Path) -> None:
         load_config(path)
     assert len(str(caught.value).splitlines()) == 2
     assert caught.value.one_line() == "; ".join(str(caught.value).splitlines())
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ("just some words", "no '='"),
+    ("Mail_From_reject = a = b", "more than one '='"),
+    ("1st option = Fail", "'1st option' is not an option name"),
+])
+def test_a_line_that_is_not_name_equals_value_says_why(line: str, why: str) -> None:
+    [error] = translate(f"debugLevel = 1\n{line}\n").errors
+    assert error.line == 2 and error.text == f"expected Name = value: {why}"

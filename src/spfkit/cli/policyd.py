@@ -95,7 +95,8 @@ def policyd_command(
         raise click.UsageError("--output goes with --import")
     if import_path is not None:
         if config_path or listen or check_config or explain:
-            raise click.UsageError("--import takes no --config, --listen, --check-config or --explain")
+            raise click.UsageError(
+                "--import takes no --config, --listen, --check-config or --explain")
         _import(import_path, output_path)
         return
     if zones and nameservers:

@@ -344,7 +344,8 @@ def load_config(path: str | Path | None, overrides: Mapping[str, object] | None 
     text = read_text(path)
     if detect_format(text) is Format.POLICYD_SPF:
         legacy = translate(text)
-        problems = [ConfigProblem(error.text, error.key or None, error.line) for error in legacy.errors]
+        problems = [ConfigProblem(error.text, error.key or None, error.line)
+                    for error in legacy.errors]
         notes = tuple(f"{note.key}{f' (line {note.line})' if note.line else ''}: {note.text}"
                       for note in legacy.notes)
         return _build(legacy.data, source=source, overrides=overrides, lines=legacy.lines,

@@ -61,7 +61,8 @@ class _Refused(Exception):
 
 
 _LINE: Final = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=([^=]*)$")
-_TOML_ONLY: Final = re.compile(r"""^\s*(\[|[^=]*=\s*["'\[{])""")  # a table, a quoted value, an array
+#: a table, a quoted value, an inline array or table: TOML's own syntax
+_TOML_ONLY: Final = re.compile(r"""^\s*(\[|[^=]*=\s*["'\[{])""")
 _CANONICAL: Final = {option.key.lower(): option for option in OPTIONS}
 
 # policyd-spf's defaults (its defaultConfigData) where they differ from spfkit's: a file that
@@ -105,7 +106,7 @@ def detect(text: str) -> Format:
     return Format.POLICYD_SPF if names & {"testonly", "defaultseedonly"} else Format.TOML
 
 
-# -- one function per policyd-spf option whose value or meaning differs: value → (key, value, note)
+# -- a function per policyd-spf option whose value or meaning differs: value → (key, value, note)
 _Rule = Callable[[str], tuple[str | None, object, str]]
 
 
@@ -113,7 +114,8 @@ def _debug_level(value: str) -> tuple[str | None, object, str]:
     if re.fullmatch(r"-?\d+", value):
         level = int(value)
         if level < 0:
-            return "debugLevel", 0, f"policyd-spf's {level} (log nothing, not even errors) is 0 here: errors and warnings only"
+            return "debugLevel", 0, (f"policyd-spf's {level} (log nothing, not even errors) "
+                                     "is 0 here: errors and warnings only")
         if level > 5:
             return "debugLevel", 5, f"{level} logs no more than 5 in policyd-spf: 5"
     return "debugLevel", value, ""
@@ -123,7 +125,8 @@ def _test_only(value: str) -> tuple[str | None, object, str]:
     if not re.fullmatch(r"-?\d+", value):
         raise _Refused(f"expected 1 (act on results) or 0 (test only), got {value!r}")
     test = int(value) == 0  # policyd-spf: only 0 means "never reject or defer"
-    return "test_only", test, f"policyd-spf's TestOnly = {value} is test_only = {str(test).lower()} (the other way round)"
+    return "test_only", test, (f"policyd-spf's TestOnly = {value} is test_only = "
+                               f"{str(test).lower()} (the other way round)")
 
 
 def _exactly_true(name: str) -> _Rule:
@@ -137,7 +140,8 @@ def _exactly_true(name: str) -> _Rule:
 
 
 def _hide_receiver(value: str) -> tuple[str | None, object, str]:
-    note = "" if value in ("Yes", "No") else f"policyd-spf hides the receiver for anything but 'No' ({value!r})"
+    note = "" if value in ("Yes", "No") else \
+        f"policyd-spf hides the receiver for anything but 'No' ({value!r})"
     return "Hide_Receiver", value != "No", note
 
 
@@ -149,7 +153,8 @@ def _authserv_id(value: str) -> tuple[str | None, object, str]:
 
 def _enhanced_codes(value: str) -> tuple[str | None, object, str]:
     if value == "No":
-        raise _Refused("not supported: spfkit always answers with RFC 7372 codes (5.7.23, 5.7.24, 4.7.24)")
+        raise _Refused("not supported: spfkit always answers with RFC 7372 codes "
+                       "(5.7.23, 5.7.24, 4.7.24)")
     return None, None, "not applicable: RFC 7372 codes are always used"
 
 
@@ -179,8 +184,8 @@ def _refused(text: str) -> _Rule:
     return rule
 
 
-_MILTER: Final = _noted("not applicable: an option of policyd-spf's milter front end, ignored by the "
-                        "policy server")
+_MILTER: Final = _noted("not applicable: an option of policyd-spf's milter front end, ignored "
+                        "by the policy server")
 _RULES: Final[Mapping[str, _Rule]] = {
     "debuglevel": _debug_level,
     "testonly": _test_only,
@@ -200,7 +205,8 @@ _RULES: Final[Mapping[str, _Rule]] = {
     "queueid": _noted("not applicable: policyd-spf's reader ignores this name; spfkit's log "
                       "lines always carry the queue id"),
     "per_user": _refused("not supported: per-recipient settings; run one spfkit policyd per "
-                         "policy, each with its own --config, chosen by a Postfix restriction class"),
+                         "policy, each with its own --config, chosen by a Postfix restriction "
+                         "class"),
     "prospective": _refused("not supported: to test outbound mail use `spfkit check IP SENDER`"),
     "helo_pass_restriction": _refused("not supported: list your restriction after "
                                       "check_policy_service"),
@@ -220,7 +226,9 @@ def translate(text: str) -> Translation:
     for number, line in _lines(text):
         match = _LINE.match(line)
         if match is None:
-            why = "no '=' on this line" if "=" not in line else "more than one '=' on this line"
+            count = line.count("=")
+            why = ("no '=' on this line" if not count else "more than one '=' on this line"
+                   if count > 1 else f"{line.partition('=')[0].strip()!r} is not an option name")
             errors.append(Remark(number, "", f"expected Name = value: {why}"))
             continue
         name, value = match.group(1), match.group(2).strip()
