@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spfkit.policy.config import toml_key_lines
@@ -14,6 +14,7 @@ VALUES = st.sampled_from(['"Fail"', "1", "true", '["a", "b"]', "'x'", "2.5", '"a
 FILLER = st.sampled_from(["", "# a comment", "   ", "# key = 1"])
 
 
+@settings(deadline=None)  # a loaded machine must not fail it
 @given(st.lists(st.tuples(KEYS, VALUES, st.lists(FILLER, max_size=2), st.booleans()),
                 min_size=1, max_size=8, unique_by=lambda item: item[0].lower()))
 def test_every_top_level_key_gets_its_line(entries: list[tuple[str, str, list[str], bool]]) -> None:
