@@ -37,7 +37,8 @@ class ConfigurationError(click.ClickException):
               "or policyd-spf's policyd-spf.conf, told apart by their syntax.")
 @click.option("--listen", metavar="ADDR",
               help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
-              "answering on stdin/stdout (Postfix spawn(8) mode).")
+              "answering on stdin/stdout (Postfix spawn(8) mode); a non-loopback address "
+              "gets a warning on stderr.")
 @dns_options
 @click.option("--test-only", is_flag=True,
               help="Decide and log, but never reject or defer (overrides test_only).")
