@@ -3,11 +3,13 @@ file, ``--import``, every mistake at once; and the warning for a non-loopback ``
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import socket
 import subprocess
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,17 +129,12 @@ def test_no_warning_on_loopback_or_a_unix_socket(listen: str) -> None:
     assert proc.returncode == 0 and proc.stderr == ""
 
 
-def test_a_server_on_all_addresses_warns_then_serves() -> None:
-    proc = spfkit_policyd("--listen", "0.0.0.0:0", "--log", "stderr")
-    err = Stderr(proc)
+@contextlib.contextmanager
+def server(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], Stderr]]:
+    """``spfkit policyd ARGS`` as a real process; it must end with status 0 on SIGTERM."""
+    proc = spfkit_policyd(*args)
     try:
-        port = int(err.wait_for(r"listening on 0\.0\.0\.0:(\d+)").group(1))
-        with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:  # it serves
-            conn.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=127.0.0.1\n"
-                         b"helo_name=h.example\nsender=a@b.example\n\n")
-            assert conn.recv(4096).startswith(b"action=DUNNO")
-        warnings = [line for line in err.text.splitlines() if "warning: --listen" in line]
-        assert len(warnings) == 1 and "not a loopback address" in warnings[0]
+        yield proc, Stderr(proc)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
@@ -146,13 +143,23 @@ def test_a_server_on_all_addresses_warns_then_serves() -> None:
         proc.wait()
 
 
+def test_a_server_on_all_addresses_warns_then_serves() -> None:
+    with server("--listen", "0.0.0.0:0", "--log", "stderr") as (proc, err):
+        port = int(err.wait_for(r"listening on 0\.0\.0\.0:(\d+)").group(1))
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:  # it serves
+            conn.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=127.0.0.1\n"
+                         b"helo_name=h.example\nsender=a@b.example\n\n")
+            assert conn.recv(4096).startswith(b"action=DUNNO")
+        warnings = [line for line in err.text.splitlines() if "warning: --listen" in line]
+        assert len(warnings) == 1 and "not a loopback address" in warnings[0]
+
+
 def test_sighup_reloads_a_policyd_spf_file_and_logs_every_mistake_on_one_line(tmp_path: Path) -> None:
     config = tmp_path / "policyd-spf.conf"
     config.write_text("debugLevel = 1\nTestOnly = 1\nskip_addresses = 192.0.2.1/32\n")
-    proc = spfkit_policyd("--config", str(config), "--listen", "127.0.0.1:0", "--log", "stderr",
-                          "--zone", str(FIXTURES.parent.parent / "examples" / "example.zone"))
-    err = Stderr(proc)
-    try:
+    zone = FIXTURES.parent.parent / "examples" / "example.zone"
+    with server("--config", str(config), "--listen", "127.0.0.1:0", "--log", "stderr",
+                "--zone", str(zone)) as (proc, err):
         port = int(err.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         # 127.0.0.1 is no longer skipped: mail.example.com ("v=spf1 a -all") fails it
         failing = {"client_address": "127.0.0.1", "sender": "a@mail.example.com"}
@@ -166,9 +173,3 @@ def test_sighup_reloads_a_policyd_spf_file_and_logs_every_mistake_on_one_line(tm
         found = err.wait_for(r"configuration not reloaded, keeping the old one: (.*)\n")
         assert f"{config}:1: HELO_reject" in found.group(1) and f"{config}:2: Mock" in found.group(1)
         assert ask(port, request(instance="3", **failing)).startswith("PREPEND Received-SPF: fail")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()

@@ -69,8 +69,9 @@ def test_a_listed_domains_softfail_is_rejected_at_rcpt(postfix: tuple[Postfix, P
                for line in log.read_text(errors="replace").splitlines()), log.read_text()
 
 
-def test_pass_is_delivered_and_fail_rejected_as_before(postfix: tuple[Postfix, Path]) -> None:
-    server, _ = postfix
+def assert_pass_delivered_and_fail_rejected(server: Postfix) -> str:
+    """pass.example from 127.0.0.2 is delivered with its header; fail.example from 127.0.0.3
+    gets 550 5.7.23 at RCPT (e2e.zone). Returns the nonce in both senders."""
     nonce = uuid.uuid4().hex[:8]
     passed = send(server.port, "127.0.0.2", HELO, f"pass-{nonce}@pass.example", [RCPT], f"pass {nonce}")
     assert passed.returncode == 0, passed.transcript
@@ -79,4 +80,8 @@ def test_pass_is_delivered_and_fail_rejected_as_before(postfix: tuple[Postfix, P
     failed = send(server.port, "127.0.0.3", HELO, f"fail-{nonce}@fail.example", [RCPT], f"fail {nonce}")
     assert failed.returncode != 0
     assert any(reply.startswith("550 5.7.23") for reply in failed.replies()), failed.transcript
+    return nonce
 
+
+def test_pass_is_delivered_and_fail_rejected_as_before(postfix: tuple[Postfix, Path]) -> None:
+    assert_pass_delivered_and_fail_rejected(postfix[0])

@@ -14,18 +14,16 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import SPAWN_USER, Named, Postfix, log_lines, send, unfold
+from tests.e2e.harness import SPAWN_USER, Named, Postfix, log_lines
+from tests.e2e.test_policyd_spf_conf import assert_pass_delivered_and_fail_rejected
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "policyd-spf.conf"
-HELO = "client.e2e.example"  # authorises all of 127.0.0.0/24 (e2e.zone): MAIL FROM decides
-RCPT = "rcpt@example.org"
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +54,6 @@ def installed_mta(e2e_base: Path, named: Named) -> Iterator[tuple[Postfix, Path]
 
 def test_the_installed_spfkit_answers_postfix_as_nobody(installed_mta: tuple[Postfix, Path]) -> None:
     postfix, log = installed_mta
-    nonce = uuid.uuid4().hex[:8]
-    passed = send(postfix.port, "127.0.0.2", HELO, f"pass-{nonce}@pass.example", [RCPT], f"pass {nonce}")
-    assert passed.returncode == 0, passed.transcript
-    [message] = postfix.delivered(f"pass {nonce}")
-    assert unfold(message["Received-SPF"]).startswith("pass ")
-    failed = send(postfix.port, "127.0.0.3", HELO, f"fail-{nonce}@fail.example", [RCPT], f"fail {nonce}")
-    assert failed.returncode != 0
-    assert any(reply.startswith("550 5.7.23") for reply in failed.replies()), failed.transcript
+    nonce = assert_pass_delivered_and_fail_rejected(postfix)
     # the spawned process logged its decision where the policyd-spf.conf's log option says
     assert log_lines(log, f"fail-{nonce}@fail.example", "action=550 5.7.23"), log.read_text()
