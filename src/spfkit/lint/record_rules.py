@@ -16,7 +16,9 @@ from spfkit.errors import shorten
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding
 from spfkit.lint.fixes import RecordFixes
+from spfkit.lint.include_targets import made_to_be_included
 from spfkit.lint.nesting import nesting
+from spfkit.lint.pasted import identify_key
 from spfkit.lint.spelling import MECHANISM_NAMES, MODIFIER_NAMES, meant_name
 from spfkit.record.model import Record, Version
 from spfkit.record.terms import (
@@ -30,6 +32,7 @@ from spfkit.record.terms import (
     Include,
     Mechanism,
     Qualifier,
+    Term,
     UnknownModifier,
 )
 
@@ -91,7 +94,17 @@ def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) ->
     out: list[Finding] = []
     index = _first_all(record)
     redirect = record.redirect
+    included = made_to_be_included(domain)
     if index is None and redirect is None and not _meant_default(record):
+        if included:
+            out.append(finding(
+                "SPF-I332", f"{domain} is named like a record made to be included "
+                "(a provider's '_spf.' name) and has no 'all': an include asks only whether "
+                "it passes (§5.2), so for its includers that is fine. Mail whose own MAIL "
+                "FROM or HELO domain is this name gets 'neutral' (§4.7)", "nothing, if it is "
+                "only included; if mail is sent with this name, end it with '~all'",
+                domain=domain, fixed_record=fixes.adding_mechanism("~all")))
+            return out
         out.append(finding(
             "SPF-W301", "the record has neither an 'all' mechanism nor a 'redirect': a client "
             "that matches no mechanism gets 'neutral' (§4.7), which receivers treat exactly "
@@ -104,14 +117,7 @@ def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) ->
     first_all = record.mechanisms[index]
     dead = record.mechanisms[index + 1 :]
     if dead:
-        listed = ", ".join(f"'{shorten(str(m), 40)}'" for m in dead[:4])
-        more = f" and {len(dead) - 4} more" if len(dead) > 4 else ""
-        out.append(finding(
-            "SPF-E302", f"{listed}{more} after '{first_all}' "
-            f"{'is' if len(dead) == 1 else 'are'} never tested: 'all' always matches, and "
-            "mechanisms after it MUST be ignored (§5.1)", "remove them — or, if those "
-            "senders are legitimate, move them before 'all'", domain=domain,
-            column=dead[0].column, term=str(dead[0]), fixed_record=fixes.without(*dead)))
+        out.append(_after_all(record, first_all, dead, domain, fixes))
     if redirect is not None:
         out.append(finding(
             "SPF-E303", f"'{shorten(str(redirect))}' is ignored because the record also has "
@@ -127,14 +133,48 @@ def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) ->
             "name", "use '-all' (receivers may reject unlisted senders) or '~all' (they "
             "mark them)", domain=domain, column=first_all.column, term=str(first_all),
             fixed_record=fixes.replacing(first_all, "~all")))
+    elif first_all.qualifier is Qualifier.NEUTRAL and included:
+        out.append(finding(
+            "SPF-I331", f"{domain} is named like a record made to be included (a provider's "
+            f"'_spf.' name): an include asks only whether it passes (§5.2), so '{first_all}' "
+            "changes nothing for its includers. Mail whose own MAIL FROM or HELO domain is "
+            "this name gets 'neutral', which protects nothing (§8.2)", "nothing, if it is only "
+            "included; if mail is sent with this name, use '~all'", domain=domain,
+            column=first_all.column, term=str(first_all),
+            fixed_record=fixes.replacing(first_all, "~all")))
     elif first_all.qualifier is Qualifier.NEUTRAL:
         out.append(finding(
             "SPF-W305", f"'{first_all}' gives 'neutral' to every unlisted client, which "
-            "receivers treat exactly like no SPF record (§8.2): the record protects nothing",
-            "use '~all' (or '-all' once every legitimate sender is listed)", domain=domain,
-            column=first_all.column, term=str(first_all),
+            "receivers treat exactly like no SPF record (§8.2): the record protects nothing. "
+            "(If this record only exists to be included by others, it is harmless: an "
+            "include asks only whether it passes, §5.2)", "use '~all' (or '-all' once every "
+            "legitimate sender is listed); nothing, if the record is only included",
+            domain=domain, column=first_all.column, term=str(first_all),
             fixed_record=fixes.replacing(first_all, "~all")))
     return out
+
+
+def _after_all(record: Record, first_all: Mechanism, dead: Sequence[Mechanism],
+               domain: str | None, fixes: RecordFixes) -> Finding:
+    """§5.1: mechanisms after "all" MUST be ignored — dead, not invalid; move them, never drop."""
+    listed = ", ".join(f"'{shorten(str(m), 40)}'" for m in dead[:4])
+    more = f" and {len(dead) - 4} more" if len(dead) > 4 else ""
+    moved = [m for m in dead if not isinstance(m, All)]
+    dropped = [m for m in dead if isinstance(m, All)]
+    # the moved mechanisms go just before the first "all"; later "all"s can never decide
+    dead_ids = {id(m) for m in dead}
+    terms: list[Term] = [t for t in record.terms if id(t) not in dead_ids]
+    at = next(k for k, t in enumerate(terms) if t is first_all)
+    terms[at:at] = moved
+    fix = ("move them before 'all' if those senders are legitimate (the corrected record), "
+           "or delete them if they are not" if moved else "delete it")
+    if moved and dropped:
+        fix += f"; '{dropped[0]}' after the first 'all' can never decide and is left out"
+    return finding(
+        "SPF-W330", f"{listed}{more} after '{first_all}' {'is' if len(dead) == 1 else 'are'} "
+        "never tested: 'all' always matches, and mechanisms after it MUST be ignored (§5.1). "
+        "The record works, but what they list is not authorised", fix, domain=domain,
+        column=dead[0].column, term=str(dead[0]), fixed_record=fixes.render(terms))
 
 
 def _redirect_position(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
@@ -314,7 +354,15 @@ def _unknown_modifiers(record: Record, domain: str | None, fixes: RecordFixes) -
         if key in _KNOWN_EXTENSIONS:
             continue
         meant = key if key in MECHANISM_NAMES else meant_name(key)
-        if key == "default":
+        if (foreign := identify_key(m.key)) is not None:
+            out.append(finding(
+                "SPF-W333", f"'{shorten(str(m), 50)}' is {foreign.what}, pasted into the SPF "
+                "record: receivers ignore it as an unknown modifier (§6), and the service "
+                "that looks for it expects a TXT record of its own, so it will not find it",
+                f"publish '{shorten(str(m), 50)}' as its own TXT record at the domain and "
+                "remove it from the SPF record", domain=domain, column=m.column, term=str(m),
+                fixed_record=fixes.without(m)))
+        elif key == "default":
             out.append(_default(record, m, domain, fixes))
         elif meant in MECHANISM_NAMES and meant != "all":
             new = f"{meant}:{m.value}"
