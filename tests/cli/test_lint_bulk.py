@@ -7,16 +7,21 @@ also the end-to-end test of those rules (in this process, see ``tests/cli/confte
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from spfkit.cli.lint_bulk import lint_domains
 from spfkit.lint.summary import COLUMNS
+from spfkit.lookup import MemoryResolver
+from spfkit.lookup.protocol import Lookup, RRType
 from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 
@@ -189,3 +194,39 @@ def test_help_documents_bulk_use() -> None:
     for part in ("[DOMAIN]...", "--from-file FILE", "--format [text|csv|json]", "--jobs N",
                  "one line per domain", "the worst status", "of all the domains"):
         assert part in text, part
+
+
+class _Watching(MemoryResolver):
+    """A resolver that notes how many domains of the run have a lookup in flight at once."""
+
+    def __init__(self, zone: dict[str, object]) -> None:
+        super().__init__(zone)
+        self.busy: dict[str, int] = {}
+        self.most = 0
+
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        domain = name.rstrip(".").split(".", 1)[-1] if name.startswith("_") else name
+        self.busy[domain] = self.busy.get(domain, 0) + 1
+        self.most = max(self.most, sum(1 for n in self.busy.values() if n))
+        for _ in range(3):  # let every other task that can start a lookup do so
+            await asyncio.sleep(0)
+        self.busy[domain] -= 1
+        return await super().lookup(rrtype, name)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 5])
+def test_at_most_jobs_domains_are_linted_at_once(jobs: int) -> None:
+    zone: dict[str, object] = {f"d{n}.example": {"TXT": "v=spf1 ip4:192.0.2.1 -all"}
+                               for n in range(12)}
+    resolver = _Watching(zone)
+    reports = asyncio.run(lint_domains(list(zone), resolver, jobs))
+    assert [r.domain for r in reports] == list(zone)
+    assert resolver.most == jobs  # reached, never passed
+
+
+def test_without_a_bound_every_domain_would_start_at_once() -> None:
+    """The check above can fail: with room for all, all twelve are in flight together."""
+    zone: dict[str, object] = {f"d{n}.example": {"TXT": "v=spf1 -all"} for n in range(12)}
+    resolver = _Watching(zone)
+    asyncio.run(lint_domains(list(zone), resolver, 64))
+    assert resolver.most == 12
