@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import ip_address
+from itertools import pairwise
 from typing import Final
 
 from spfkit.responder.relays import DEFAULT_RELAYS, TrustedRelays
@@ -150,15 +151,13 @@ class Envelope:
     client: ClientHeader | None = None
 
 
-def _from_clause(value: str) -> str | None:
-    """The text between ``from`` and the first ``by``/``with``/``via``/``id``/``for``/``;``
-    outside comments and literals; None when the field has no from-clause."""
-    stripped = value.lstrip()
-    if stripped[:5].lower() != "from ":
-        return None
-    depth, bracket, word_start = 0, False, 5
-    for i in range(5, len(stripped)):
-        c = stripped[i]
+def _top_level(text: str) -> tuple[list[tuple[int, int]], int]:
+    """The spans of the words of ``text`` split at white space outside comments and
+    ``[literals]``, up to the first such ``;`` (which ends the trace's clauses), and where
+    that is."""
+    depth, bracket, start = 0, False, None
+    spans: list[tuple[int, int]] = []
+    for i, c in enumerate(text):
         if c == "(" and not bracket:
             depth += 1
         elif c == ")" and depth and not bracket:
@@ -167,13 +166,30 @@ def _from_clause(value: str) -> str | None:
             bracket = True
         elif c == "]":
             bracket = False
-        elif c == ";" and not depth and not bracket:
-            return stripped[5:i]
-        if c.isspace() and not depth and not bracket:
-            if stripped[word_start:i].lower() in _CLAUSE_END:
-                return stripped[5:word_start]
-            word_start = i + 1
-    return stripped[5:]
+        if not depth and not bracket and (c.isspace() or c == ";"):
+            if start is not None:
+                spans.append((start, i))
+                start = None
+            if c == ";":
+                return spans, i
+        elif start is None:
+            start = i
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans, len(text)
+
+
+def _from_clause(value: str) -> str | None:
+    """The text between ``from`` and the first ``by``/``with``/``via``/``id``/``for``/``;``
+    outside comments and literals; None when the field has no from-clause."""
+    stripped = value.lstrip()
+    if stripped[:5].lower() != "from ":
+        return None
+    spans, end = _top_level(stripped)
+    for start, stop in spans[1:]:
+        if stripped[start:stop].lower() in _CLAUSE_END:
+            return stripped[5:start]
+    return stripped[5:end]
 
 
 def _is_ip(text: str) -> bool:
@@ -219,29 +235,10 @@ def parse_return_path(value: str) -> str:
 def _by_host(value: str) -> str | None:
     """The host after the top-level ``by`` of a Received: field (RFC 5321 §4.4 By-domain)."""
     text = value.replace("\r", " ").replace("\n", " ")
-    depth, bracket, words = 0, False, []
-    word = ""
-    for c in text + " ":
-        if c == "(" and not bracket:
-            depth += 1
-        elif c == ")" and depth and not bracket:
-            depth -= 1
-        elif c == "[" and not depth:
-            bracket = True
-        elif c == "]" and not depth:
-            bracket = False
-        if (c.isspace() or c == ";") and not depth and not bracket:
-            if word:
-                words.append(word)
-                word = ""
-            if c == ";":
-                break
-        elif not depth and c not in "()":
-            word += c
-    for before, after in zip(words, words[1:], strict=False):
-        if before.lower() == "by":
-            return after
-    return None
+    spans, _ = _top_level(text)
+    words = [text[start:stop] for start, stop in spans]
+    return next((after for before, after in pairwise(words)
+                 if before.lower() == "by" and not after.startswith("(")), None)
 
 
 def _shortened(text: str, limit: int = 120) -> str:
