@@ -31,6 +31,9 @@ _MAX_BITS: Final = {"ip4": 32, "ip6": 128}
 #: a host name with at least two labels and a letter TLD ("_spf.google.com")
 _DOMAIN: Final = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+"
                             r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?")
+#: the first label of a mail server's host name ("mail", "mx2", "smtp-out", "relay1")
+_HOST_LABEL: Final = re.compile(r"(?:mail|mx|smtp|mta|relay|out|outbound|exchange)"
+                                r"(?:-?(?:out|in|relay))?-?[0-9]*", re.IGNORECASE)
 #: "~allCOPY", "-all." — the text after "all" is not a term of its own
 _STUCK_TO_ALL: Final = re.compile(r"([+\-~?]?all)([^ ]+)", re.IGNORECASE)
 
@@ -324,10 +327,15 @@ def _bare_target(word: str, col: int, following: tuple[str, int] | None,
         new = f"{qualifier}{kind}:{bare}"
         what, meant = f"an {_version_name(kind)} address", f"'{shorten(new)}'"
     elif _DOMAIN.fullmatch(bare) and not length:
-        new = f"{qualifier}include:{bare}"
         what = "a domain name"
-        meant = (f"'{shorten(new)}' (a provider's SPF record; write 'a:{shorten(bare)}' "
-                 "instead if it is one mail server's host name)")
+        if _HOST_LABEL.fullmatch(bare.split(".", 1)[0]):  # "mail.example.com": one server
+            new = f"{qualifier}a:{bare}"
+            meant = (f"'{shorten(new)}' (its addresses; write 'include:{shorten(bare)}' "
+                     "instead if it names a provider's SPF record)")
+        else:
+            new = f"{qualifier}include:{bare}"
+            meant = (f"'{shorten(new)}' (a provider's SPF record; write 'a:{shorten(bare)}' "
+                     "instead if it is one mail server's host name)")
     else:
         return None
     if not is_term(new):
