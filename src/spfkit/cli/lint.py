@@ -77,12 +77,14 @@ def lint_command(
     jobs: int,
     as_json: bool,
 ) -> None:
-    """Check the SPF record of each DOMAIN (RFC 7208) for errors, risks and deprecated forms.
+    """Check the SPF record of DOMAIN (RFC 7208) for errors, risks and deprecated forms.
 
     Every finding has a stable code (see docs/lint-codes.md), a severity, the column in
     the record, a message, the RFC section and a fix — with the corrected record when it
     can be computed. Lookups (limit 10) and void lookups (limit 2) are counted over the
     whole include/redirect tree by the evaluator itself, for an IPv4 and an IPv6 client.
+    Several domains (arguments, --from-file) are linted at most --jobs at a time and
+    reported in the order given.
 
     \b
     spfkit lint example.com                   the published record (system resolvers)
