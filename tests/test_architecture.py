@@ -25,6 +25,7 @@ PURE = (
     "policy/decide.py", "policy/decision.py", "policy/config.py", "policy/_options.py", "senderid/pra.py", "senderid/mailbox.py",
     "responder/report.py", "responder/received.py", "responder/advice.py", "view/",
     "identity.py", "bounded.py",
+    "lint/pasted.py", "lint/include_targets.py", "lint/modifier_rules.py", "responder/relays.py",
 )
 
 

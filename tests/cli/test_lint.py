@@ -157,7 +157,13 @@ def test_zone_with_a_domain_lints_that_domain_offline() -> None:
         ["lint", "--nameserver", "not-an-ip", "example.com"],
         ["lint", "--bogus", "example.com"],
         ["lint", "--record"],
-        ["lint", "a.example", "b.example"],
+        ["lint", "--record", "v=spf1 -all", "--from-file", "-"],
+        ["lint", "--format", "csv", "--json", "example.com"],
+        ["lint", "--format", "xml", "example.com"],
+        ["lint", "--jobs", "0", "example.com"],
+        ["lint", "--jobs", "65", "example.com"],
+        ["lint", "example.com", "not a domain"],
+        ["lint", "--from-file", "/nonexistent/domains.txt"],
     ],
 )
 def test_usage_error_is_one_line_and_status_2(args: list[str]) -> None:

@@ -50,7 +50,10 @@ def test_json_has_one_object_per_check() -> None:
         "pra": ("softfail", "news@example.com"),
     }
     assert out["pra"]["reason"] is None and out["pra"]["header"] == "From"
-    assert out["ip"] == {"value": "198.51.100.20", "source": "received"}
+    assert out["ip"] == {"value": "198.51.100.20", "source": "received", "header": {
+        "index": 1, "count": 1, "by": "mx.example.org",
+        "from": "out1.mailprovider.example (out1.mailprovider.example [198.51.100.20])",
+        "passed": []}}
     assert out["mail_from"]["source"] == "return-path"
     assert isinstance(out["lint"], dict)
 
@@ -108,7 +111,14 @@ def test_real_dns_options() -> None:
      b"From: a@example.com\r\n\r\n", "no MAIL FROM"),
     (["verify", "-", "--zone", str(EXAMPLE_ZONE)],
      b"Received: by mail.example.com (Postfix, from userid 1000); d\r\n\r\n",
-     "the topmost Received: header names none"),
+     "no client IP: its one Received: header is a hop of the receiver's own (no from-clause"),
+    (["verify", "-", "--zone", str(EXAMPLE_ZONE)],
+     b"Received: from localhost by mail.example.com; d\r\n\r\n",
+     "no client IP: Received: header 1 names no client address; give --ip IP"),
+    (["verify", str(MESSAGE), "--trusted-relay", "192.0.2.0/33"], None,
+     "'192.0.2.0/33' is not an IP network or address"),
+    (["verify", str(MESSAGE), "--trusted-relay", "mx.example.org"], None,
+     "--trusted-relay"),
     (["verify", "-", "--zone", str(EXAMPLE_ZONE)], b"", "has no header fields"),
     (["verify", str(MESSAGE), "--zone", "/nonexistent.zone"], None, "nonexistent.zone"),
     (["verify", str(MESSAGE), "--format", "xml"], None, "'xml' is not one of"),
@@ -168,3 +178,81 @@ def test_the_documented_example_is_real_output() -> None:
     marker = "Lint findings for the records involved"
     assert marker in shown and marker in proc.stdout
     assert shown.split(marker)[0] == proc.stdout.split(marker)[0]
+
+
+# -- which Received: header names the client (issue 15 item 3) -----------------------------------
+
+MESSAGES = Path(__file__).resolve().parent / "messages"
+
+
+def test_one_local_amavis_hop_keeps_the_good_verdict() -> None:
+    """Postfix → amavisd-new on 127.0.0.1 → Postfix: the client is the MX's client."""
+    out = verify_json(str(MESSAGES / "amavis.eml"), "--no-lint")
+    assert out["mfrom"]["result"] == "pass"
+    assert out["ip"]["value"] == "198.51.100.20"
+    header = out["ip"]["header"]
+    assert (header["index"], header["count"], header["by"]) == (3, 3, "mx.example.org")
+    assert header["from"] == ("out1.mailprovider.example (out1.mailprovider.example "
+                              "[198.51.100.20])")
+    assert [(p["index"], p["by"], p["ip"], p["why"]) for p in header["passed"]] == [
+        (1, "mx.example.org", "127.0.0.1", "loopback"), (2, "localhost", "127.0.0.1", "loopback")]
+    assert out["helo_name"]["value"] == "out1.mailprovider.example"
+
+
+def test_the_amavis_hop_as_text_names_the_header() -> None:
+    proc = spfkit("verify", str(MESSAGES / "amavis.eml"), "--zone", str(EXAMPLE_ZONE),
+                  "--no-lint")
+    assert proc.returncode == 0, proc.stderr
+    for part in ("client IP  198.51.100.20", "from Received: header 3 of 3, past 2 trusted hops",
+                 "passed: header 1 (by mx.example.org) from 127.0.0.1: loopback",
+                 "passed: header 2 (by localhost) from 127.0.0.1: loopback",
+                 "Received: header 3 (by mx.example.org): from", "from the same Received: header",
+                 "\nmfrom: pass\n"):
+        assert part in proc.stdout, part
+
+
+def test_without_the_default_the_amavis_hop_gives_the_false_fail() -> None:
+    out = verify_json(str(MESSAGES / "amavis.eml"), "--no-lint", "--no-trust-internal")
+    assert out["ip"]["value"] == "127.0.0.1" and out["ip"]["header"]["index"] == 1
+    assert out["mfrom"]["result"] == "fail"
+
+
+def test_a_private_relay_is_passed_over() -> None:
+    out = verify_json(str(MESSAGES / "private-relay.eml"), "--no-lint")
+    assert out["ip"]["value"] == "2001:db8:100::20" and out["mfrom"]["result"] == "pass"
+    (passed,) = out["ip"]["header"]["passed"]
+    assert (passed["ip"], passed["why"]) == ("10.20.0.5", "private, RFC 1918")
+    assert out["ip"]["header"]["by"] == "relay1.corp.example.org"
+
+
+def test_a_trusted_relay_network_is_passed_over() -> None:
+    """Here the message's own first hop is declared a relay of ours: the next one is read."""
+    out = verify_json(str(MESSAGES / "forged.eml"), "--no-lint", "--trusted-relay",
+                      "203.0.113.64/28", "--trusted-relay", "2001:db8:ffff::/48")
+    assert out["ip"]["value"] == "198.51.100.20" and out["mfrom"]["result"] == "pass"
+    assert out["ip"]["header"]["passed"][0]["why"] == "trusted relay 203.0.113.64/28"
+
+
+def test_a_forged_chain_is_not_believed() -> None:
+    out = verify_json(str(MESSAGES / "forged.eml"), "--no-lint")
+    assert out["ip"]["value"] == "203.0.113.66" and out["ip"]["header"]["index"] == 1
+    assert out["mfrom"]["result"] == "fail"
+    assert out["helo_name"]["value"] == "out1.mailprovider.example"  # what it claimed
+
+
+def test_no_received_header_is_a_usage_error_naming_the_option() -> None:
+    proc = spfkit("verify", str(MESSAGES / "no-received.eml"), "--zone", str(EXAMPLE_ZONE))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("spfkit: error: no client IP: the message has no Received: "
+                                  "header; give --ip IP")
+    assert proc.stderr.count("\n") == 1
+    out = verify_json(str(MESSAGES / "no-received.eml"), "--ip", "198.51.100.20", "--helo",
+                      "out1.mailprovider.example", "--no-lint")
+    assert out["mfrom"]["result"] == "pass" and "header" not in out["ip"]
+
+
+def test_help_documents_the_relay_options() -> None:
+    text = spfkit("verify", "--help").stdout
+    for part in ("--trusted-relay NET", "--trust-internal / --no-trust-internal",
+                 "trusted_networks", "127.0.0.1"):
+        assert part in text, part

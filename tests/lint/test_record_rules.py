@@ -27,8 +27,11 @@ TRIGGERS = [
     ("SPF-W301", "v=spf1 mx", None, "v=spf1 mx ~all"),
     ("SPF-W301", "v=spf1 mx exp=why.example.com", None, "v=spf1 mx ~all exp=why.example.com"),
     ("SPF-W301", "v=spf1", None, "v=spf1 ~all"),
-    ("SPF-E302", "v=spf1 -all mx", 12, "v=spf1 -all"),
-    ("SPF-E302", "v=spf1 ~all -all", 12, "v=spf1 ~all"),
+    ("SPF-W330", "v=spf1 -all mx", 12, "v=spf1 mx -all"),
+    ("SPF-W330", "v=spf1 ~all -all", 12, "v=spf1 ~all"),
+    ("SPF-W330", "v=spf1 ip4:192.0.2.1 -all include:_spf.example.net exp=why.example.com", 26,
+     "v=spf1 ip4:192.0.2.1 include:_spf.example.net -all exp=why.example.com"),
+    ("SPF-W330", "v=spf1 ~all mx -all a", 12, "v=spf1 mx a ~all"),
     ("SPF-E303", "v=spf1 mx redirect=_spf.example.net -all", 36, "v=spf1 mx redirect=_spf.example.net"),
     ("SPF-E304", "v=spf1 mx +all", 10, "v=spf1 mx ~all"),
     ("SPF-E304", "v=spf1 mx all", 10, "v=spf1 mx ~all"),
@@ -50,6 +53,9 @@ TRIGGERS = [
     ("SPF-I310", "v=spf1 -ip4:192.0.2.5 ip4:192.0.2.0/24 -all", 7, None),
     ("SPF-I311", "v=spf1 mx ~all exp=why.example.com", 15, "v=spf1 mx ~all"),
     ("SPF-I312", "v=spf1 mx foo=bar -all", 10, None),
+    ("SPF-W333", "v=spf1 mx MS=ms12345678 -all", 10, "v=spf1 mx -all"),
+    ("SPF-W333", "v=spf1 google-site-verification=Ab-12_x ~all", 7, "v=spf1 ~all"),
+    ("SPF-W333", "v=spf1 mx acme-domain-verification=123 -all", 10, "v=spf1 mx -all"),
     ("SPF-E209", "v=spf1 include=_spf.example.net -all", 7, "v=spf1 include:_spf.example.net -all"),
     ("SPF-E209", "v=spf1 a=mail.example.com -all", 7, "v=spf1 a:mail.example.com -all"),
     ("SPF-E209", "v=spf1 inlcude=_spf.example.net -all", 7, "v=spf1 include:_spf.example.net -all"),
@@ -87,14 +93,14 @@ QUIET = [
     ("SPF-W301", "v=spf1 mx -all"),
     ("SPF-W301", "v=spf1 mx redirect=_spf.example.net"),
     ("SPF-W301", "v=spf1 mx default=deny"),  # W314 says what to do instead
-    ("SPF-E302", "v=spf1 mx -all exp=why.example.com"),
+    ("SPF-W330", "v=spf1 mx -all exp=why.example.com"),
     ("SPF-E303", "v=spf1 mx redirect=_spf.example.net"),
     ("SPF-E304", "v=spf1 mx -all"),
     ("SPF-E304", "v=spf1 -ip4:0.0.0.0/0 ~all"),
     ("SPF-W305", "v=spf1 mx ~all"),
     ("SPF-W306", "v=spf1 a mx -all"),
     ("SPF-W307", "v=spf1 a a:other.example.com a/24 mx mx:example.net -all"),
-    ("SPF-W307", "v=spf1 -all mx mx"),  # after all: E302 says it
+    ("SPF-W307", "v=spf1 -all mx mx"),  # after all: W330 says it
     ("SPF-W308", "v=spf1 -ip4:192.0.2.1 ip4:192.0.2.0/24 ~all"),
     ("SPF-W308", "v=spf1 ip4:192.0.2.0/24 ip6:::ffff:192.0.2.1 -all"),
     ("SPF-I309", "v=spf1 ip4:192.0.2.5 a ip4:192.0.2.0/24 -all"),
@@ -102,6 +108,8 @@ QUIET = [
     ("SPF-I310", "v=spf1 ip4:192.0.2.0/24 -ip4:192.0.2.5 -all"),
     ("SPF-I311", "v=spf1 mx -all exp=why.example.com"),
     ("SPF-I312", "v=spf1 mx -all ra=postmaster rp=100 rr=all"),
+    ("SPF-I312", "v=spf1 mx MS=ms12345678 -all"),  # W333 says what it is
+    ("SPF-W333", "v=spf1 mx verification=123 foo=bar -all"),
     ("SPF-E209", "v=spf1 include:_spf.example.net -all"),
     ("SPF-E313", "v=spf1 mx redirect=_spf.example.net"),
     ("SPF-W314", "v=spf1 mx -all"),
@@ -122,6 +130,7 @@ def test_every_code_has_a_trigger_and_a_quiet_case_somewhere() -> None:
     from tests.lint import test_runner, test_text_rules
 
     triggered = {c for c, *_ in TRIGGERS} | {c for c, *_ in test_text_rules.REPAIRS}
+    triggered |= set(INCLUDE_TARGET_CODES) | {"SPF-E221"}  # test_text_rules.PASTED
     triggered |= {"SPF-E110", "SPF-I111", "SPF-E112", "SPF-W113", "SPF-W114", "SPF-E211",
                   "SPF-E299"} | set(test_runner.RECORD_SET_CODES)
     assert triggered == set(CODES)
@@ -136,12 +145,58 @@ def test_sender_id_record_is_still_linted_like_spf() -> None:
 
 
 def test_shadowing_counts_only_mechanisms_before_all() -> None:
-    assert codes("v=spf1 ip4:192.0.2.0/24 -all ip4:192.0.2.1") == ["SPF-E302"]
+    assert codes("v=spf1 ip4:192.0.2.0/24 -all ip4:192.0.2.1") == ["SPF-W330"]
 
 
 def test_terms_after_all_list_what_is_ignored() -> None:
     f = findings("v=spf1 -all mx a include:x.example ptr ip4:192.0.2.1")[0]
     assert "'mx', 'a', 'include:x.example', 'ptr' and 1 more" in f.message
+
+
+def test_terms_after_all_are_moved_never_dropped() -> None:
+    """§5.1: they are ignored, not invalid — a warning, and the fix keeps every include."""
+    text = "v=spf1 -all include:_spf.example.net include:mail.example.org"
+    (f,) = findings(text)
+    assert f.severity.value == "warning" and "move them before 'all'" in f.fix
+    assert f.fixed_record is not None
+    fixed = parse_record(f.fixed_record)
+    assert [str(t) for t in fixed.terms] == ["include:_spf.example.net",
+                                             "include:mail.example.org", "-all"]
+    assert corrected_record(text) == f.fixed_record
+
+
+#: (code, include-target name, record): softened findings for records made to be included
+INCLUDE_TARGET_CODES = {
+    "SPF-I331": ("_spf.mailprovider.example", "v=spf1 ip4:198.51.100.0/24 ?all"),
+    "SPF-I332": ("spf.protection.example", "v=spf1 ip4:198.51.100.0/24"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(INCLUDE_TARGET_CODES))
+def test_include_targets_get_a_note_instead_of_a_warning(code: str) -> None:
+    name, text = INCLUDE_TARGET_CODES[code]
+    (f,) = findings(text, name)
+    assert f.code == code and f.severity.value == "info" and name in f.message
+    assert "§5.2" in f.message and f.fixed_record is not None
+    assert parse_record(f.fixed_record).mechanisms[-1].qualifier.value == "~"
+    # the same record under a name that is not an include target keeps its warning
+    assert codes(text, "example.com") == [{"SPF-I331": "SPF-W305",
+                                           "SPF-I332": "SPF-W301"}[code]]
+    assert codes(text, None) == codes(text, "example.com")
+
+
+@pytest.mark.parametrize("name", ["_spf.google.com", "spf.protection.outlook.com",
+                                  "_netblocks3.google.com", "spf1.example.net",
+                                  "_spf-eu.example.net", "SPF.Example.Net."])
+def test_names_providers_give_include_targets(name: str) -> None:
+    assert codes("v=spf1 ip4:192.0.2.1 ?all", name) == ["SPF-I331"]
+
+
+@pytest.mark.parametrize("name", ["example.com", "spfexample.net", "mail.spf.example.net",
+                                  "spf", "mail.zendesk.example"])
+def test_other_names_keep_the_warning_which_says_when_it_is_harmless(name: str) -> None:
+    (f,) = findings("v=spf1 ip4:192.0.2.1 ?all", name)
+    assert f.code == "SPF-W305" and "only exists to be included" in f.message
 
 
 def test_duplicate_with_another_qualifier_names_it() -> None:
@@ -157,7 +212,7 @@ def test_record_rule_columns_point_into_the_published_text() -> None:
     """After a text repair, record rules still report columns of the text as published."""
     text = "v=spf1  ＋ptr  ~all  ?all"
     found = {f.code: f.column for f in lint_text(text)}
-    assert found["SPF-W306"] == 8 and found["SPF-E302"] == 20
+    assert found["SPF-W306"] == 8 and found["SPF-W330"] == 20
 
 
 @pytest.mark.parametrize(

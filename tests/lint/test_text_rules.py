@@ -38,8 +38,12 @@ def means(text: str | None, intended: str) -> bool:
 # (code, published text, the record that was meant, column of the problem in the published text)
 REPAIRS = [
     ("SPF-E201", "”v=spf1 mx ~all”", "v=spf1 mx ~all", 0),
-    ("SPF-E201", '"v=spf1 mx -all"', "v=spf1 mx -all", 0),
-    ("SPF-E201", '"v=spf1 mx " "-all"', "v=spf1 mx -all", 0),
+    ("SPF-I220", '"v=spf1 mx -all"', "v=spf1 mx -all", 0),
+    ("SPF-I220", '"v=spf1 mx " "-all"', "v=spf1 mx -all", 0),
+    ("SPF-I220", '"v=spf1 ip4:192.0.2.1 " "ip4:192.0.2.2 -all"',
+     "v=spf1 ip4:192.0.2.1 ip4:192.0.2.2 -all", 0),
+    ("SPF-E201", '"v=spf1 mx -all', "v=spf1 mx -all", 0),
+    ("SPF-E201", "'v=spf1 mx -all'", "v=spf1 mx -all", 0),
     ("SPF-E201", "v=spf1 mx -all'", "v=spf1 mx -all", 14),
     ("SPF-E202", "v=spf1 ＋mx ~all", "v=spf1 +mx ~all", 7),
     ("SPF-E202", "v=spf1 mx 〜all", "v=spf1 mx ~all", 10),
@@ -98,6 +102,21 @@ REPAIRS = [
     ("SPF-E218", "v=spf1 mxinclude:_spf.example.net -all", "v=spf1 mx include:_spf.example.net -all", 9),
     ("SPF-E218", "v=spf1 mx-all", "v=spf1 mx -all", 9),
     ("SPF-E219", "v=spf1 ip4:192.0.2.010 -all", "v=spf1 ip4:192.0.2.10 -all", 7),
+    ("SPF-E222", "v=spf1 _spf.google.com ~all", "v=spf1 include:_spf.google.com ~all", 7),
+    ("SPF-E222", "v=spf1 mx -mail.example.net. -all", "v=spf1 mx -a:mail.example.net. -all",
+     10),
+    ("SPF-E222", "v=spf1 _spf.mailgun.org ~all", "v=spf1 include:_spf.mailgun.org ~all", 7),
+    ("SPF-E222", "v=spf1 mailgun.org ~all", "v=spf1 include:mailgun.org ~all", 7),
+    ("SPF-E222", "v=spf1 192.0.2.1 ~all", "v=spf1 ip4:192.0.2.1 ~all", 7),
+    ("SPF-E222", "v=spf1 mail.example.com ~all", "v=spf1 a:mail.example.com ~all", 7),
+    ("SPF-E222", "v=spf1 smtp-out2.example.com ~all", "v=spf1 a:smtp-out2.example.com ~all", 7),
+    ("SPF-E222", "v=spf1 spf.protection.outlook.com -all",
+     "v=spf1 include:spf.protection.outlook.com -all", 7),
+    ("SPF-E222", "v=spf1 2001:db8::/32 ~all", "v=spf1 ip6:2001:db8::/32 ~all", 7),
+    ("SPF-E223", "v=spf1 mx ~allCOPY", "v=spf1 mx ~all", 14),
+    ("SPF-E223", "v=spf1 mx -all.", "v=spf1 mx -all", 14),
+    ("SPF-E223", "v=spf1 mx allCopied!", "v=spf1 mx all", 13),
+    ("SPF-E202", "ｖ＝ｓｐｆ１　ｍｘ　～ａｌｌ", "v=spf1 mx ~all", 0),
 ]
 
 
@@ -277,3 +296,54 @@ def test_lint_text_never_raises_and_every_fixed_record_parses(text: str) -> None
         assert f.column is None or 0 <= f.column <= len(text)
         if f.fixed_record is not None:
             parse_record(f.fixed_record)
+
+
+#: (text pasted where the SPF record belongs, what the finding must call it, where it belongs)
+PASTED = [
+    ("MS=ms12345678", "Microsoft 365 domain-verification token", "TXT record of its own"),
+    ("v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC", "DKIM public key",
+     "._domainkey."),
+    ("v=DKIM1;p=MIGfMA0", "DKIM public key", "._domainkey."),
+    ("google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ",
+     "Google site-verification token", "TXT record of its own"),
+    ('"google-site-verification=abc"', "Google site-verification token", "of its own"),
+    ("v=DMARC1; p=none; rua=mailto:d@example.com", "DMARC policy", "_dmarc."),
+    ("facebook-domain-verification=abc123", "Facebook domain-verification token", "own"),
+    ("acme-site-verification=abc", "domain-verification token (acme-site-verification=…)",
+     "own"),
+]
+
+
+@pytest.mark.parametrize(("text", "what", "where"), PASTED, ids=[t[:20] for t, _, _ in PASTED])
+def test_another_record_pasted_is_named_once(text: str, what: str, where: str) -> None:
+    findings = lint_text(text, domain="example.com")
+    assert [f.code for f in findings] == ["SPF-E221"], findings
+    (f,) = findings
+    assert what in f.message and where in f.fix and f.fixed_record is None
+    assert f.severity is Severity.ERROR and f.rfc == "7208 §4.5"
+
+
+@pytest.mark.parametrize("text", ["v=spf1 mx -all", "ms mx -all", "v=spf1 MS=ms1 -all",
+                                  "verification=1", "spf2.0/pra mx -all"])
+def test_spf_records_and_lookalikes_are_not_taken_for_other_records(text: str) -> None:
+    assert "SPF-E221" not in codes(lint_text(text))
+
+
+def test_a_full_width_record_is_one_finding_with_the_fix() -> None:
+    text = "ｖ＝ｓｐｆ１　ｉｐ４：１９２．０．２．１　ｍｘ　～ａｌｌ"
+    (f,) = lint_text(text)
+    assert f.code == "SPF-E202" and f.column == 0
+    assert "full-width" in f.message and f"{len(text)} of them" in f.message
+    assert means(f.fixed_record, "v=spf1 ip4:192.0.2.1 mx ~all")
+
+
+def test_one_full_width_letter_among_others_still_names_the_character() -> None:
+    (f,) = lint_text("v=spf1 mx ～all")
+    assert "U+FF5E" in f.message
+
+
+def test_dig_quotes_are_a_note_when_pasted_but_an_error_when_published() -> None:
+    pasted = lint_text('"v=spf1 mx -all"')
+    assert [(f.code, f.severity) for f in pasted] == [("SPF-I220", Severity.INFO)]
+    published = lint_text('"v=spf1 mx -all"', strings=(b'"v=spf1 mx -all"',))
+    assert "SPF-E201" in codes(published) and "SPF-I220" not in codes(published)

@@ -88,8 +88,10 @@ def test_envelope_takes_the_topmost_fields_and_options_win() -> None:
                            b"(x [192.0.2.1]) by a; d\r\nReceived: from old.example (y [192.0.2.2])"
                            b" by b; d\r\nReturn-Path: <old@example.com>\r\n\r\n")
     env = envelope_from_fields(fields)
-    assert env.ip == Origin("192.0.2.1", Source.RECEIVED)
-    assert env.helo == Origin("top.example", Source.RECEIVED)
+    assert (env.ip.value, env.ip.source) == ("192.0.2.1", Source.RECEIVED)  # type: ignore[union-attr]
+    assert (env.helo.value, env.helo.source) == ("top.example", Source.RECEIVED)  # type: ignore[union-attr]
+    assert env.ip.header is env.client and env.client.hop.index == 1  # type: ignore[union-attr]
+    assert env.ip.description == "the topmost Received: header"  # type: ignore[union-attr]
     assert env.mail_from == Origin("new@example.com", Source.RETURN_PATH)
     env = envelope_from_fields(fields, ip="198.51.100.1", mail_from="")
     assert env.ip == Origin("198.51.100.1", Source.OPTION)
@@ -202,7 +204,9 @@ def test_json_shape() -> None:
     for key in ("mfrom", "helo", "pra"):
         assert {"result", "identity", "headers", "records", "meaning", "source"} <= set(out[key])
     assert out["pra"]["reason"] is None and out["pra"]["header"] == "From"
-    assert out["ip"] == {"value": "192.0.2.25", "source": "received"}
+    assert out["ip"] == {"value": "192.0.2.25", "source": "received", "header": {
+        "index": 1, "count": 1, "by": "mx.example.org",
+        "from": "mail.example.com (mail.example.com [192.0.2.25])", "passed": []}}
     assert out["mail_from"] == {"value": "alice@example.com", "source": "return-path"}
     assert out["lint"] == {} and out["lint_errors"] == {}
 
@@ -248,6 +252,7 @@ def test_text_layout() -> None:
 
 
 @pytest.mark.parametrize("module", ["responder/report.py", "responder/received.py",
+                                    "responder/relays.py",
                                     "responder/advice.py", "senderid/pra.py",
                                     "senderid/mailbox.py"])
 def test_pure_modules_touch_no_world(module: str) -> None:

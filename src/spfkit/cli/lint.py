@@ -1,10 +1,12 @@
 """``spfkit lint``: check published SPF records for errors, risks and deprecated forms.
 
-Three modes: ``spfkit lint DOMAIN`` (live DNS, ``--nameserver`` or ``--zone``), ``spfkit lint
---record TEXT`` (the text alone, no DNS) and ``spfkit lint --zone FILE`` without a domain
-(every SPF-like record in the zone). Output: findings grouped by severity, with a caret under
-the record text (rich, coloured on a terminal), or ``--json``. The exit status is the worst
-severity found, so CI pipelines can gate on it (see :data:`EXIT_STATUS_HELP`).
+Three modes: ``spfkit lint DOMAIN...`` (live DNS, ``--nameserver`` or ``--zone``; several
+domains, ``--from-file``: see :mod:`spfkit.cli.lint_bulk`), ``spfkit lint --record TEXT`` (the
+text alone, no DNS) and ``spfkit lint --zone FILE`` without a domain (every SPF-like record in
+the zone). Output: findings grouped by severity, with a caret under the record text (rich,
+coloured on a terminal), ``--json``, or one line per domain (``--format csv|json``). The exit
+status is the worst severity found, so CI pipelines can gate on it (see
+:data:`EXIT_STATUS_HELP`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
+from spfkit.cli import lint_bulk
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.identity import is_valid_domain
-from spfkit.lint import LintReport, lint_domain, lint_record, lint_zone
+from spfkit.lint import LintReport, lint_record, lint_zone
 from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup import ZoneResolver
 
@@ -33,7 +35,8 @@ EXIT_STATUS_HELP: Final = (
     "  1  warnings, but no errors\n"
     "  2  errors (receivers return permerror or the record does not do what it says),\n"
     "     and for a usage error (one line on stderr)\n"
-    "With --zone and no DOMAIN, the worst status of all the domains.\n"
+    "With several domains (or --from-file, or --zone and no DOMAIN), the worst status\n"
+    "of all the domains.\n"
 )
 _STYLE: Final = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow",
                  Severity.INFO: "bold cyan"}
@@ -42,23 +45,36 @@ _WINDOW: Final = 100
 
 
 @click.command("lint", epilog=EXIT_STATUS_HELP)
-@click.argument("domain", required=False)
+@click.argument("domains", metavar="[DOMAIN]...", nargs=-1)
+@click.option("--from-file", "from_file", metavar="FILE",
+              help="Lint the domains listed in FILE too (- for standard input): one a line, "
+              "'#' starts a comment.")
 @click.option("--record", "record_text", metavar="TEXT",
               help="Lint this record text instead of a published one (no DNS; e.g. "
               "--record 'v=spf1 mx -all'). Not with DOMAIN, --zone or --nameserver.")
 @dns_options
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text",
+              show_default=True, help="text: every finding in full; csv: a header, then one "
+              "line per domain (domain, status, exit_status, errors, warnings, info, codes, "
+              "lookups_ipv4, lookups_ipv6, void_ipv4, void_ipv6, fixed_record); json: the "
+              "same, one JSON object per line (JSON Lines).")
+@click.option("--jobs", type=click.IntRange(1, lint_bulk.MAX_JOBS), default=8,
+              show_default=True, metavar="N", help="Lint at most N domains at the same time.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print JSON for scripts: one object (with --zone and no DOMAIN, a list of "
-              "them) with domain, records, findings, lookups, void_lookups, fixed_record and "
-              "exit_status.")
+              help="Print the full reports as JSON: one object (with several domains or "
+              "--zone and no DOMAIN, a list of them) with domain, records, findings, lookups, "
+              "void_lookups, fixed_record and exit_status.")
 @click.pass_context
 def lint_command(
     ctx: click.Context,
-    domain: str | None,
+    domains: tuple[str, ...],
+    from_file: str | None,
     record_text: str | None,
     nameservers: tuple[str, ...],
     zones: tuple[str, ...],
     timeout: float,
+    fmt: str,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Check the SPF record of DOMAIN (RFC 7208) for errors, risks and deprecated forms.
@@ -67,40 +83,64 @@ def lint_command(
     the record, a message, the RFC section and a fix — with the corrected record when it
     can be computed. Lookups (limit 10) and void lookups (limit 2) are counted over the
     whole include/redirect tree by the evaluator itself, for an IPv4 and an IPv6 client.
+    Several domains (arguments, --from-file) are linted at most --jobs at a time and
+    reported in the order given.
 
     \b
     spfkit lint example.com                   the published record (system resolvers)
     spfkit lint --zone my.zone example.com    answered from a BIND zone file (offline)
     spfkit lint --zone my.zone                every SPF-like record in the zone
     spfkit lint --record 'v=spf1 mx -all'     a record text, before publishing it
+    spfkit lint --format csv a.example b.example     one line per domain
+    spfkit lint --from-file domains.txt --format json
     """
+    if as_json and fmt != "text":
+        raise click.UsageError("--json prints the full reports; it cannot be combined with "
+                               "--format csv or json")
     if record_text is not None:
         explicit_timeout = ctx.get_parameter_source("timeout") is ParameterSource.COMMANDLINE
-        if domain or zones or nameservers or explicit_timeout:
+        if domains or from_file or zones or nameservers or explicit_timeout:
             raise click.UsageError("--record lints the text alone: it cannot be combined with "
-                                   "DOMAIN, --zone, --nameserver or --timeout")
+                                   "DOMAIN, --from-file, --zone, --nameserver or --timeout")
         reports = [lint_record(record_text)]
-        _emit(reports, as_json, single=True)
+        _output(reports, fmt, as_json, single=True)
         return _exit(reports[0].exit_status)
-    if domain is None:
+    names = [lint_bulk.domain_name(d, "DOMAIN") for d in domains]
+    if from_file is not None:
+        names += lint_bulk.read_domains(from_file)
+    names = lint_bulk.unique(names)
+    if len(names) > lint_bulk.MAX_DOMAINS:
+        raise click.UsageError(f"{len(names)} domains: at most {lint_bulk.MAX_DOMAINS} "
+                               "(spfkit survey is made for populations)")
+    if not names:
+        if from_file is not None:
+            raise click.UsageError(f"{from_file}: no domains in it")
         if not zones:
-            raise click.UsageError("give a DOMAIN, --record TEXT or --zone FILE")
+            raise click.UsageError("give a DOMAIN, --from-file FILE, --record TEXT or "
+                                   "--zone FILE")
         resolver = dns_source(nameservers, zones, timeout).resolver()
         assert isinstance(resolver, ZoneResolver)  # --zone alone: the zone files themselves
         reports = asyncio.run(lint_zone(resolver))
-        _emit(reports, as_json, single=False)
+        _output(reports, fmt, as_json, single=False)
         return _exit(max((r.exit_status for r in reports), default=0))
-    name = domain.strip().rstrip(".")
-    if not is_valid_domain(name) or " " in name:
-        raise click.UsageError(f"{domain!r} is not a domain name")
-    report = asyncio.run(lint_domain(name, dns_source(nameservers, zones, timeout).resolver()))
-    _emit([report], as_json, single=True)
-    return _exit(report.exit_status)
+    resolver = dns_source(nameservers, zones, timeout).resolver()
+    reports = asyncio.run(lint_bulk.lint_domains(names, resolver, jobs))
+    _output(reports, fmt, as_json, single=len(reports) == 1 and from_file is None)
+    return _exit(max(r.exit_status for r in reports))
 
 
 def _exit(status: int) -> None:
     """End with the documented exit status (0 clean, 1 warnings, 2 errors)."""
     click.get_current_context().exit(status)
+
+
+def _output(reports: list[LintReport], fmt: str, as_json: bool, *, single: bool) -> None:
+    if fmt == "csv":
+        lint_bulk.write_csv(reports)
+    elif fmt == "json":
+        lint_bulk.write_json_lines(reports)
+    else:
+        _emit(reports, as_json, single=single)
 
 
 def _emit(reports: list[LintReport], as_json: bool, *, single: bool) -> None:

@@ -68,10 +68,13 @@ CODES: Final[dict[str, CodeInfo]] = {
     "SPF-E217": CodeInfo(_E, "qualifier separated from its mechanism", "7208 §4.6.2"),
     "SPF-E218": CodeInfo(_E, "two terms run together", "7208 §4.6.1"),
     "SPF-E219": CodeInfo(_E, "leading zeros in an IPv4 address", "7208 §5.6"),
+    "SPF-I220": CodeInfo(_I, "quotes as dig prints them (removed)", "7208 §3.3"),
+    "SPF-E221": CodeInfo(_E, "another kind of TXT record, not SPF", "7208 §4.5"),
+    "SPF-E222": CodeInfo(_E, "domain or address without its mechanism", "7208 §5"),
+    "SPF-E223": CodeInfo(_E, "text stuck to the end of 'all'", "7208 §5.1"),
     "SPF-E299": CodeInfo(_E, "syntax error", "7208 §12"),
     # -- 3xx record --------------------------------------------------------------------------
     "SPF-W301": CodeInfo(_W, "no 'all' and no 'redirect': the default is neutral", "7208 §4.7"),
-    "SPF-E302": CodeInfo(_E, "mechanisms after 'all' are ignored", "7208 §5.1"),
     "SPF-E303": CodeInfo(_E, "'redirect' is ignored because of 'all'", "7208 §5.1, §6.1"),
     "SPF-E304": CodeInfo(_E, "anyone may send ('+all' or a pass for every address)", "7208 §5.1"),
     "SPF-W305": CodeInfo(_W, "'?all' asserts nothing", "7208 §8.2"),
@@ -88,6 +91,11 @@ CODES: Final[dict[str, CodeInfo]] = {
     "SPF-I315": CodeInfo(_I, "Sender ID (spf2.0) record", "4406 §3"),
     "SPF-I316": CodeInfo(_I, "'redirect' is not the last term", "7208 §6.1"),
     "SPF-I317": CodeInfo(_I, "network written with host bits set", "7208 §5.6"),
+    # (SPF-E302 is retired: terms after 'all' are ignored, not invalid — now SPF-W330)
+    "SPF-W330": CodeInfo(_W, "mechanisms after 'all' are ignored", "7208 §5.1"),
+    "SPF-I331": CodeInfo(_I, "'?all' in a record made to be included", "7208 §5.2, §8.2"),
+    "SPF-I332": CodeInfo(_I, "no 'all' in a record made to be included", "7208 §4.7, §5.2"),
+    "SPF-W333": CodeInfo(_W, "another service's TXT record inside the SPF record", "7208 §6"),
 }
 
 

@@ -16,8 +16,10 @@ from spfkit.errors import shorten
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding
 from spfkit.lint.fixes import RecordFixes
+from spfkit.lint.include_targets import made_to_be_included
+from spfkit.lint.modifier_rules import unknown_modifiers
 from spfkit.lint.nesting import nesting
-from spfkit.lint.spelling import MECHANISM_NAMES, MODIFIER_NAMES, meant_name
+from spfkit.lint.spelling import meant_name
 from spfkit.record.model import Record, Version
 from spfkit.record.terms import (
     IP4,
@@ -30,15 +32,12 @@ from spfkit.record.terms import (
     Include,
     Mechanism,
     Qualifier,
+    Term,
     UnknownModifier,
 )
 
 __all__ = ["record_findings"]
 
-#: RFC 6652 §3: the authentication-failure reporting modifiers are known, not typos
-_KNOWN_EXTENSIONS: Final = frozenset({"ra", "rp", "rr"})
-#: the pre-RFC "default=" values and the "all" each meant
-_DEFAULT_VALUES: Final = {"deny": "-all", "softdeny": "~all", "neutral": "?all", "allow": "+all"}
 
 
 def record_findings(record: Record, *, domain: str | None = None) -> list[Finding]:
@@ -91,7 +90,17 @@ def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) ->
     out: list[Finding] = []
     index = _first_all(record)
     redirect = record.redirect
+    included = made_to_be_included(domain)
     if index is None and redirect is None and not _meant_default(record):
+        if included:
+            out.append(finding(
+                "SPF-I332", f"{domain} is named like a record made to be included "
+                "(a provider's '_spf.' name) and has no 'all': an include asks only whether "
+                "it passes (§5.2), so for its includers that is fine. Mail whose own MAIL "
+                "FROM or HELO domain is this name gets 'neutral' (§4.7)", "nothing, if it is "
+                "only included; if mail is sent with this name, end it with '~all'",
+                domain=domain, fixed_record=fixes.adding_mechanism("~all")))
+            return out
         out.append(finding(
             "SPF-W301", "the record has neither an 'all' mechanism nor a 'redirect': a client "
             "that matches no mechanism gets 'neutral' (§4.7), which receivers treat exactly "
@@ -104,14 +113,7 @@ def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) ->
     first_all = record.mechanisms[index]
     dead = record.mechanisms[index + 1 :]
     if dead:
-        listed = ", ".join(f"'{shorten(str(m), 40)}'" for m in dead[:4])
-        more = f" and {len(dead) - 4} more" if len(dead) > 4 else ""
-        out.append(finding(
-            "SPF-E302", f"{listed}{more} after '{first_all}' "
-            f"{'is' if len(dead) == 1 else 'are'} never tested: 'all' always matches, and "
-            "mechanisms after it MUST be ignored (§5.1)", "remove them — or, if those "
-            "senders are legitimate, move them before 'all'", domain=domain,
-            column=dead[0].column, term=str(dead[0]), fixed_record=fixes.without(*dead)))
+        out.append(_after_all(record, first_all, dead, domain, fixes))
     if redirect is not None:
         out.append(finding(
             "SPF-E303", f"'{shorten(str(redirect))}' is ignored because the record also has "
@@ -127,14 +129,49 @@ def _all_and_redirect(record: Record, domain: str | None, fixes: RecordFixes) ->
             "name", "use '-all' (receivers may reject unlisted senders) or '~all' (they "
             "mark them)", domain=domain, column=first_all.column, term=str(first_all),
             fixed_record=fixes.replacing(first_all, "~all")))
+    elif first_all.qualifier is Qualifier.NEUTRAL and included:
+        out.append(finding(
+            "SPF-I331", f"{domain} is named like a record made to be included (a provider's "
+            f"'_spf.' name): an include asks only whether it passes (§5.2), so '{first_all}' "
+            "changes nothing for its includers. Mail whose own MAIL FROM or HELO domain is "
+            "this name gets 'neutral', which protects nothing (§8.2)", "nothing, if it is only "
+            "included; if mail is sent with this name, use '~all'", domain=domain,
+            column=first_all.column, term=str(first_all),
+            fixed_record=fixes.replacing(first_all, "~all")))
     elif first_all.qualifier is Qualifier.NEUTRAL:
         out.append(finding(
             "SPF-W305", f"'{first_all}' gives 'neutral' to every unlisted client, which "
-            "receivers treat exactly like no SPF record (§8.2): the record protects nothing",
-            "use '~all' (or '-all' once every legitimate sender is listed)", domain=domain,
-            column=first_all.column, term=str(first_all),
+            "receivers treat exactly like no SPF record (§8.2): the record protects nothing. "
+            "(If this record only exists to be included by others, it is harmless: an "
+            "include asks only whether it passes, §5.2)", "use '~all' (or '-all' once every "
+            "legitimate sender is listed); nothing, if the record is only included",
+            domain=domain, column=first_all.column, term=str(first_all),
             fixed_record=fixes.replacing(first_all, "~all")))
     return out
+
+
+def _after_all(record: Record, first_all: Mechanism, dead: Sequence[Mechanism],
+               domain: str | None, fixes: RecordFixes) -> Finding:
+    """§5.1: mechanisms after "all" MUST be ignored — dead, not invalid; move them, never drop."""
+    listed = ", ".join(f"'{shorten(str(m), 40)}'" for m in dead[:4])
+    more = f" and {len(dead) - 4} more" if len(dead) > 4 else ""
+    moved = [m for m in dead if not isinstance(m, All)]
+    dropped = [m for m in dead if isinstance(m, All)]
+    # the moved mechanisms go just before the first "all"; later "all"s can never decide
+    dead_ids = {id(m) for m in dead}
+    terms: list[Term] = [t for t in record.terms if id(t) not in dead_ids]
+    at = next(k for k, t in enumerate(terms) if t is first_all)
+    terms[at:at] = moved
+    fix = ("move them before 'all' if those senders are legitimate (the corrected record), "
+           "or delete them if they are not" if moved else
+           "delete it" if len(dead) == 1 else "delete them")
+    if moved and dropped:
+        fix += f"; '{dropped[0]}' after the first 'all' can never decide and is left out"
+    return finding(
+        "SPF-W330", f"{listed}{more} after '{first_all}' {'is' if len(dead) == 1 else 'are'} "
+        "never tested: 'all' always matches, and mechanisms after it MUST be ignored (§5.1). "
+        "The record works, but what they list is not authorised", fix, domain=domain,
+        column=dead[0].column, term=str(dead[0]), fixed_record=fixes.render(terms))
 
 
 def _redirect_position(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
@@ -304,56 +341,6 @@ def _explanation(record: Record, domain: str | None, fixes: RecordFixes) -> list
         domain=domain, column=exp.column, term=str(exp), fixed_record=fixes.without(exp))]
 
 
-def _unknown_modifiers(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
-    """§6: "Unrecognized modifiers MUST be ignored" — so a misspelt one silently does nothing."""
-    out: list[Finding] = []
-    for m in record.terms:
-        if not isinstance(m, UnknownModifier):
-            continue
-        key = m.key.lower()
-        if key in _KNOWN_EXTENSIONS:
-            continue
-        meant = key if key in MECHANISM_NAMES else meant_name(key)
-        if key == "default":
-            out.append(_default(record, m, domain, fixes))
-        elif meant in MECHANISM_NAMES and meant != "all":
-            new = f"{meant}:{m.value}"
-            out.append(finding(
-                "SPF-E209", f"'{shorten(str(m))}' is a modifier named '{m.key}' ('=' makes "
-                f"it one), which receivers ignore (§6): the {meant} mechanism it was meant "
-                "to be does nothing", f"write '{shorten(new)}'", domain=domain,
-                column=m.column, term=str(m), fixed_record=fixes.replacing(m, new)))
-        elif meant in MODIFIER_NAMES:
-            new = f"{meant}={m.value}"
-            out.append(finding(
-                "SPF-E313", f"'{shorten(str(m))}' looks like a misspelt '{meant}='; receivers "
-                f"ignore unknown modifiers (§6), so the {meant} does not happen",
-                f"write '{shorten(new)}'", domain=domain, column=m.column, term=str(m),
-                fixed_record=fixes.replacing(m, new)))
-        else:
-            out.append(finding(
-                "SPF-I312", f"'{shorten(m.key)}' is not a modifier RFC 7208 defines; "
-                "receivers ignore it (§6)", "remove it unless a tool of yours reads it "
-                "(and check it is not a typo)", domain=domain, column=m.column, term=str(m)))
-    return out
-
-
-def _default(record: Record, m: UnknownModifier, domain: str | None,
-             fixes: RecordFixes) -> Finding:
-    """The ``default=deny`` of SPF's early drafts: never part of RFC 4408 or RFC 7208."""
-    meant = _DEFAULT_VALUES.get(str(m.value).lower())
-    has_all = _first_all(record) is not None
-    if has_all or meant is None:
-        fix, fixed = f"remove '{m}'", fixes.without(m)
-    else:
-        fix, fixed = f"replace it with '{meant}' after the mechanisms", \
-            fixes.adding_mechanism(meant, drop=m)
-    return finding(
-        "SPF-W314", f"'{shorten(str(m))}' comes from pre-RFC drafts of SPF; receivers ignore "
-        "it (§6: unknown modifiers MUST be ignored), so it does not set the default result",
-        fix, domain=domain, column=m.column, term=str(m), fixed_record=fixed)
-
-
 _RULES: Final[tuple[Callable[[Record, str | None, RecordFixes], list[Finding]], ...]] = (
     _sender_id,
     _all_and_redirect,
@@ -363,5 +350,5 @@ _RULES: Final[tuple[Callable[[Record, str | None, RecordFixes], list[Finding]], 
     _networks,
     _host_bits,
     _explanation,
-    _unknown_modifiers,
+    unknown_modifiers,
 )

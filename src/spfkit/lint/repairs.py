@@ -28,6 +28,14 @@ _VERSION_LIKE: Final = re.compile(
     r"(v|ver|version)?[=:\-_]?(spf|sfp|psf|spf-)v?(1|1\.0|10|1\.1|01|2|2\.0)?", re.IGNORECASE
 )
 _MAX_BITS: Final = {"ip4": 32, "ip6": 128}
+#: a host name with at least two labels and a letter TLD ("_spf.google.com")
+_DOMAIN: Final = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+"
+                            r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?")
+#: the first label of a mail server's host name ("mail", "mx2", "smtp-out", "relay1")
+_HOST_LABEL: Final = re.compile(r"(?:mail|mx|smtp|mta|relay|out|outbound|exchange)"
+                                r"(?:-?(?:out|in|relay))?-?[0-9]*", re.IGNORECASE)
+#: "~allCOPY", "-all." — the text after "all" is not a term of its own
+_STUCK_TO_ALL: Final = re.compile(r"([+\-~?]?all)([^ ]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,8 @@ def repair(text: str, error: RecordSyntaxError) -> Edit | None:
         return _version(ws)
     word, col = ws[index]
     following = ws[index + 1] if index + 1 < len(ws) else None
-    for rule in (_separators, _ip_value, _spelling, _colon, _qualifier_alone, _run_together):
+    for rule in (_separators, _ip_value, _spelling, _colon, _qualifier_alone, _run_together,
+                 _bare_target, _stuck_to_all):
         edit = rule(word, col, following, error)
         if edit is not None:
             return edit
@@ -305,3 +314,45 @@ def _run_together(word: str, col: int, following: tuple[str, int] | None,
                         f"'{shorten(left)} {shorten(right)}'", col + k, word,
                         col + k, col + k, " ")
     return None
+
+
+def _bare_target(word: str, col: int, following: tuple[str, int] | None,
+                 error: RecordSyntaxError) -> Edit | None:
+    """§5: a domain or an address written alone, without "include:", "ip4:" or "ip6:"."""
+    qualifier = word[0] if word[0] in "+-~?" else ""
+    bare = word[len(qualifier):]
+    address, _, length = bare.partition("/")
+    if _is_address(address, "ip4") or ":" in address and _is_address(address, "ip6"):
+        kind = "ip4" if "." in address and ":" not in address else "ip6"
+        new = f"{qualifier}{kind}:{bare}"
+        what, meant = f"an {_version_name(kind)} address", f"'{shorten(new)}'"
+    elif _DOMAIN.fullmatch(bare) and not length:
+        what = "a domain name"
+        if _HOST_LABEL.fullmatch(bare.split(".", 1)[0]):  # "mail.example.com": one server
+            new = f"{qualifier}a:{bare}"
+            meant = (f"'{shorten(new)}' (its addresses; write 'include:{shorten(bare)}' "
+                     "instead if it names a provider's SPF record)")
+        else:
+            new = f"{qualifier}include:{bare}"
+            meant = (f"'{shorten(new)}' (a provider's SPF record; write 'a:{shorten(bare)}' "
+                     "instead if it is one mail server's host name)")
+    else:
+        return None
+    if not is_term(new):
+        return None
+    return Edit("SPF-E222", f"'{shorten(word)}' is {what} without a mechanism before it; "
+                "receivers reject a record with an unknown term (§5, permerror)",
+                f"write {meant}", col, word, col, col + len(word), new)
+
+
+def _stuck_to_all(word: str, col: int, following: tuple[str, int] | None,
+                  error: RecordSyntaxError) -> Edit | None:
+    """§5.1: "all" takes no argument; text glued to it ("~allCOPY") was copied along."""
+    match = _STUCK_TO_ALL.fullmatch(word)
+    if match is None or match.group(2)[0] in ":=/" or is_term(match.group(2)):
+        return None
+    kept, junk = match.group(1), match.group(2)
+    return Edit("SPF-E223", f"'{shorten(word)}' is '{kept}' with '{shorten(junk)}' stuck to "
+                "it (text copied along with the record, such as a 'Copy' button's label); "
+                "receivers reject the record (§5, permerror)", f"write '{kept}'",
+                col + len(kept), word, col + len(kept), col + len(word), "")

@@ -22,6 +22,7 @@ from spfkit.errors import RecordSyntaxError
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding, Severity, worst
 from spfkit.lint.fixes import MAX_FIXED_RECORD
+from spfkit.lint.pasted import identify
 from spfkit.lint.record_rules import record_findings
 from spfkit.lint.spelling import looks_like_spf
 from spfkit.lint.text_rules import TextCheck, check_text
@@ -218,6 +219,10 @@ def _no_record(domain: str, status: LookupStatus, rrs: _RRset) -> Finding:
     else:
         why = f"{domain} publishes no SPF record: checks give 'none' and receivers cannot " \
               "tell forged mail from real"
+        others = [f for f in map(identify, rrs.texts) if f is not None]
+        if others:
+            why += (f"; its TXT records hold {' and '.join(sorted({f.what for f in others}))}, "
+                    "which are not SPF records")
     return finding("SPF-E101", why, fix, domain=domain)
 
 

@@ -21,6 +21,7 @@ from typing import Final
 from spfkit.errors import RecordSyntaxError, shorten
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding
+from spfkit.lint.pasted import identify
 from spfkit.lint.repairs import Edit, repair
 from spfkit.lint.spelling import INVISIBLE, QUOTES, SPACES, ascii_for, char_name
 from spfkit.lint.strings import size_rules, split_rules
@@ -93,8 +94,11 @@ def check_text(
     """Lint one record text; ``strings`` are its DNS character-strings when known.
 
     ``rrset_octets`` is the size of all TXT records at the name (for §3.4); by default the
-    size of this record alone.
+    size of this record alone. Without ``strings`` the text was typed or pasted (``lint
+    --record``, the wizard), so quotation marks around it are read as dig's (SPF-I220).
     """
+    if (pasted := _pasted(text, domain)) is not None:
+        return TextCheck((pasted,), None, ())
     ed = _Editor(text)
     pending: list[_Pending] = []
     out: list[Finding] = []
@@ -104,7 +108,7 @@ def check_text(
         for edit in edits:  # right to left, so the columns of the rest stay valid
             pending.append(_Pending(edit.code, edit.message, edit.fix, edit.column, edit.term))
             ed.replace(edit.start, edit.end, edit.new or "")
-    _quotes(ed, pending)
+    _quotes(ed, pending, presented=strings is None)
     _characters(ed, pending)
     _spaces(ed, pending)
     record, last = _parse_and_repair(ed, pending)
@@ -160,11 +164,29 @@ def _unfixable(edit: Edit, ed: _Editor, domain: str | None) -> Finding:
                    term=edit.term or None, rfc=edit.rfc)
 
 
+def _pasted(text: str, domain: str | None) -> Finding | None:
+    """§4.5: a DKIM key, a DMARC policy or a verification token where the SPF record belongs."""
+    stripped = text.strip().strip("".join(QUOTES)).strip()
+    foreign = identify(stripped)
+    if foreign is None:
+        return None
+    return finding(
+        "SPF-E221", f"this is not an SPF record but {foreign.what}: '{shorten(stripped, 50)}'. "
+        "Receivers only use a TXT record that begins with 'v=spf1' (§4.5), so as an SPF "
+        "record it does nothing", f"publish it as {foreign.belongs}, and give the SPF record "
+        "its own TXT record starting with 'v=spf1' (e.g. 'v=spf1 mx ~all')",
+        domain=domain, column=0, term=shorten(stripped, 50))
+
+
 # -- §3.1, §4.5, §4.6.1: characters that are never right ----------------------------------------
 
 
-def _quotes(ed: _Editor, pending: list[_Pending]) -> None:
-    """§4.5: quotation marks are zone-file syntax; inside the text they hide "v=spf1"."""
+def _quotes(ed: _Editor, pending: list[_Pending], *, presented: bool) -> None:
+    """§4.5: quotation marks are zone-file syntax; inside the text they hide "v=spf1".
+
+    ``presented``: the text was pasted, not read from DNS, so quoted strings around it are
+    how dig and zone files print a TXT record (§3.3), not part of it: a note, not an error.
+    """
     text = ed.text
     if not any(ch in QUOTES for ch in text):
         return
@@ -185,6 +207,19 @@ def _quotes(ed: _Editor, pending: list[_Pending]) -> None:
                        "record, so receivers do not recognise it (§4.5)")
         fix = ("remove the quotation marks; in a zone file each string goes between plain "
                "\" \", in a DNS provider's web form paste the record without quotes")
+        if presented and all(text[o] == '"' == text[c] for o, c in segments):
+            joined = (" (and its strings joined without spaces, as receivers join them, "
+                      "§3.3)")
+            message = ("the text is in quotation marks, as dig and zone files print a TXT "
+                       "record; they are not part of the record, so they were removed "
+                       f"before linting{joined if len(segments) > 1 else ''}")
+            fix = ("nothing, if the record is published without them; in a DNS provider's "
+                   "web form paste the text without the quotation marks (some forms publish "
+                   "them as part of it)")
+            pending.append(_Pending("SPF-I220", message, fix, ed.origin[segments[0][0]], '"'))
+            for start, end in sorted(cuts, reverse=True):
+                ed.replace(start, end, "")
+            return
     else:
         lead = re.match(r" *[" + re.escape("".join(QUOTES)) + r"]+", text)
         tail = re.search(r"[" + re.escape("".join(QUOTES)) + r"]+ *\Z", text)
@@ -239,6 +274,15 @@ def _characters(ed: _Editor, pending: list[_Pending]) -> None:
             continue
         groups.setdefault((code, ch), []).append(i)
         replacement[ch] = new
+    wide = [key for key in groups if _full_width(key[1])]
+    if len(wide) > 1:  # typed with a full-width input method: one finding, not one a letter
+        places = sorted(i for key in wide for i in groups.pop(key))
+        pending.append(_Pending("SPF-E202", _full_width_message(ed.text, places), "retype "
+                                "the record with the input method in half-width (direct, "
+                                "ASCII) mode, or paste the corrected record",
+                                ed.origin[places[0]], None))
+        for i in places:
+            ed.replace(i, i + 1, replacement[ed.text[i]])
     for (code, ch), places in groups.items():
         times = f" ({len(places)} times)" if len(places) > 1 else ""
         if code == "SPF-E202":
@@ -257,6 +301,19 @@ def _characters(ed: _Editor, pending: list[_Pending]) -> None:
         pending.append(_Pending(code, message, fix, ed.origin[places[0]], None))
     for i in sorted((i for places in groups.values() for i in places), reverse=True):
         ed.replace(i, i + 1, replacement[ed.text[i]])
+
+
+def _full_width(ch: str) -> bool:
+    """A character of an East Asian input method's full-width mode (U+FF01–FF5E, U+3000)."""
+    return "\uff01" <= ch <= "\uff5e" or ch == "\u3000"
+
+
+def _full_width_message(text: str, places: list[int]) -> str:
+    sample = "".join(text[i] for i in places[:6])
+    return (f"the record is typed in full-width characters ({len(places)} of them, "
+            f"'{sample}…'), which look like ASCII letters, digits and spaces but are not; "
+            "SPF records are plain US-ASCII (§3.1), so receivers ignore the record or "
+            "reject it")
 
 
 def _spaces(ed: _Editor, pending: list[_Pending]) -> None:

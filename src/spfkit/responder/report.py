@@ -26,7 +26,7 @@ from spfkit.headers import HeaderField, authentication_results, received_spf
 from spfkit.identity import Identity, subject_for
 from spfkit.lint.findings import Finding
 from spfkit.responder.advice import CheckName, meaning
-from spfkit.responder.received import Origin
+from spfkit.responder.received import Origin, Source
 from spfkit.results import CheckResult, Result, TraceKind
 from spfkit.senderid.pra import PRAResult
 
@@ -127,7 +127,7 @@ def build_report(inputs: ReportInputs) -> Report:
     receiver, pra = inputs.receiver, inputs.pra
     checked = subject_for(Identity.MAILFROM, mail_from, helo)
     mfrom_sender, mfrom_domain = checked.sender, checked.domain
-    mfrom_source = inputs.mail_from.source.description
+    mfrom_source = inputs.mail_from.description
     if not mail_from:
         mfrom_source += " (the null reverse-path: postmaster@HELO is checked, RFC 7208 §2.4)"
 
@@ -154,7 +154,7 @@ def build_report(inputs: ReportInputs) -> Report:
     if _differs(spf, inputs.mfrom_result):
         mfrom = replace(mfrom, rfc7208=spf)
     helo_check = section(
-        "helo", inputs.helo_result, helo, helo, inputs.helo.source.description,
+        "helo", inputs.helo_result, helo, helo, inputs.helo.description,
         (
             received_spf(inputs.helo_result, client_ip=ip, identity=Identity.HELO,
                          envelope_from=None, helo=helo, receiver=receiver),
@@ -181,8 +181,17 @@ def build_report(inputs: ReportInputs) -> Report:
 # --------------------------------------------------------------------------- JSON
 
 
-def _origin(origin: Origin) -> dict[str, str]:
-    return {"value": origin.value, "source": origin.source.value}
+def _origin(origin: Origin) -> dict[str, object]:
+    out: dict[str, object] = {"value": origin.value, "source": origin.source.value}
+    if origin.header is not None and origin.header.hop is not None:
+        hop = origin.header.hop
+        out["header"] = {
+            "index": hop.index, "count": hop.count, "by": hop.by, "from": hop.text,
+            "passed": [{"index": p.hop.index, "by": p.hop.by, "from": p.hop.text,
+                        "ip": p.hop.client.ip if p.hop.client else None, "why": p.why}
+                       for p in origin.header.passed],
+        }
+    return out
 
 
 def _records_json(result: CheckResult) -> list[dict[str, object]]:
@@ -261,13 +270,26 @@ def _header_lines(header: HeaderField) -> list[str]:
 def _envelope_lines(report: Report) -> list[str]:
     pra = report.check("pra")
     rows = [
-        ("client IP", report.ip.value, report.ip.source.description),
-        ("HELO name", report.helo.value, report.helo.source.description),
-        ("MAIL FROM", f"<{report.mail_from.value}>", report.mail_from.source.description),
+        ("client IP", report.ip.value, report.ip.description),
+        ("HELO name", report.helo.value, "the same Received: header"
+         if report.helo.header is not None and report.helo.header == report.ip.header
+         and report.ip.source is Source.RECEIVED else report.helo.description),
+        ("MAIL FROM", f"<{report.mail_from.value}>", report.mail_from.description),
         ("PRA", pra.identity or "(none)", pra.source if pra.identity else "see pra below"),
     ]
-    return [f"  {label:<10} {_shown(value):<30} {'from ' if value != '(none)' else ''}{source}"
-            for label, value, source in rows]
+    lines = [f"  {label:<10} {_shown(value):<30} {'from ' if value != '(none)' else ''}{source}"
+             for label, value, source in rows]
+    header = report.ip.header if report.ip.source is Source.RECEIVED else None
+    if header is not None and header.hop is not None:
+        hop = header.hop
+        by = f" (by {_shown(hop.by)})" if hop.by else ""
+        lines[1:1] = _wrap(f"Received: header {hop.index}{by}: from {_shown(hop.text or '')}",
+                           " " * 13, 2)
+        lines[1:1] = [line for p in header.passed for line in _wrap(
+            f"passed: header {p.hop.index}{f' (by {_shown(p.hop.by)})' if p.hop.by else ''}"
+            f"{f' from {p.hop.client.ip}' if p.hop.client and p.hop.client.ip else ''}: "
+            f"{p.why}", " " * 13, 2)]
+    return lines
 
 
 def _section_lines(section: CheckSection) -> list[str]:
