@@ -16,8 +16,11 @@ import click
 from click.core import ParameterSource
 
 from spfkit.cli.dns_options import dns_options
+from spfkit.cli.metrics_option import metrics_option, start_metrics
 
 if TYPE_CHECKING:
+    from spfkit.metrics import ServiceMetrics
+    from spfkit.metrics.prometheus import MetricsServer
     from spfkit.policy.config import PolicyConfig
     from spfkit.policy.service import Explanation, PolicyService
 
@@ -45,6 +48,7 @@ class ConfigurationError(click.ClickException):
 @click.option("--log-level", type=click.Choice(list(_LEVELS)),
               help="warning, info (one line per decision) or debug (adds the evaluation "
               "trace); overrides debugLevel.")
+@metrics_option
 @click.option("--check-config", is_flag=True,
               help="Check the configuration (and load its zone files), print a summary, exit.")
 @click.option("--explain", is_flag=True,
@@ -63,6 +67,7 @@ def policyd_command(
     log_level: str | None,
     check_config: bool,
     explain: bool,
+    metrics_address: tuple[str, int] | None,
 ) -> None:
     """Postfix policy server: answer check_policy_service requests with the SPF verdict.
 
@@ -73,6 +78,8 @@ def policyd_command(
 
     --nameserver, --zone, --timeout, --listen, --test-only, --log and --log-level override
     the configuration file.
+
+    --metrics needs --listen (spawn(8) starts a process per connection).
 
     Exit status: 0 when stopped or at end of input (or a valid --check-config),
     1 when the server cannot start, 2 for a usage error or an invalid configuration.
@@ -104,13 +111,17 @@ def policyd_command(
 
     try:
         config = load()
-        _run(config, load, check_config=check_config, explain=explain)
+        if metrics_address is not None and (config.listen is None or check_config or explain):
+            raise click.UsageError("--metrics needs --listen (or listen in the configuration)"
+                                   " and cannot be combined with --check-config or --explain")
+        _run(config, load, check_config=check_config, explain=explain,
+             metrics_address=metrics_address)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
 
 
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
-         explain: bool) -> None:
+         explain: bool, metrics_address: tuple[str, int] | None = None) -> None:
     from spfkit.policy.logs import configure_logging, stop_logging
     from spfkit.policy.server import PolicyServer, ServerError, run_stdio
     from spfkit.policy.service import PolicyService, make_resolver
@@ -124,22 +135,39 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
         service = PolicyService(config, resolver)
         _explain(service)
         return
-    service = PolicyService(config, resolver)
     if config.listen is None:
+        service = PolicyService(config, resolver)
         configure_logging(config, stdio=True, queued=True)
         try:
             status = run_stdio(service, reload=load)
         finally:
             _stop_logging(stop_logging)
         raise click.exceptions.Exit(status)
+    metrics, endpoint = start_metrics(metrics_address, "policyd")
+    service = PolicyService(config, resolver, metrics=metrics)
     configure_logging(config, stdio=False, queued=True)
+    _watch(metrics, endpoint, service)
     server = PolicyServer(service, reload=load)
     try:
         asyncio.run(server.serve())
     except ServerError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
+        if endpoint is not None:
+            endpoint.close()
         _stop_logging(stop_logging)
+
+
+def _watch(metrics: ServiceMetrics, endpoint: MetricsServer | None, service: PolicyService) -> None:
+    """The parsed-record cache and the log queue, read at each scrape; the endpoint logged."""
+    from spfkit.policy.logs import running_queue
+    from spfkit.record.parse import RECORD_CACHE
+
+    metrics.watch_cache("records", RECORD_CACHE.stats)
+    if (queue := running_queue()) is not None:
+        metrics.watch_log(queue)
+    if endpoint is not None:
+        service.log.info("serving metrics on %s", endpoint.url)
 
 
 def _stop_logging(stop: Callable[[], bool]) -> None:
