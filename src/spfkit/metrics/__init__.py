@@ -8,8 +8,8 @@ result of each identity checked, RFC 7208 §2.6, §8), and once for its resolver
 timeouts among them) and for the caches and log queue to read at each scrape.
 
 The base class does nothing, so a service without ``--metrics`` pays one method call per
-event and needs no extra installed; :func:`prometheus_metrics` (``spfkit[metrics]``) returns
-the one that counts, exported with :mod:`prometheus_client` by
+event and needs no extra installed; :class:`spfkit.metrics.prometheus.PrometheusMetrics`
+(``spfkit[metrics]``) is the one that counts, exported with :mod:`prometheus_client` by
 :func:`spfkit.metrics.prometheus.serve`. This module imports neither, nor any socket.
 """
 
@@ -21,10 +21,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from spfkit.lookup.protocol import Resolver
-    from spfkit.metrics.prometheus import PrometheusMetrics
 
-__all__ = ["CacheCounters", "DroppedCounter", "NO_METRICS", "ServiceMetrics",
-           "prometheus_metrics", "reply_kind"]
+__all__ = ["CacheCounters", "DroppedCounter", "NO_METRICS", "ServiceMetrics", "reply_kind"]
 
 
 class CacheCounters(Protocol):
@@ -92,11 +90,3 @@ def reply_kind(action: str) -> str:
     if word in ("DUNNO", "PREPEND", "OK"):
         return word.lower()
     return "other"
-
-
-def prometheus_metrics(service: str) -> PrometheusMetrics:
-    """Counting metrics for ``service`` (raises ``ModuleNotFoundError`` without
-    ``prometheus_client``: ``pip install 'spfkit[metrics]'``)."""
-    from spfkit.metrics.prometheus import PrometheusMetrics
-
-    return PrometheusMetrics(service)
