@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,8 @@ def test_each_page_renders_without_warnings(pages: dict[str, Path], name: str) -
     text = proc.stdout
     for heading in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "SEE ALSO"):
         assert f"\n{heading}\n" in text, heading
-    assert max(len(line) for line in text.splitlines()) <= 80
+    # a path under this Python's prefix is as long as it is (man never breaks a word)
+    assert max(len(line) for line in text.splitlines() if sys.prefix not in line) <= 80
     if name == "spfkit":
         assert "--version" in text and all(f"spfkit-{n}(1)" in text for n in COMMANDS)
     else:

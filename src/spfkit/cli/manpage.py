@@ -58,10 +58,35 @@ def _paragraphs(help_text: str) -> Iterator[tuple[bool, list[str]]]:
             yield False, [" ".join(" ".join(lines).split())]
 
 
+_ITEM: Final = re.compile(r"^(\s*)(\S.*?)\s{2,}(\S.*)$")  # "  0  clean: no findings"
+
+
+def _kept(block: list[str]) -> list[str]:
+    """A ``\\b`` paragraph: lines of "term  meaning" (a meaning's continuation indented
+    deeper) become a list, other lines stay lines; troff breaks and indents them itself."""
+    out = [".PP"]
+    indent: int | None = None
+    for line in block:
+        depth = len(line) - len(line.lstrip())
+        item = _ITEM.match(line)
+        if indent is not None and depth > indent and not (item and len(item.group(1)) == indent):
+            out.append(escape(line.strip()))  # continues the meaning above
+        elif item:
+            indent = len(item.group(1))
+            out.extend([".TP", f"\\fB{escape(item.group(2))}\\fR", escape(item.group(3))])
+        else:
+            indent = None
+            out.extend([".PP" if out[-1] != ".PP" else ".br", escape(line.strip())])
+    if any(len(word) > 40 for word in " ".join(block).split()):  # a path: never broken
+        return [".PP", ".nf", *(escape(line) for line in block), ".fi"]
+    return out
+
+
 def page(command: click.Command, ctx: click.Context, *, name: str, see_also: list[str]) -> str:
     """The troff source of the page of ``command`` (run as ``ctx``), called ``name``."""
     title = name.upper()
-    help_text = command.help or command.short_help or ""
+    help_text = "\n\n".join(inspect.cleandoc(text) for text in (
+        command.help or command.short_help or "", command.epilog or "") if text)
     summary = command.get_short_help_str(limit=1000)
     lines = [f'.TH "{escape(title)}" "{SECTION}" "" "spfkit {__version__}" "{MANUAL}"',
              ".SH NAME", f"{escape(name)} \\- {escape(summary)}",
@@ -69,13 +94,8 @@ def page(command: click.Command, ctx: click.Context, *, name: str, see_also: lis
              escape(" ".join(command.collect_usage_pieces(ctx)))]
     lines.append(".SH DESCRIPTION")
     for keep, block in _paragraphs(help_text):
-        pairs = [re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in block]
-        if keep and all(len(pair) == 2 for pair in pairs):  # "example    what it does"
-            lines.append(".PP")
-            for example, meaning in pairs:
-                lines.extend([".TP", f"\\fB{escape(example)}\\fR", escape(meaning)])
-        elif keep:
-            lines.extend([".PP", ".nf", *(escape(line) for line in block), ".fi"])
+        if keep:
+            lines.extend(_kept(block))
         else:
             lines.extend([".PP", escape(block[0])])
     records = [r for p in command.get_params(ctx) if (r := p.get_help_record(ctx))]

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from spfkit.policy.service import Explanation, PolicyService
 
 _LEVELS = {"warning": 0, "info": 1, "debug": 2}
+#: read when no --config is given and it exists; SPFKIT_CONFIG_DIR moves it (docs/operations.md)
+CONFIG_DIR = "/etc/spfkit"
+#: where an installed wheel keeps docs/*.md and examples/ (pyproject.toml's data-files)
+DOC_DIR = os.path.join(sys.prefix, "share", "doc", "spfkit")
 _MAX_EXPLAIN_INPUT = 1 << 20
 
 
@@ -34,9 +38,11 @@ class ConfigurationError(click.ClickException):
     exit_code = 2
 
 
-@click.command("policyd")
+@click.command("policyd", epilog=f"\b\nDocumentation:  {DOC_DIR}/docs/policyd.md\n"
+               f"Example file:   {DOC_DIR}/examples/policyd.toml")
 @click.option("--config", "config_path", metavar="FILE",
-              help="TOML configuration file (docs/policyd.md lists every option).")
+              help=f"TOML configuration file [default: {CONFIG_DIR}/policyd.toml when it exists; "
+              "docs/policyd.md lists every option, examples/policyd.toml sets each].")
 @click.option("--listen", metavar="ADDR",
               help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
               "answering on stdin/stdout (Postfix spawn(8) mode).")
@@ -106,6 +112,9 @@ def policyd_command(
 
     from spfkit.policy.config import ConfigError, load_config
 
+    if config_path is None:
+        config_path = default_config()
+
     def load() -> PolicyConfig:
         return load_config(config_path, overrides)
 
@@ -118,6 +127,12 @@ def policyd_command(
              metrics_address=metrics_address)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def default_config() -> str | None:
+    """``policyd.toml`` in ``$SPFKIT_CONFIG_DIR`` (else :data:`CONFIG_DIR`) if it exists."""
+    path = os.path.join(os.environ.get("SPFKIT_CONFIG_DIR") or CONFIG_DIR, "policyd.toml")
+    return path if os.path.exists(path) else None
 
 
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
