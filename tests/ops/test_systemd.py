@@ -82,3 +82,16 @@ def test_a_mistake_in_a_unit_is_caught(tmp_path: Path, manpath: Path) -> None:
     assert proc.returncode != 0
     assert "protect system value, ignoring: strickt" in proc.stderr  # a warning: caught by ""
     assert "spfkit-nosuch" in proc.stderr
+
+
+def test_the_sysusers_file_makes_the_spfkit_user(tmp_path: Path) -> None:
+    """systemd-sysusers in a temporary root: the user the units run as, with no login."""
+    (tmp_path / "etc").mkdir()
+    proc = subprocess.run(["systemd-sysusers", f"--root={tmp_path}",
+                           str(ROOT / "packaging" / "sysusers" / "spfkit.conf")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = [line.split(":") for line in (tmp_path / "etc" / "passwd").read_text().splitlines()
+                if line.startswith("spfkit:")]
+    assert entry[6] == "/usr/sbin/nologin" and entry[2] == entry[3]
+    assert any(line.startswith("spfkit:") for line in (tmp_path / "etc" / "group").read_text().splitlines())
