@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from spfkit.cli import COMMANDS
-from spfkit.cli.manpage import escape, write_pages
+from spfkit.cli.manpage import escape
 
 ROOT = Path(__file__).resolve().parents[2]
 
