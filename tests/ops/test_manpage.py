@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spfkit.cli import COMMANDS
 from spfkit.cli.manpage import escape
@@ -74,3 +76,13 @@ def test_a_page_with_a_troff_mistake_is_caught(tmp_path: Path) -> None:
 ])
 def test_escape(text: str, troff: str) -> None:
     assert escape(text) == troff
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r")))
+def test_escaped_text_is_one_safe_ascii_troff_line(text: str) -> None:
+    line = escape(text)
+    assert line.isascii() and "\n" not in line
+    assert not line.startswith((".", "'"))  # never read as a request
+    assert "-" not in line.replace("\\-", "")  # every hyphen is a minus sign
+    assert "\\" not in line.replace("\\e", "").replace("\\-", "").replace("\\&", "") \
+        .replace("\\[u", "")  # no escape but the four it writes
