@@ -94,7 +94,7 @@ def test_policyd_counts_requests_decisions_results_and_dns(dns: ZoneDataServer, 
     port = free_port()
     process, output, url = started([
         "policyd", "--config", str(config), "--listen", f"127.0.0.1:{port}",
-        "--nameserver", f"127.0.0.1:{dns.port}", "--timeout", "0.5", "--log", "stderr",
+        "--nameserver", f"127.0.0.1:{dns.port}", "--timeout", "1.5", "--log", "stderr",
         "--log-level", "info", "--metrics", "127.0.0.1:0"])
     try:
         output.wait_for(re.compile(r".*listening on 127\.0\.0\.1:\d+$"))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spfkit.cli import COMMANDS
@@ -78,6 +78,7 @@ def test_escape(text: str, troff: str) -> None:
     assert escape(text) == troff
 
 
+@settings(deadline=None)  # a loaded machine must not fail it
 @given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r")))
 def test_escaped_text_is_one_safe_ascii_troff_line(text: str) -> None:
     line = escape(text)
