@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
-    for cmd in named dig named-checkzone swaks postfix tinydns-data; do
+    # systemd-analyze, logrotate and man check the units, the logrotate file and the man pages
+    for cmd in named dig named-checkzone swaks postfix tinydns-data systemd-analyze logrotate man groff; do
         command -v "$cmd" >/dev/null || missing+=("$cmd")
     done
     # Postfix's spawn(8) runs the policy server as nobody, with Debian's own Python
@@ -23,7 +24,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
         if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
                 bind9 dnsutils postfix swaks tinydns python3 python3-venv chromium \
-                postfix-policyd-spf-python; } >"$log" 2>&1; then
+                postfix-policyd-spf-python systemd logrotate man-db groff-base; } >"$log" 2>&1; then
             tail -n 30 "$log" >&2
             echo "test-all: apt-get failed (full log: $log)" >&2
             exit 1

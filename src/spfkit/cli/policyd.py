@@ -16,12 +16,19 @@ import click
 from click.core import ParameterSource
 
 from spfkit.cli.dns_options import dns_options
+from spfkit.cli.metrics_option import metrics_option, start_metrics
 
 if TYPE_CHECKING:
+    from spfkit.metrics import ServiceMetrics
+    from spfkit.metrics.prometheus import MetricsServer
     from spfkit.policy.config import PolicyConfig
     from spfkit.policy.service import Explanation, PolicyService
 
 _LEVELS = {"warning": 0, "info": 1, "debug": 2}
+#: read when no --config is given and it exists; SPFKIT_CONFIG_DIR moves it (docs/operations.md)
+CONFIG_DIR = "/etc/spfkit"
+#: where an installed wheel keeps docs/*.md and examples/ (pyproject.toml's data-files)
+DOC_DIR = os.path.join(sys.prefix, "share", "doc", "spfkit")
 _MAX_EXPLAIN_INPUT = 1 << 20
 
 
@@ -31,10 +38,12 @@ class ConfigurationError(click.ClickException):
     exit_code = 2
 
 
-@click.command("policyd")
+@click.command("policyd", epilog=f"\b\nDocumentation:  {DOC_DIR}/docs/policyd.md\n"
+               f"Example file:   {DOC_DIR}/examples/policyd.toml")
 @click.option("--config", "config_path", metavar="FILE",
-              help="Configuration file: spfkit's TOML (examples/policyd.toml, docs/policyd.md) "
-              "or policyd-spf's policyd-spf.conf, told apart by their syntax.")
+              help="Configuration file: spfkit's TOML or policyd-spf's policyd-spf.conf, told "
+              f"apart by their syntax [default: {CONFIG_DIR}/policyd.toml when it exists; "
+              "docs/policyd.md lists every option, examples/policyd.toml sets each].")
 @click.option("--listen", metavar="ADDR",
               help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
               "answering on stdin/stdout (Postfix spawn(8) mode); a non-loopback address "
@@ -47,6 +56,7 @@ class ConfigurationError(click.ClickException):
 @click.option("--log-level", type=click.Choice(list(_LEVELS)),
               help="warning, info (one line per decision) or debug (adds the evaluation "
               "trace); overrides debugLevel.")
+@metrics_option
 @click.option("--check-config", is_flag=True,
               help="Check the configuration (and load its zone files), print a summary, exit.")
 @click.option("--import", "import_path", metavar="FILE",
@@ -72,6 +82,7 @@ def policyd_command(
     import_path: str | None,
     output_path: str | None,
     explain: bool,
+    metrics_address: tuple[str, int] | None,
 ) -> None:
     """Postfix policy server: answer check_policy_service requests with the SPF verdict.
 
@@ -85,6 +96,8 @@ def policyd_command(
 
     --import FILE writes policyd-spf's configuration file as spfkit's TOML (--config also
     reads such a file directly).
+
+    --metrics needs --listen (spawn(8) starts a process per connection).
 
     Exit status: 0 when stopped or at end of input (or a valid --check-config or --import),
     1 when the server cannot start (or --output cannot be written), 2 for a usage error or an
@@ -120,18 +133,31 @@ def policyd_command(
 
     from spfkit.policy.config import ConfigError, load_config
 
+    if config_path is None:
+        config_path = default_config()
+
     def load() -> PolicyConfig:
         return load_config(config_path, overrides)
 
     try:
         config = load()
-        _run(config, load, check_config=check_config, explain=explain)
+        if metrics_address is not None and (config.listen is None or check_config or explain):
+            raise click.UsageError("--metrics needs --listen (or listen in the configuration)"
+                                   " and cannot be combined with --check-config or --explain")
+        _run(config, load, check_config=check_config, explain=explain,
+             metrics_address=metrics_address)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
 
 
+def default_config() -> str | None:
+    """``policyd.toml`` in ``$SPFKIT_CONFIG_DIR`` (else :data:`CONFIG_DIR`) if it exists."""
+    path = os.path.join(os.environ.get("SPFKIT_CONFIG_DIR") or CONFIG_DIR, "policyd.toml")
+    return path if os.path.exists(path) else None
+
+
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
-         explain: bool) -> None:
+         explain: bool, metrics_address: tuple[str, int] | None = None) -> None:
     from spfkit.policy.logs import configure_logging, stop_logging
     from spfkit.policy.server import PolicyServer, ServerError, run_stdio
     from spfkit.policy.service import PolicyService, make_resolver
@@ -146,21 +172,26 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
         service = PolicyService(config, resolver)
         _explain(service)
         return
-    service = PolicyService(config, resolver)
     if config.listen is None:
+        service = PolicyService(config, resolver)
         configure_logging(config, stdio=True, queued=True)
         try:
             status = run_stdio(service, reload=load)
         finally:
             _stop_logging(stop_logging)
         raise click.exceptions.Exit(status)
+    metrics, endpoint = start_metrics(metrics_address, "policyd")
+    service = PolicyService(config, resolver, metrics=metrics)
     configure_logging(config, stdio=False, queued=True)
+    _watch(metrics, endpoint, service)
     server = PolicyServer(service, reload=load)
     try:
         asyncio.run(server.serve())
     except ServerError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
+        if endpoint is not None:
+            endpoint.close()
         _stop_logging(stop_logging)
 
 
@@ -197,6 +228,18 @@ def _import(path: str, output: str | None) -> None:
             handle.write(result)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _watch(metrics: ServiceMetrics, endpoint: MetricsServer | None, service: PolicyService) -> None:
+    """The parsed-record cache and the log queue, read at each scrape; the endpoint logged."""
+    from spfkit.policy.logs import running_queue
+    from spfkit.record.parse import RECORD_CACHE
+
+    metrics.watch_cache("records", RECORD_CACHE.stats)
+    if (queue := running_queue()) is not None:
+        metrics.watch_log(queue)
+    if endpoint is not None:
+        service.log.info("serving metrics on %s", endpoint.url)
 
 
 def _stop_logging(stop: Callable[[], bool]) -> None:

@@ -23,6 +23,8 @@ import uvicorn
 
 from spfkit import logsink
 from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.metrics_option import metrics_option, start_metrics
+from spfkit.record.parse import RECORD_CACHE
 from spfkit.web import create_app
 
 _DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -102,6 +104,7 @@ async def _serve(server: _Server, sock: socket.socket, host: str) -> None:
 @click.option("--allow-remote", is_flag=True,
               help="Allow --listen on an address other than loopback. Anyone who reaches the "
               "server can make it send DNS queries; the limits bound how many.")
+@metrics_option
 def web_command(
     listen: tuple[str, int],
     nameservers: tuple[str, ...],
@@ -109,6 +112,7 @@ def web_command(
     timeout: float,
     rate_limit: int,
     allow_remote: bool,
+    metrics_address: tuple[str, int] | None,
 ) -> None:
     """Serve the SPF wizard, the domain checker and the sender tester as web pages, with the
     same functions as a JSON API (schema at /openapi.json).
@@ -125,16 +129,24 @@ def web_command(
             f"--listen {host}:{port} is not a loopback address; add --allow-remote to serve "
             "other hosts (they can make this server send DNS queries)")
     resolver = dns_source(nameservers, zones, timeout).resolver()
-    app = create_app(resolver, rate_limit=rate_limit or None)
     sock = _bind(host, port)
+    metrics, endpoint = start_metrics(metrics_address, "web")
+    metrics.watch_cache("records", RECORD_CACHE.stats)
+    if endpoint is not None:
+        click.echo(f"spfkit web: metrics on {endpoint.url}", err=True)
+    app = create_app(resolver, rate_limit=rate_limit or None, metrics=metrics)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=5)
     # uvicorn has set up its loggers: put each behind a queue, so a stalled stderr never
     # stops the answers
     queued = [logsink.start(logging.getLogger(name)) for name in ("uvicorn", "uvicorn.access")]
+    for running in queued:
+        metrics.watch_log(running)
     try:
         asyncio.run(_serve(_Server(config), sock, host))
     finally:
         sock.close()
+        if endpoint is not None:
+            endpoint.close()
         if not all([running.stop() for running in queued]):  # a stalled stderr (logsink)
             os._exit(0)

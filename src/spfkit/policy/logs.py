@@ -18,7 +18,7 @@ from typing import Final
 from spfkit import logsink
 from spfkit.policy.config import ConfigError, PolicyConfig
 
-__all__ = ["LEVELS", "LOGGER", "configure_logging", "level_of", "stop_logging"]
+__all__ = ["LEVELS", "LOGGER", "configure_logging", "level_of", "running_queue", "stop_logging"]
 
 LOGGER: Final = "spfkit.policyd"
 LEVELS: Final = {0: logging.WARNING, 1: logging.INFO}
@@ -107,6 +107,11 @@ def stop_logging() -> bool:
     end the process with ``os._exit``: see :meth:`spfkit.logsink.QueueLogging.stop`)."""
     running = _QUEUES.pop(LOGGER, None)
     return running.stop() if running is not None else True
+
+
+def running_queue() -> logsink.QueueLogging | None:
+    """The queue in front of the log sink now (its ``dropped`` count feeds the metrics)."""
+    return _QUEUES.get(LOGGER)
 
 
 def _syslog(config: PolicyConfig) -> tuple[logging.Handler | None, str]:

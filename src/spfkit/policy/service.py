@@ -47,6 +47,7 @@ from spfkit.headers import quote_value
 from spfkit.identity import Identity, sender_with_local_part
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
+from spfkit.metrics import NO_METRICS, ServiceMetrics, reply_kind
 from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
 from spfkit.policy.decide import Relay, RelayTest, Transaction
 from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
@@ -212,8 +213,10 @@ class PolicyService:
         *,
         logger: logging.Logger | None = None,
         clock: Callable[[], float] = time.monotonic,
+        metrics: ServiceMetrics = NO_METRICS,
     ) -> None:
         self.log = logger or logging.getLogger("spfkit.policyd")
+        self.metrics = metrics  # docs/metrics.md
         self._clock = clock
         self._transactions: OrderedDict[_Key, _Pending] = OrderedDict()
         self.config = config
@@ -224,7 +227,7 @@ class PolicyService:
         """Use ``config`` (and ``resolver``, if given) for every request from now on."""
         self.config = config
         if resolver is not None:
-            self.resolver = resolver
+            self.resolver = self.metrics.resolver(resolver)
         self.receiver = config.receiver or socket.gethostname() or "localhost"
         self._options = CheckOptions(
             default_explanation=config.default_explanation,
@@ -239,6 +242,15 @@ class PolicyService:
 
     async def handle(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
         """The answer to one request or malformed request. Never raises but when cancelled."""
+        started, outcome = self.metrics.request_started(), "cancelled"
+        try:
+            reply = await self._handle(item)
+            outcome = reply_kind(reply.action)
+            return reply
+        finally:
+            self.metrics.request_finished(started, outcome)
+
+    async def _handle(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
         try:
             if isinstance(item, ProtocolError):
                 decision = malformed(item, self.config)
@@ -360,6 +372,9 @@ class PolicyService:
     def _log(self, decision: Decision, checks: Checks | None) -> None:
         level = logging.WARNING if decision.outcome is Outcome.FALLBACK else logging.INFO
         self.log.log(level, decision.log_line)
+        self.metrics.decided(decision.outcome.value, () if checks is None else (
+            (identity.value, result.result.value) for identity, result in
+            ((Identity.HELO, checks.helo), (Identity.MAILFROM, checks.mailfrom)) if result))
         if checks is None or not self.log.isEnabledFor(logging.DEBUG):
             return
         seen: set[int] = set()

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spfkit import __version__
 from spfkit.lookup.protocol import Resolver
+from spfkit.metrics import NO_METRICS, ServiceMetrics
 from spfkit.web import api, check, tester, wizard
 from spfkit.web.errors import api_detail
 from spfkit.web.limits import (
@@ -36,6 +37,7 @@ from spfkit.web.limits import (
     RateLimited,
     RateLimiter,
 )
+from spfkit.web.metered import Metered
 from spfkit.web.pages import WebContext, make_templates, render
 
 __all__ = ["create_app"]
@@ -89,6 +91,7 @@ def create_app(
     max_queries: int = MAX_QUERIES,
     deadline: float = REQUEST_DEADLINE,
     clock: Callable[[], float] = time.monotonic,
+    metrics: ServiceMetrics = NO_METRICS,
 ) -> FastAPI:
     """The web UI and JSON API over ``resolver``.
 
@@ -96,14 +99,15 @@ def create_app(
     ``receiver``: the host name written into the headers (default: this host's name);
     ``max_concurrent`` evaluations at once, a request waiting at most ``queue_wait`` seconds
     for its turn (then 503); ``max_queries`` DNS questions and ``deadline`` seconds per
-    request. ``clock`` drives the rate limiter (tests pass a fake one).
+    request. ``clock`` drives the rate limiter (tests pass a fake one). ``metrics`` hears of
+    every request and DNS lookup (docs/metrics.md).
     """
     app = FastAPI(
         title="spfkit", version=__version__, description=_DESCRIPTION,
         docs_url=None, redoc_url=None,  # they load scripts from a CDN; /openapi.json stays
     )
     app.state.web = WebContext(
-        resolver=resolver,
+        resolver=metrics.resolver(resolver),
         templates=make_templates(),
         receiver=receiver or platform.node() or "localhost",
         limiter=RateLimiter(rate_limit, clock=clock) if rate_limit else None,
@@ -122,6 +126,8 @@ def create_app(
     _add_handlers(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(_SecurityHeaders)
+    if metrics is not NO_METRICS:
+        app.add_middleware(Metered, metrics=metrics)
     return app
 
 
