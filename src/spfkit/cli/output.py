@@ -116,10 +116,10 @@ def _add_steps(branch: Tree, nodes: tuple[TraceNode, ...]) -> None:
         if node.kind is TraceKind.CHECK:
             _add_steps(branch.add(f"[bold]{escape(node.text)}[/]"), node.children)
         else:
-            branch.add(_event_label(node.event))
+            branch.add(_event_label(node.event, node.matched))
 
 
-def _event_label(event: TraceEvent) -> str:
+def _event_label(event: TraceEvent, matched: Result | None = None) -> str:
     text, detail = escape(event.text), escape(event.detail)
     match event.kind:
         case TraceKind.QUERY:
@@ -127,8 +127,10 @@ def _event_label(event: TraceEvent) -> str:
         case TraceKind.RECORD:
             return f"record [cyan]\"{text}\"[/]"
         case TraceKind.TERM:
-            style = "green" if event.detail == "match" else "dim"
-            return f"term [bold]{text}[/] [{style}]{detail}[/]"
+            # a match is coloured by the result it gives: "-all match" is a fail, not green
+            style = _STYLE[matched].removeprefix("bold ") if matched is not None else "dim"
+            result = f" → {matched.value}" if matched is not None else ""
+            return f"term [bold]{text}[/] [{style}]{detail}{result}[/]"
         case TraceKind.RESULT:
             return f"result [bold]{text}[/]" + (f" ({detail})" if detail else "")
     return f"{text}" + (f": {detail}" if detail else "")

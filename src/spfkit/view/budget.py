@@ -90,15 +90,33 @@ class Budget:
         return f"{self.lookups} DNS lookups, {self.void} void lookups"
 
     @property
+    def over(self) -> tuple[str, ...]:
+        """The counts past their limit: ``("DNS lookups",)``."""
+        return tuple(what for what, g in (("DNS lookups", self.lookups), ("void lookups", self.void))
+                     if g.level is Level.OVER)
+
+    @property
+    def over_text(self) -> str:
+        """``11 DNS lookups (the limit is 10)``: the counts past their limit, in words."""
+        gauges = {"DNS lookups": self.lookups, "void lookups": self.void}
+        return " and ".join(f"{'at least ' if gauges[w].at_least else ''}{gauges[w].needed} {w} "
+                            f"(the limit is {gauges[w].limit})" for w in self.over)
+
+    @property
+    def consequence(self) -> str | None:
+        """:data:`OVER_LIMIT`, for this family's clients when ``family`` is set; None within."""
+        if not self.over:
+            return None
+        if self.family is None:
+            return OVER_LIMIT
+        return OVER_LIMIT.replace("all mail", f"all mail from {self.family.label} clients", 1)
+
+    @property
     def meaning(self) -> str | None:
         """What the counts mean for mail, when they are at or over a limit."""
-        over = [what for what, g in (("DNS lookups", self.lookups), ("void lookups", self.void))
-                if g.level is Level.OVER]
-        if over:
-            said = OVER_LIMIT
-            if self.family is not None:  # the other family stays within the limits
-                said = said.replace("all mail", f"all mail from {self.family.label} clients", 1)
-            return f"over the limit of {' and '.join(over)} (RFC 7208 §4.6.4): {said}"
+        if self.consequence is not None:
+            return (f"over the limit of {' and '.join(self.over)} (RFC 7208 §4.6.4): "
+                    f"{self.consequence}")
         if self.level is Level.NEAR:
             return ("at or near the limit (RFC 7208 §4.6.4): one more lookup-costing term or "
                     "void lookup and every receiver returns permerror")
