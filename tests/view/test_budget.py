@@ -11,7 +11,14 @@ from spfkit.lookup import ZoneResolver
 from spfkit.results import CheckResult, Result
 from spfkit.tree import build_tree
 from spfkit.tree.model import Family, Needed
-from spfkit.view.budget import OVER_LIMIT, Gauge, Level, check_budget, tree_budgets, worst_budget
+from spfkit.view.budget import (
+    OVER_LIMIT,
+    Gauge,
+    Level,
+    check_budget,
+    tree_budgets,
+    worst_budget,
+)
 
 ZONE = ZoneResolver(Path(__file__).resolve().parents[1] / "fixtures" / "issue15.zone")
 
