@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import spfkit
+from tests.fixtures.dnsserver import ZoneDataServer
 
 ZONE = str(Path(__file__).resolve().parents[1] / "fixtures" / "issue15.zone")
 OVER = "every receiver returns permerror for all mail"
@@ -94,3 +95,22 @@ def test_only_the_ipv6_family_over_the_void_limit(command: str) -> None:
     out = spfkit(command, "--zone", ZONE, "v6broken.example").stdout
     assert "3/2 void lookups" in out
     assert "every receiver returns permerror for all mail from IPv6 clients" in out
+
+
+def test_check_over_real_dns_asks_only_for_what_lies_beyond() -> None:
+    """Over a real DNS server on loopback: the second (lifted) evaluation reads the first's
+    answers, so each name is asked once; only the 11th term's lookup is new."""
+    zone = {
+        "big.example": [{"TXT": "v=spf1 " + " ".join(f"a:h{k}.big.example" for k in range(11))
+                         + " -all"}],
+        **{f"h{k}.big.example": [{"A": f"198.51.100.{k + 1}"}] for k in range(11)},
+    }
+    with ZoneDataServer(zone) as dns:
+        proc = spfkit("check", "--nameserver", f"127.0.0.1:{dns.port}", "--no-prefetch", "--json",
+                      "203.0.113.5", "a@big.example")
+        asked = [(q.qname.rstrip("."), q.qtype) for q in dns.queries if q.transport == "udp"]
+    out = json.loads(proc.stdout)
+    assert out["result"] == "permerror" and out["lookups"] == 10
+    assert out["budget"]["lookups"]["text"] == "11/10"
+    assert len(asked) == len(set(asked)), "a question was asked twice"
+    assert ("h10.big.example", "A") in asked

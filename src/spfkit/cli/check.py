@@ -83,6 +83,10 @@ def check_command(
     null reverse path (then postmaster@HELO is checked). Put "--" before IP and SENDER when
     SENDER starts with "-".
 
+    When the check stops at a limit of RFC 7208 §4.6.4 (10 DNS-querying terms, 2 void
+    lookups), it is made once more with the limits lifted, and the lookups line shows the real
+    total (11/10) and what it means; the JSON has it as "budget".
+
     Exit status: 0 when the check produced one of the seven SPF results (whatever it is),
     2 for a usage error.
     """
