@@ -4,7 +4,8 @@ driven by Playwright.
 Shared fixtures (one set per pytest-xdist worker):
 
 - ``web_server``: ``python -m spfkit web --listen 127.0.0.1:0 --zone examples/example.zone
-  --rate-limit 0`` (the tests make more than 60 requests a minute from one client); its address is
+  --zone tests/fixtures/issue15.zone --rate-limit 0`` (the second zone: counts past the limit,
+  the three verdicts, DMARC records) (the tests make more than 60 requests a minute from one client); its address is
   read from the ``spfkit web: listening on http://…/`` line on stderr; SIGTERM at the end.
 - ``browser`` (per test module, see its docstring): Chromium from Debian's ``chromium`` package
   (``/usr/bin/chromium``), launched by Playwright's sync API with ``executable_path`` — Playwright's
@@ -85,9 +86,10 @@ class WebServer:
 
 
 def start_web_server(*extra: str) -> WebServer:
-    """Start ``spfkit web`` on a free loopback port with the example zone; fail with its stderr."""
+    """Start ``spfkit web`` on a free loopback port with the example zone and
+    ``tests/fixtures/issue15.zone``; fail with its stderr."""
     command = [sys.executable, "-m", "spfkit", "web", "--listen", "127.0.0.1:0",
-               "--zone", "examples/example.zone", *extra]
+               "--zone", "examples/example.zone", "--zone", "tests/fixtures/issue15.zone", *extra]
     process = subprocess.Popen(
         command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},

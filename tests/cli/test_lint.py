@@ -74,7 +74,7 @@ def test_json_shape_over_real_dns(dns: ZoneDataServer) -> None:
     assert proc.returncode == 2
     out = json.loads(proc.stdout)
     assert set(out) == {"domain", "records", "findings", "lookups", "void_lookups",
-                        "fixed_record", "exit_status"}
+                        "fixed_record", "exit_status", "budget"}
     assert out["domain"] == "broken.example.net"
     assert out["records"] == ["v=spf1 mxinclude:_spf.example.net -all"]
     assert out["exit_status"] == 2

@@ -44,8 +44,10 @@ def test_tree_of_the_example_zone() -> None:
                      r"lookups 2 \(total 3/10\)", out)
     assert "ip6:2001:db8:100::/48" in out  # not an emoji
     assert "include:_spf2.mailprovider.example" in out and "ip4:203.0.113.128/25" in out
-    assert "IPv4 client: 3/10 DNS lookups, 0/2 void lookups → fail" in out
-    assert "IPv6 client: 3/10 DNS lookups, 0/2 void lookups → fail" in out
+    # issue 15 item 9: a sample client's fail is what the record does with hosts it does not list
+    assert ("sample IPv4 client 255.255.255.254 (no record lists it): 3/10 DNS lookups, 0/2 void "
+            "lookups → fail: hosts the record does not list are refused, as intended") in out
+    assert "sample IPv6 client ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe (no record lists it): 3/10" in out
     assert proc.stderr == ""
 
 
@@ -66,7 +68,10 @@ def test_json_shape() -> None:
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert set(out) == {"domain", "sample", "limits", "ipv4", "ipv6", "sender_dependent",
-                        "macro_uses", "notes", "root"}
+                        "macro_uses", "notes", "root", "budget"}
+    assert set(out["budget"]) == {"gauge", "ipv4", "ipv6"}
+    assert out["budget"]["gauge"]["text"] == "3/10 DNS lookups, 0/2 void lookups"
+    assert out["budget"]["gauge"]["level"] == "ok" and out["budget"]["gauge"]["meaning"] is None
     assert out["limits"] == {"lookups": 10, "void_lookups": 2}
     assert out["sample"]["sender"] == "postmaster@news.example.com"
     assert {"lookups", "void_lookups", "needed_lookups", "result", "client"} <= set(out["ipv4"])
@@ -109,7 +114,11 @@ def test_over_real_dns(dns: ZoneDataServer) -> None:
     text = spfkit("show", "--nameserver", server, "big.example").stdout
     assert "lookups 12 (total 12/10)" in text.splitlines()[0]
     assert "beyond the limit" in text
-    assert "the whole tree needs" in text
+    # issue 15 item 1: the real total, not the receivers' 10/10
+    assert "sample IPv4 client 255.255.255.254 (no record lists it): 12/10 DNS lookups" in text
+    assert "every receiver returns permerror for all mail" in text
+    assert out["budget"]["ipv4"]["lookups"] == {"needed": 12, "counted": 10, "limit": 10,
+                                               "at_least": False, "level": "over", "text": "12/10"}
 
 
 def test_sender_option_and_macros(dns: ZoneDataServer, tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_port_0_reports_the_real_port_and_serves_every_page(server: Server) -> N
         status, _, _ = server.get(path)
         assert status == 200, path
     status, _, page = server.get("/check?domain=news.example.com")
-    assert status == 200 and '<p id="lookup-count">3/10 DNS lookups</p>' in page
+    assert status == 200 and '<p id="lookup-count" class="count level-ok">3/10 DNS lookups</p>' in page
     status, _, body = server.get("/api/test?ip=192.0.2.25&sender=alice%40example.com")
     assert status == 200 and json.loads(body)["result"] == "pass"
     status, _, schema = server.get("/openapi.json")

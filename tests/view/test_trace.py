@@ -85,3 +85,20 @@ def test_any_trace_reads_back_in_order_and_only_checks_have_steps(events: list[T
     nodes = trace_nodes(events)
     assert [node.event for node in walk(nodes)] == events
     assert all(node.kind is TraceKind.CHECK for node in walk(nodes) if node.children)
+
+
+def test_a_match_is_coloured_by_the_result_it_gives() -> None:
+    """Issue 15 item 7: "-all match" is a fail, not a green "match"."""
+    from spfkit.results import Result, TraceEvent, TraceKind
+    from spfkit.view.trace import TraceNode
+
+    def node(text: str, detail: str = "match", kind: TraceKind = TraceKind.TERM) -> TraceNode:
+        return TraceNode(TraceEvent(kind, 0, "a.example", text, detail, 0, 0))
+
+    assert node("-all").matched is Result.FAIL
+    assert node("~all").matched is Result.SOFTFAIL
+    assert node("?include:b.example").matched is Result.NEUTRAL
+    assert node("+mx").matched is Result.PASS and node("ip4:192.0.2.0/24").matched is Result.PASS
+    assert node("-all", "no match").matched is None
+    assert node("redirect=b.example", "→ b.example").matched is None
+    assert node("TXT a.example", "match", TraceKind.QUERY).matched is None

@@ -125,10 +125,14 @@ def test_wizard_page_elements(client: TestClient) -> None:
         assert (element.tag, element.attrs.get("type")) == (tag, type_)
     for id_ in ("ip4", "ip6", "a-hosts", "mx-domains", "includes", "mail-hosts"):
         assert page.by_id(id_).tag == "textarea"
-    options = [o for o in page.by_id("all").children if o.tag == "option"]
-    assert [o.attrs["value"] for o in options] == ["fail", "softfail", "neutral"]
-    assert options[0].all_text().startswith("-all (fail): mail from any other host")
-    assert "selected" in options[1].attrs  # the recommendation is the default
+    # issue 15 item 7: radio buttons whose labels wrap, not a <select> that truncates its text
+    assert page.by_id("all").tag == "fieldset"
+    radios = [page.by_id(f"all-{v}") for v in ("fail", "softfail", "neutral")]
+    assert [(r.attrs["type"], r.attrs["name"], r.attrs["value"]) for r in radios] == [
+        ("radio", "all", "fail"), ("radio", "all", "softfail"), ("radio", "all", "neutral")]
+    labels = {e.attrs.get("for"): e.all_text() for e in page.select("label")}
+    assert labels["all-fail"].startswith("-all (fail): mail from any other host")
+    assert "checked" in radios[1].attrs  # the recommendation is the default
     assert "Recommended: ~all" in page.by_id("all-help").all_text()
     assert "SHOULD NOT be published" in page.by_id("ptr-help").all_text()
     assert page.by_id("wizard-submit").attrs["type"] == "submit"
@@ -257,8 +261,8 @@ def test_wizard_form_works_as_a_get(client: TestClient) -> None:
     assert page.by_id("domain").attrs["value"] == "example.org"
     assert "checked" in page.by_id("mx").attrs and "checked" not in page.by_id("a").attrs
     assert page.by_id("ip4").all_text().replace("\r\n", "\n") == "192.0.2.0/24\n\n"
-    selected = [o for o in page.by_id("all").children if "selected" in o.attrs]
-    assert [o.attrs["value"] for o in selected] == ["fail"]
+    assert "checked" in page.by_id("all-fail").attrs
+    assert "checked" not in page.by_id("all-softfail").attrs
     assert "3/10 DNS lookups for IPv4 clients" in page.by_id("wizard-lookups").all_text()
 
 

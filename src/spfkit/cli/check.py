@@ -10,9 +10,10 @@ import click
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import print_report
 from spfkit.cli.params import client_ip
-from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, check
+from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions
 from spfkit.identity import Identity, strip_reverse_path, subject_for
 from spfkit.lookup import Resolver
+from spfkit.tree.needs import check_with_needs
 from spfkit.view.check import CheckReport
 
 _IDENTITIES = {"mfrom": Identity.MAILFROM, "mailfrom": Identity.MAILFROM, "helo": Identity.HELO}
@@ -82,6 +83,10 @@ def check_command(
     null reverse path (then postmaster@HELO is checked). Put "--" before IP and SENDER when
     SENDER starts with "-".
 
+    When the check stops at a limit of RFC 7208 §4.6.4 (10 DNS-querying terms, 2 void
+    lookups), it is made once more with the limits lifted, and the lookups line shows the real
+    total (11/10) and what it means; the JSON has it as "budget".
+
     Exit status: 0 when the check produced one of the seven SPF results (whatever it is),
     2 for a usage error.
     """
@@ -103,9 +108,9 @@ def check_command(
         prefetch=not no_prefetch,
     )
     receiver = receiver or platform.node() or "localhost"
-    result = asyncio.run(
-        check(ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver, options=options)
-    )
+    # past a §4.6.4 limit, the same evaluation with the limits lifted gives the real total
+    result, needed = asyncio.run(check_with_needs(
+        ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver, options=options))
     subject = subject_for(chosen, sender, helo)
-    report = CheckReport(ip, sender, helo, chosen, subject, receiver, result)
+    report = CheckReport(ip, sender, helo, chosen, subject, receiver, result, needed)
     print_report(report, "json" if as_json else fmt, trace)

@@ -25,9 +25,12 @@ from rich.markup import escape
 
 from spfkit.cli import lint_bulk
 from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.output import budgets_markup
 from spfkit.lint import LintReport, lint_record, lint_zone
 from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup import ZoneResolver
+from spfkit.tree import RecordTree
+from spfkit.view.record_tree import TreeView, tree_view
 
 EXIT_STATUS_HELP: Final = (
     "\b\nExit status:\n"
@@ -124,8 +127,10 @@ def lint_command(
         _output(reports, fmt, as_json, single=False)
         return _exit(max((r.exit_status for r in reports), default=0))
     resolver = dns_source(nameservers, zones, timeout).resolver()
-    reports = asyncio.run(lint_bulk.lint_domains(names, resolver, jobs))
-    _output(reports, fmt, as_json, single=len(reports) == 1 and from_file is None)
+    trees: dict[str, RecordTree] = {}
+    reports = asyncio.run(lint_bulk.lint_domains(names, resolver, jobs, trees=trees))
+    _output(reports, fmt, as_json, single=len(reports) == 1 and from_file is None,
+            views={name: tree_view(tree) for name, tree in trees.items()})
     return _exit(max(r.exit_status for r in reports))
 
 
@@ -134,18 +139,23 @@ def _exit(status: int) -> None:
     click.get_current_context().exit(status)
 
 
-def _output(reports: list[LintReport], fmt: str, as_json: bool, *, single: bool) -> None:
+def _output(reports: list[LintReport], fmt: str, as_json: bool, *, single: bool,
+            views: dict[str, TreeView] | None = None) -> None:
     if fmt == "csv":
         lint_bulk.write_csv(reports)
     elif fmt == "json":
         lint_bulk.write_json_lines(reports)
     else:
-        _emit(reports, as_json, single=single)
+        _emit(reports, as_json, single=single, views=views)
 
 
-def _emit(reports: list[LintReport], as_json: bool, *, single: bool) -> None:
+def _emit(reports: list[LintReport], as_json: bool, *, single: bool,
+          views: dict[str, TreeView] | None = None) -> None:
+    views = views or {}
     if as_json:
-        data: object = reports[0].as_dict() if single else [r.as_dict() for r in reports]
+        dicts = [{**r.as_dict(), **({"budget": views[r.domain].budget_dict()}
+                                   if r.domain in views else {})} for r in reports]
+        data: object = dicts[0] if single else dicts
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return
     console = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -155,13 +165,13 @@ def _emit(reports: list[LintReport], as_json: bool, *, single: bool) -> None:
     for n, report in enumerate(reports):
         if n:
             console.rule(style="dim")
-        _print_report(console, report)
+        _print_report(console, report, views.get(report.domain or ""))
     if len(reports) > 1:
         bad = sum(1 for r in reports if r.exit_status)
         console.print(f"\n[bold]{len(reports)} domains linted, {bad} with warnings or errors[/]")
 
 
-def _print_report(console: Console, report: LintReport) -> None:
+def _print_report(console: Console, report: LintReport, view: TreeView | None = None) -> None:
     title = escape(report.domain) if report.domain else "record"
     console.print(f"[bold]{title}[/]")
     for published in report.records:
@@ -177,7 +187,9 @@ def _print_report(console: Console, report: LintReport) -> None:
         for f, text in group:
             _print_finding(console, f, text, report.domain)
     console.print()
-    if report.lookups_v4 is not None:
+    if view is not None:  # the real totals past the limit (11/10), from the tree
+        console.print(f"  lookups: {budgets_markup(view.budgets)}")
+    elif report.lookups_v4 is not None:
         console.print(
             f"  lookups: IPv4 {report.lookups_v4}/10, IPv6 {report.lookups_v6}/10 · "
             f"void lookups: IPv4 {report.void_v4}/2, IPv6 {report.void_v6}/2 (RFC 7208 §4.6.4)"

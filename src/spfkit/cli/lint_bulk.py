@@ -22,6 +22,7 @@ from spfkit.identity import is_valid_domain
 from spfkit.lint import LintReport, lint_domain
 from spfkit.lint.summary import COLUMNS, LintSummary
 from spfkit.lookup.protocol import Resolver
+from spfkit.tree import RecordTree, build_tree
 
 __all__ = ["MAX_DOMAINS", "MAX_JOBS", "domain_name", "lint_domains", "read_domains",
            "unique", "write_csv", "write_json_lines"]
@@ -74,13 +75,21 @@ def unique(names: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
-async def lint_domains(names: Sequence[str], resolver: Resolver, jobs: int) -> list[LintReport]:
-    """:func:`lint_domain` for each name, at most ``jobs`` at once, reports in order."""
+async def lint_domains(names: Sequence[str], resolver: Resolver, jobs: int, *,
+                       trees: dict[str, RecordTree] | None = None) -> list[LintReport]:
+    """:func:`lint_domain` for each name, at most ``jobs`` at once, reports in order.
+
+    ``trees``: when given, each domain's tree (built once, for the lint and the gauge's real
+    totals, RFC 7208 §4.6.4) is stored in it by name.
+    """
     gate = asyncio.Semaphore(jobs)
 
     async def one(name: str) -> LintReport:
         async with gate:
-            return await lint_domain(name, resolver)
+            if trees is None:
+                return await lint_domain(name, resolver)
+            tree = trees[name] = await build_tree(name, resolver)
+            return await lint_domain(name, resolver, tree=tree)
 
     return list(await asyncio.gather(*(one(name) for name in names)))
 

@@ -14,10 +14,11 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from spfkit.results import Result, TraceEvent, TraceKind
+from spfkit.view.budget import Budget, Gauge, Level, worst_budget
 from spfkit.view.check import CheckReport
 from spfkit.view.trace import TraceNode, trace_nodes
 
-__all__ = ["print_report", "trace_tree"]
+__all__ = ["budget_markup", "budgets_markup", "print_report", "trace_tree"]
 
 #: columns of output that is not a terminal: wide enough that no line is ever cut
 PIPE_WIDTH = 1_000_000
@@ -72,10 +73,35 @@ def _print_text(console: Console, report: CheckReport) -> None:
         console.print(f"  problem: {escape(r.problem)}")
     if r.explanation:
         console.print(f"  explanation: {escape(r.explanation)}")
-    console.print(
-        f"  lookups: {r.lookups}/10 DNS-querying terms, {r.void_lookups}/2 void lookups"
-    )
+    console.print(f"  lookups: {budget_markup(report.budget)}")
     console.print(f"  {escape(str(report.received_spf()))}")
+
+
+#: how a count is drawn against its limit (view.budget decides the level)
+_LEVEL_STYLE = {Level.OK: "", Level.NEAR: "yellow", Level.OVER: "bold red"}
+
+
+def budget_markup(budget: Budget, *, meaning: bool = True) -> str:
+    """``11/10 DNS lookups, 0/2 void lookups``, coloured, and (``meaning``) what it means when
+    at a limit."""
+    def gauge(g: Gauge, what: str) -> str:
+        style = _LEVEL_STYLE[g.level]
+        return f"[{style}]{g}[/] {what}" if style else f"{g} {what}"
+    text = f"{gauge(budget.lookups, 'DNS lookups')}, {gauge(budget.void, 'void lookups')}"
+    if meaning and budget.meaning:
+        text += f" [{_LEVEL_STYLE[budget.level]}]— {escape(budget.meaning)}[/]"
+    return text
+
+
+def budgets_markup(budgets: tuple[Budget, ...]) -> str:
+    """Each family's counts (once when they agree), then what the costlier one means."""
+    worst = worst_budget(budgets)
+    if len({b.text for b in budgets}) == 1:
+        return budget_markup(worst)
+    text = "; ".join((f"{b.family.label}: " if b.family else "") + budget_markup(b, meaning=False)
+                     for b in budgets)
+    return text + (f" [{_LEVEL_STYLE[worst.level]}]— {escape(worst.meaning)}[/]"
+                   if worst.meaning else "")
 
 
 def trace_tree(events: tuple[TraceEvent, ...]) -> Tree:
@@ -90,10 +116,10 @@ def _add_steps(branch: Tree, nodes: tuple[TraceNode, ...]) -> None:
         if node.kind is TraceKind.CHECK:
             _add_steps(branch.add(f"[bold]{escape(node.text)}[/]"), node.children)
         else:
-            branch.add(_event_label(node.event))
+            branch.add(_event_label(node.event, node.matched))
 
 
-def _event_label(event: TraceEvent) -> str:
+def _event_label(event: TraceEvent, matched: Result | None = None) -> str:
     text, detail = escape(event.text), escape(event.detail)
     match event.kind:
         case TraceKind.QUERY:
@@ -101,8 +127,10 @@ def _event_label(event: TraceEvent) -> str:
         case TraceKind.RECORD:
             return f"record [cyan]\"{text}\"[/]"
         case TraceKind.TERM:
-            style = "green" if event.detail == "match" else "dim"
-            return f"term [bold]{text}[/] [{style}]{detail}[/]"
+            # a match is coloured by the result it gives: "-all match" is a fail, not green
+            style = _STYLE[matched].removeprefix("bold ") if matched is not None else "dim"
+            result = f" → {matched.value}" if matched is not None else ""
+            return f"term [bold]{text}[/] [{style}]{detail}{result}[/]"
         case TraceKind.RESULT:
             return f"result [bold]{text}[/]" + (f" ({detail})" if detail else "")
     return f"{text}" + (f": {detail}" if detail else "")

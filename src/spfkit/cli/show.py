@@ -19,9 +19,11 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.output import budget_markup
 from spfkit.identity import is_valid_domain
 from spfkit.lookup import Resolver
 from spfkit.tree import Family, RecordTree, build_tree
+from spfkit.view.budget import Level
 from spfkit.view.record_tree import (
     Bit,
     BitKind,
@@ -86,13 +88,14 @@ def show_command(
     """
     resolver: Resolver = dns_source(nameservers, zones, timeout).resolver()
     tree = asyncio.run(build_tree(domain, resolver, sender=sender, helo=helo))
+    view = tree_view(tree)
     if as_json:
-        sys.stdout.write(json.dumps(tree.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        data = {**tree.as_dict(), "budget": view.budget_dict()}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return
     # emoji off: "ip6:2001:db8:100::/48" must not become a 💯; a pipe gets one line per term
     wide = None if sys.stdout.isatty() else 1000
     console = Console(highlight=False, emoji=False, width=wide)
-    view = tree_view(tree)
     if view.root is None:
         if tree.result_v4.no_such_domain:
             console.print(f"[bold]{escape(tree.domain)}[/] does not exist (NXDOMAIN): check the "
@@ -199,6 +202,10 @@ def footer(tree: RecordTree, view: TreeView) -> list[str]:
     """Totals for each client family against the limits, and how the counts were made."""
     lines = [""]
     lines.extend(_family_line(run) for run in view.runs)
+    if view.budget.meaning:
+        style = "bold red" if view.budget.level is Level.OVER else "yellow"
+        lines.append(f"[{style}]{view.budget.lookups} DNS lookups, {view.budget.void} void "
+                     f"lookups: {escape(view.budget.meaning)}[/]")
     lines.append(
         f"[dim]sample: MAIL FROM {escape(tree.sample_sender)}, HELO {escape(tree.sample_helo)}, "
         f"clients {tree.v4.client} and {tree.v6.client} (no record lists them, so every term "
@@ -213,10 +220,10 @@ def footer(tree: RecordTree, view: TreeView) -> list[str]:
 
 
 def _family_line(run: RunView) -> str:
-    text = (f"{run.family.label} client: {_total(run.lookups)} DNS lookups, "
-            f"{_total(run.void)} void lookups → [bold]{run.result.value}[/]")
+    """``sample IPv4 client … (no record lists it): 11/10 DNS lookups … → permerror: …``."""
+    text = (f"{escape(run.who)}: {budget_markup(run.budget, meaning=False)} → "
+            f"[bold]{run.result.value}[/]: "
+            f"{escape(run.says)}")
     if run.problem:
         text += f" ({escape(run.problem)})"
-    if run.needs is not None:
-        text += "; " + run.needs.text(lambda count: f"[bold red]{count}[/]")
     return text

@@ -33,7 +33,7 @@ from spfkit.lookup.snapshot import SnapshotResolver
 from spfkit.macros import MacroContext, MacroString, parse_macro_string
 from spfkit.record.select import decode_record, join_strings
 from spfkit.record.terms import MX, PTR, A, All, Exists, Include, Redirect, Term
-from spfkit.results import CheckResult, Result
+from spfkit.results import Result
 from spfkit.tree.model import (
     SENDER_LETTERS,
     ErrorKind,
@@ -41,12 +41,14 @@ from spfkit.tree.model import (
     Family,
     FamilyRun,
     MacroUse,
+    Needed,
     NodeKind,
     RecordTree,
     TermView,
     TreeError,
     TreeNode,
 )
+from spfkit.tree.needs import EXPLORE_LIMIT, hit_limit, lifted
 from spfkit.tree.walk import Overlay, read_record, static_networks, walk_trace
 
 __all__ = ["EXPLORE_LIMIT", "SAMPLE_IPV4", "SAMPLE_IPV6", "build_tree"]
@@ -56,8 +58,6 @@ __all__ = ["EXPLORE_LIMIT", "SAMPLE_IPV4", "SAMPLE_IPV6", "build_tree"]
 SAMPLE_IPV4: Final = IPv4Address("255.255.255.254")
 #: ff00::/8 is multicast (RFC 4291 §2.7): never an SMTP client, never in an ip6 range or AAAA.
 SAMPLE_IPV6: Final = IPv6Address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")
-#: the lifted limits of the second run: enough for any real tree, bounded for hostile ones
-EXPLORE_LIMIT: Final = 100
 #: at most this many records are looked up ahead (uncounted) after an error
 _LOOK_AHEAD_NODES: Final = 40
 
@@ -103,29 +103,20 @@ async def _evaluate(
     options = CheckOptions(prefetch=False)
     result = await check_host(client, domain, sender, resolver=snap, helo=helo, options=options)
     walked, overlay, limits = result, None, options
-    if _hit_limit(result, options):
-        lifted = CheckOptions(prefetch=False, max_dns_terms=EXPLORE_LIMIT,
-                              max_void_lookups=EXPLORE_LIMIT)
-        explored = await check_host(client, domain, sender, resolver=snap, helo=helo, options=lifted)
+    if hit_limit(result, options):
+        explored = await check_host(client, domain, sender, resolver=snap, helo=helo,
+                                    options=lifted(options))
         stop = len(result.trace) - 1
         same_start = [e[:5] for e in explored.trace[:stop]] == [e[:5] for e in result.trace[:stop]]
         if len(explored.trace) > len(result.trace) and same_start:
             kind = (ErrorKind.VOID_LIMIT if result.void_lookups > options.max_void_lookups
                     else ErrorKind.LOOKUP_LIMIT)
-            walked, overlay, limits = explored, Overlay(stop, result.trace[-1], kind), lifted
+            walked, overlay, limits = explored, Overlay(stop, result.trace[-1], kind), lifted(options)
     tree = walk_trace(walked.trace, family, max_lookups=limits.max_dns_terms,
                       max_void=limits.max_void_lookups, overlay=overlay)
-    complete = walked.result not in (Result.PERMERROR, Result.TEMPERROR)
-    run = FamilyRun(family, client, result, walked.lookups, walked.void_lookups, complete)
+    needed = Needed.of(walked)
+    run = FamilyRun(family, client, result, needed.lookups, needed.void, needed.complete)
     return run, tree
-
-
-def _hit_limit(result: CheckResult, options: CheckOptions) -> bool:
-    """Did the evaluation stop at a §4.6.4 limit (the 11th term or the 3rd void lookup)?"""
-    if result.result is not Result.PERMERROR:
-        return False
-    return (result.lookups >= options.max_dns_terms
-            or result.void_lookups > options.max_void_lookups)
 
 
 # -- merging the two families --------------------------------------------------------------

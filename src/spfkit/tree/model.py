@@ -23,7 +23,7 @@ from spfkit.record.terms import Qualifier, Term
 from spfkit.results import CheckResult, Result
 
 __all__ = [
-    "SENDER_LETTERS", "Cost", "ErrorKind", "ExpLookup", "Family", "FamilyRun", "MacroUse", "Network", "NodeKind",
+    "SENDER_LETTERS", "Cost", "ErrorKind", "ExpLookup", "Family", "FamilyRun", "MacroUse", "Needed", "Network", "NodeKind",
     "RecordTree", "TermOutcome", "TermView", "TreeError", "TreeNode",
 ]
 
@@ -273,6 +273,25 @@ class MacroUse:
     domain: str
     term: str
     letters: str  # the sender-dependent letters used, sorted: "io"
+
+
+@dataclass(frozen=True, slots=True)
+class Needed:
+    """§4.6.4 counts of the evaluation with the limits lifted: what the tree really costs.
+
+    ``complete`` is False when that evaluation also stopped at an error (another one, or
+    ``tree.needs.EXPLORE_LIMIT``): the counts are then lower bounds.
+    """
+
+    lookups: int
+    void: int
+    complete: bool
+
+    @classmethod
+    def of(cls, result: CheckResult) -> Needed:
+        """The counts of an evaluation made with the limits lifted (``tree.needs.lifted``)."""
+        return cls(result.lookups, result.void_lookups,
+                   result.result not in (Result.PERMERROR, Result.TEMPERROR))
 
 
 @dataclass(frozen=True, slots=True)

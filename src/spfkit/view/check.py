@@ -16,6 +16,8 @@ from typing import Any
 from spfkit.headers import HeaderField, authentication_results, received_spf
 from spfkit.identity import Identity, Subject
 from spfkit.results import CheckResult
+from spfkit.tree.model import Needed
+from spfkit.view.budget import Budget, check_budget
 
 __all__ = ["CheckReport"]
 
@@ -31,6 +33,12 @@ class CheckReport:
     subject: Subject
     receiver: str
     result: CheckResult
+    needed: Needed | None = None  # §4.6.4: the real totals, when the check stopped at a limit
+
+    @property
+    def budget(self) -> Budget:
+        """The counts against the limits, with the real totals past them (``11/10``)."""
+        return check_budget(self.result, self.needed)
 
     def received_spf(self) -> HeaderField:
         """§9.1: the header a receiver adds for this check."""
@@ -65,6 +73,7 @@ class CheckReport:
             "mechanism": r.mechanism,
             "lookups": r.lookups,
             "void_lookups": r.void_lookups,
+            "budget": self.budget.as_dict(),
             "identity": self.identity.value,
             "ip": self.ip,
             "sender": self.subject.sender,

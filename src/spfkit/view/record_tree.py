@@ -23,11 +23,12 @@ from spfkit.evaluate.budget import MAX_MX_NAMES
 from spfkit.record.terms import Mechanism
 from spfkit.results import Result
 from spfkit.tree.model import Cost, Family, FamilyRun, RecordTree, TermView, TreeNode
+from spfkit.view.budget import Budget, tree_budgets, worst_budget
 
 __all__ = [
-    "BEYOND_LIMIT", "FAMILIES", "NOT_COUNTED", "NOT_EVALUATED", "Bit", "BitKind", "Count",
-    "ErrorLine", "ExpLine", "Needs", "NodeCounts", "NodeView", "RunView", "TermRow", "Total",
-    "TreeView", "count_phrase", "tree_view",
+    "BEYOND_LIMIT", "FAMILIES", "NOT_COUNTED", "NOT_EVALUATED", "SAMPLE_RESULT", "Bit", "BitKind",
+    "Count", "ErrorLine", "ExpLine", "Needs", "NodeCounts", "NodeView", "RunView", "TermRow",
+    "Total", "TreeView", "count_phrase", "tree_view",
 ]
 
 #: the client families, in the order every view lists them
@@ -292,9 +293,26 @@ class Needs:
                 f"{self.void} void lookups")
 
 
+#: what a sample client's result says about the record: no record lists the client, so its
+#: result is the one every host the record does not list gets (§2.6, §4.7)
+SAMPLE_RESULT: Final = {
+    Result.FAIL: "hosts the record does not list are refused, as intended",
+    Result.SOFTFAIL: "hosts the record does not list are marked suspect (~all)",
+    Result.NEUTRAL: "the record says nothing about hosts it does not list",
+    Result.PASS: "the record lets every host on the Internet pass, even this one",
+    Result.NONE: "no SPF record applies",
+    Result.PERMERROR: "receivers cannot use the record",
+    Result.TEMPERROR: "a DNS error stopped the evaluation: receivers defer or accept",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RunView:
-    """The evaluation for one client family, with the limits receivers use (§4.6.4)."""
+    """The evaluation for one sample client family, with the limits receivers use (§4.6.4).
+
+    The client is an address no record lists (``tree.build``): its result is not "your
+    domain fails" but what the record does with every host it does not list.
+    """
 
     family: Family
     client: str
@@ -303,26 +321,57 @@ class RunView:
     lookups: Total
     void: Total
     needs: Needs | None
+    budget: Budget
+
+    @property
+    def who(self) -> str:
+        """``sample IPv4 client 255.255.255.254 (no record lists it)``."""
+        return f"sample {self.family.label} client {self.client} (no record lists it)"
+
+    @property
+    def says(self) -> str:
+        """What its result says about the record, in words."""
+        return SAMPLE_RESULT[self.result]
+
+    @property
+    def text(self) -> str:
+        """One line: who, the counts, the result and what it says (no markup)."""
+        line = f"{self.who}: {self.budget.text} → {self.result.value}: {self.says}"
+        return line + (f" ({self.problem})" if self.problem else "")
 
 
-def _run_view(run: FamilyRun, tree: RecordTree) -> RunView:
+def _run_view(run: FamilyRun, tree: RecordTree, budget: Budget) -> RunView:
     r = run.result
     needs = None
     if run.needed_lookups > r.lookups or run.needed_void > r.void_lookups:
         needs = Needs(run.needed_lookups, run.needed_void, at_least=not run.complete)
     return RunView(run.family, str(run.client), r.result, r.problem,
-                   Total(r.lookups, tree.max_lookups), Total(r.void_lookups, tree.max_void), needs)
+                   Total(r.lookups, tree.max_lookups), Total(r.void_lookups, tree.max_void), needs,
+                   budget)
 
 
 @dataclass(frozen=True, slots=True)
 class TreeView:
-    """The tree to show: the top record (None when the domain has none) and both runs."""
+    """The tree to show: the top record (None when the domain has none) and both runs;
+    ``budget`` is the gauge's: the family that costs most, with its real totals."""
 
     root: NodeView | None
     runs: tuple[RunView, RunView]
+    budget: Budget
+
+    @property
+    def budgets(self) -> tuple[Budget, Budget]:
+        return self.runs[0].budget, self.runs[1].budget
+
+    def budget_dict(self) -> dict[str, object]:
+        """The JSON of the gauge (``gauge``: the costlier family's) and of each family."""
+        return {"gauge": self.budget.as_dict(),
+                **{run.family.value: run.budget.as_dict() for run in self.runs}}
 
 
 def tree_view(tree: RecordTree) -> TreeView:
     """What ``spfkit show`` and the ``/check`` page show of ``tree``."""
     root = _node_view(tree.root, tree) if tree.root is not None else None
-    return TreeView(root, (_run_view(tree.v4, tree), _run_view(tree.v6, tree)))
+    v4, v6 = tree_budgets(tree)
+    runs = (_run_view(tree.v4, tree, v4), _run_view(tree.v6, tree, v6))
+    return TreeView(root, runs, worst_budget((v4, v6)))

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from spfkit.results import TraceEvent, TraceKind
+from spfkit.record.terms import Qualifier
+from spfkit.results import Result, TraceEvent, TraceKind
 
 __all__ = ["TraceNode", "trace_nodes", "walk"]
 
@@ -45,6 +46,15 @@ class TraceNode:
     @property
     def detail(self) -> str:
         return self.event.detail
+
+    @property
+    def matched(self) -> Result | None:
+        """§4.6.2: the result a mechanism that matched gives (``-all`` matching is a fail,
+        not good news); None for any other step."""
+        if self.kind is not TraceKind.TERM or self.detail != "match" or not self.text:
+            return None
+        prefix = self.text[0]
+        return (Qualifier(prefix) if prefix in "+-~?" else Qualifier.PASS).result
 
 
 @dataclass(slots=True)

@@ -18,9 +18,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from spfkit.dmarc import DmarcLookup, lookup_dmarc
 from spfkit.lint import LintReport, lint_domain
 from spfkit.tree import RecordTree, build_tree
+from spfkit.view.dmarc import DmarcView, dmarc_view
 from spfkit.view.record_tree import TreeView, tree_view
+from spfkit.view.verdict import AddressCount, DomainVerdict, domain_verdict
 from spfkit.web.errors import field_errors
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.models import (
@@ -31,6 +34,7 @@ from spfkit.web.models import (
     TreeModel,
 )
 from spfkit.web.pages import WebContext, render, web_context
+from spfkit.web.report_models import BudgetsModel, DmarcModel, VerdictModel
 
 __all__ = ["DomainCheck", "check_domain", "router"]
 
@@ -41,17 +45,36 @@ router = APIRouter()
 
 @dataclass(frozen=True, slots=True)
 class DomainCheck:
-    """One domain's tree and lint report, and what the request cost in DNS questions."""
+    """One domain's tree, lint report and DMARC record, and what the request cost in DNS
+    questions. ``addresses``: how many addresses the record authorises, when known (the
+    verdict card shows it only then)."""
 
     tree: RecordTree
     report: LintReport
+    dmarc_lookup: DmarcLookup
     queries: int
     exhausted: bool
+    addresses: AddressCount | None = None
+
+    @property
+    def view(self) -> TreeView:
+        return tree_view(self.tree)
+
+    @property
+    def verdict(self) -> DomainVerdict:
+        return domain_verdict(self.tree, self.report.findings, self.addresses)
+
+    @property
+    def dmarc(self) -> DmarcView:
+        return dmarc_view(self.dmarc_lookup)
 
     def response(self) -> CheckResponse:
         tree = self.tree
         return CheckResponse(
             domain=tree.domain,
+            verdict=VerdictModel.model_validate(self.verdict.as_dict()),
+            budget=BudgetsModel.model_validate(self.view.budget_dict()),
+            dmarc=DmarcModel.model_validate(self.dmarc.as_dict()),
             record=tree.root.record_text if tree.root else None,
             lookups=Pair(ipv4=tree.lookups_v4, ipv6=tree.lookups_v6),
             void_lookups=Pair(ipv4=tree.void_v4, ipv6=tree.void_v6),
@@ -63,31 +86,19 @@ class DomainCheck:
 
 
 async def check_domain(domain: str, resolver: BudgetResolver) -> DomainCheck:
-    """``spfkit show`` and ``spfkit lint`` of ``domain`` (already validated)."""
+    """``spfkit show`` and ``spfkit lint`` of ``domain`` (already validated), and its DMARC."""
     tree = await build_tree(domain, resolver)
     report = await lint_domain(domain, resolver, tree=tree)
-    return DomainCheck(tree, report, resolver.queries, resolver.exhausted)
+    dmarc = await lookup_dmarc(resolver, domain)
+    return DomainCheck(tree, report, dmarc, resolver.queries, resolver.exhausted)
 
 
-def summary(tree: RecordTree, view: TreeView) -> dict[str, object]:
-    """The gauge and the totals: ``3/10 DNS lookups`` (and IPv6 when it differs)."""
-    v4, v6 = tree.lookups_v4, tree.lookups_v6
-    count = f"{v4}/{tree.max_lookups} DNS lookups"
-    if v6 != v4:
-        count += f" (IPv6: {v6}/{tree.max_lookups})"
-    void = f"{tree.void_v4}/{tree.max_void} void lookups"
-    if tree.void_v6 != tree.void_v4:
-        void += f" (IPv6: {tree.void_v6}/{tree.max_void})"
-    runs = []
-    for run in view.runs:
-        line = f"{run.family.label} client {run.client}: {run.result.value}"
-        if run.problem:
-            line += f" ({run.problem})"
-        if run.needs is not None:
-            line += "; " + run.needs.text()
-        runs.append(line)
-    return {"gauge": max(v4, v6), "count": count, "void": void, "runs": runs,
-            "limit": tree.max_lookups}
+def summary(view: TreeView) -> dict[str, object]:
+    """The gauge: the real total of the costlier family (``11/10``) and each family's line."""
+    budget = view.budget
+    return {"budget": budget, "gauge": budget.lookups, "count": f"{budget.lookups} DNS lookups",
+            "void": f"{budget.void} void lookups", "runs": [run.text for run in view.runs],
+            "limit": budget.lookups.limit}
 
 
 @router.get("/check", response_class=HTMLResponse, include_in_schema=False)
@@ -104,6 +115,7 @@ async def check_page(request: Request, ctx: WebContext = Depends(web_context)) -
         return render(request, "check.html", values,
                       errors=field_errors(exc.errors(), LABELS, fallback="domain"))
     result = await ctx.evaluate(lambda budget: check_domain(domain, budget))
-    view = tree_view(result.tree)
-    values.update(result=result, summary=summary(result.tree, view), root=view.root)
+    view = result.view
+    values.update(result=result, summary=summary(view), root=view.root, verdict=result.verdict,
+                  dmarc=result.dmarc)
     return render(request, "check.html", values)

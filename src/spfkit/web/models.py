@@ -16,6 +16,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from spfkit.identity import is_valid_domain
+from spfkit.web.report_models import BudgetModel, BudgetsModel, DmarcModel, VerdictModel
 from spfkit.wizard.draft import parse_domain, parse_domain_spec, parse_ip4, parse_ip6
 from spfkit.wizard.zones import MAX_TTL
 
@@ -352,6 +353,10 @@ class TreeModel(BaseModel):
 
 class CheckResponse(BaseModel):
     domain: str
+    verdict: VerdictModel = Field(description="One sentence: fine, will break for some "
+                                  "receivers, or broken for everyone, and why.")
+    budget: BudgetsModel = Field(description="The real §4.6.4 totals (11/10), per family.")
+    dmarc: DmarcModel = Field(description="The DMARC record at _dmarc.DOMAIN (RFC 7489).")
     record: str | None = Field(description="The domain's SPF record; null when it has none.")
     lookups: Pair = Field(description="DNS-querying terms for an IPv4 and an IPv6 client.")
     void_lookups: Pair
@@ -392,4 +397,6 @@ class TestResponse(BaseModel):
     received_spf: str
     authentication_results: str
     trace: list[TraceEventModel]
+    budget: BudgetModel = Field(description="The counts against the §4.6.4 limits; past one, "
+                                "the real total (11/10).")
     dns_queries: int

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from spfkit.evaluate import CheckOptions, check
+from spfkit.evaluate import CheckOptions
 from spfkit.identity import Identity, subject_for
+from spfkit.tree.needs import check_with_needs
 from spfkit.view.check import CheckReport
 from spfkit.view.trace import trace_nodes
 from spfkit.web.errors import field_errors
@@ -48,10 +49,12 @@ class SenderTest:
 async def evaluate_sender(query: TestQuery, resolver: BudgetResolver, receiver: str) -> SenderTest:
     """§2.4: may ``query.ip`` send mail from ``query.sender`` (HELO ``query.helo``)?"""
     identity = Identity.MAILFROM
-    result = await check(query.ip, query.sender, query.helo, resolver=resolver,
-                         identity=identity, receiver=receiver, options=CheckOptions())
+    result, needed = await check_with_needs(query.ip, query.sender, query.helo, resolver=resolver,
+                                            identity=identity, receiver=receiver,
+                                            options=CheckOptions())
     subject = subject_for(identity, query.sender, query.helo)
-    report = CheckReport(query.ip, query.sender, query.helo, identity, subject, receiver, result)
+    report = CheckReport(query.ip, query.sender, query.helo, identity, subject, receiver, result,
+                         needed)
     return SenderTest(report, resolver.queries)
 
 
@@ -81,7 +84,7 @@ async def test_page(request: Request, ctx: WebContext = Depends(web_context)) ->
                       errors=field_errors(exc.errors(), LABELS, fallback="helo"))
     test = await ctx.evaluate(lambda budget: evaluate_sender(query, budget, ctx.receiver))
     values.update(result=test, r=test.report.result, mechanism=mechanism_text(test),
-                  trace=trace_nodes(test.report.result.trace),
+                  trace=trace_nodes(test.report.result.trace), budget=test.report.budget,
                   received_spf=str(test.report.received_spf()),
                   auth_results=str(test.report.authentication_results()))
     return render(request, "test.html", values)

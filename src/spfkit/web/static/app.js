@@ -1,6 +1,9 @@
 // spfkit web: progressive enhancement only. Every page works without this file.
 // - copy buttons (navigator.clipboard, "Copied" announced through an aria-live region);
-// - the wizard's live update: the form state goes to POST /api/wizard as the answers change.
+// - after a submit, the focus moves to the result and the result is announced;
+// - "Expand all" for the record tree of /check;
+// - the wizard's live update: the form state goes to POST /api/wizard as the answers change;
+//   an answer the server refuses marks the record shown as stale (its copy buttons disabled).
 (function () {
   "use strict";
 
@@ -44,6 +47,40 @@
         announce("Copying failed: select the text and copy it by hand");
       });
     });
+  });
+
+  // -- after a submit: focus on the result, and say it -------------------------------------
+  // A page loaded with a result (a submitted form) moves the focus to it: on a phone it is
+  // below the form, and a screen reader user hears where they are. An error alert
+  // (role=alert) speaks for itself and keeps the focus in the form.
+  var result = document.querySelector("[data-result]");
+  if (result && !document.getElementById("form-error")) {
+    result.focus({preventScroll: false});
+    var spoken = result.getAttribute("data-announce") ||
+      (document.querySelector("[data-result] [role=status]") || result).textContent;
+    announce(spoken.replace(/\s+/g, " ").trim());
+  }
+
+  // -- expand all / collapse all (the record tree) --------------------------------------------
+  document.querySelectorAll("button[data-expand]").forEach(function (button) {
+    var selector = button.getAttribute("data-expand");
+    function all() { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+    function sync() {
+      var open = all().every(function (d) { return d.open; });
+      button.textContent = open ? "Collapse all" : "Expand all";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    if (all().length < 2) return;  // one record: nothing to expand
+    button.hidden = false;
+    sync();
+    button.addEventListener("click", function () {
+      var open = !all().every(function (d) { return d.open; });
+      all().forEach(function (d) { d.open = open; });
+      sync();
+      announce(open ? "Every record of the tree expanded" : "The tree collapsed to its top record");
+      if (!open) { var top = all()[0]; if (top) top.open = true; sync(); }
+    });
+    all().forEach(function (d) { d.addEventListener("toggle", sync); });
   });
 
   // -- the wizard's live update -----------------------------------------------------------
@@ -179,8 +216,24 @@
     slot.appendChild(box);
   }
 
+  // the record, zone lines and findings shown no longer follow the answers
+  function markStale(stale) {
+    var output = document.getElementById("output");
+    if (!output) return;
+    var was = output.classList.contains("stale");
+    output.classList.toggle("stale", stale);
+    if (stale) { output.setAttribute("data-stale", ""); } else { output.removeAttribute("data-stale"); }
+    var notice = document.getElementById("stale-notice");
+    if (notice) notice.hidden = !stale;
+    document.querySelectorAll("#output button.copy").forEach(function (button) {
+      button.disabled = stale;
+    });
+    if (stale && !was) announce("The record shown is out of date: correct the entry marked in the form");
+  }
+
   function update(data) {
     clearErrors();
+    markStale(false);
     setText("#record", data.record);
     setText("#all-explanation", data.all_explanation);
     setText("#bind-lines", data.bind_lines.join("\n"));
@@ -234,11 +287,14 @@
     }).then(function (reply) {
       if (mine !== sequence) return;
       if (reply.status === 200) {
+        var before = (document.getElementById("record") || {}).textContent;
         update(reply.body);
+        if (reply.body.record !== before) announce("Your record: " + reply.body.record);
         var query = new URLSearchParams(new FormData(form)).toString();
         window.history.replaceState(null, "", "/wizard?" + query);
       } else if (reply.status === 422 && Array.isArray(reply.body.detail)) {
         showErrors(reply.body.detail);
+        markStale(true);
       } else {
         showErrors([{loc: [], msg: reply.body.detail || ("The server answered " + reply.status), plain: true}]);
       }
