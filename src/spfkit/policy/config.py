@@ -177,6 +177,8 @@ def _canonical(data: Mapping[str, object], source: str) -> dict[str, object]:
     """File keys → canonical option names; unknown, unsupported and repeated keys refused."""
     out: dict[str, object] = {}
     for key, value in data.items():
+        if key.lower() == "milter" and isinstance(value, dict):
+            continue  # the [milter] table: spfkit.milter.config reads it
         option = _CANONICAL.get(key.lower())
         if option is None:
             hint = UNSUPPORTED.get(key.lower())

@@ -1,0 +1,262 @@
+"""``spfkit milter`` configuration: the ``[milter]`` table of the policyd TOML file.
+
+One file serves both front ends: the top-level options mean what they mean for
+``spfkit policyd`` (``spfkit.policy.config``: receiver, skip networks, header kind,
+test-only, DNS limits, ``HELO_reject`` / ``Mail_From_reject`` / ``[actions]``), and the
+``[milter]`` table holds what only the milter has: its socket, the Sender ID (PRA, RFC 4406
+§4, RFC 4407 §2) policy, the stage SPF rejects at, forged-header removal (RFC 8601 §5) and the
+control socket. Every key is checked when the file is loaded (:class:`MilterConfigError` is
+the policy's :class:`~spfkit.policy.config.ConfigError`, naming file and key).
+
+Loading reads one file; nothing else touches the world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+from spfkit.policy.config import ConfigError, PolicyConfig, RejectPolicy, Verdict, parse_config
+from spfkit.results import Result
+
+__all__ = [
+    "MILTER_TABLE",
+    "MilterConfig",
+    "MilterConfigError",
+    "MilterSocket",
+    "NoPRA",
+    "RejectStage",
+    "load_milter_config",
+    "parse_milter_config",
+    "parse_milter_socket",
+]
+
+MILTER_TABLE: Final = "milter"
+MilterConfigError = ConfigError
+
+# RejectPolicy's results for the PRA identity, as for MAIL FROM (policyd-spf's table).
+_PRA_REJECTED: Final[Mapping[RejectPolicy, frozenset[Result]]] = {
+    RejectPolicy.FAIL: frozenset({Result.FAIL}),
+    RejectPolicy.SOFTFAIL: frozenset({Result.FAIL, Result.SOFTFAIL}),
+    RejectPolicy.SPF_NOT_PASS: frozenset({Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL}),
+    RejectPolicy.FALSE: frozenset(),
+    RejectPolicy.NO_CHECK: frozenset(),
+}
+
+
+class RejectStage(StrEnum):
+    """Where an SPF reject or defer is answered (RFC 5321 §3.3)."""
+
+    MAIL = "mail"  # to MAIL FROM, as pyspf-milter does
+    RCPT = "rcpt"  # to each RCPT TO, as a policy service at smtpd_recipient_restrictions
+
+
+class NoPRA(StrEnum):
+    """RFC 4407 §2 step 6: what to do when no PRA can be determined (an ill-formed message)."""
+
+    ACCEPT = "accept"  # mark it: sender-id=permerror, the message goes on (sid-milter's way)
+    REJECT = "reject"  # 550 5.7.1: the message is ill-formed
+
+
+@dataclass(frozen=True, slots=True)
+class MilterSocket:
+    """A libmilter socket: ``inet:PORT@HOST`` / ``inet:HOST:PORT`` or ``unix:/path``."""
+
+    host: str = ""
+    port: int = 0
+    path: str = ""
+
+    @property
+    def is_unix(self) -> bool:
+        return bool(self.path)
+
+    def libmilter(self) -> str:
+        """The spelling smfi_setconn() takes."""
+        if self.path:
+            return f"unix:{self.path}"
+        family = "inet6" if ":" in self.host else "inet"
+        return f"{family}:{self.port}@{self.host}"
+
+    def postfix(self) -> str:
+        """The spelling Postfix's ``smtpd_milters`` takes."""
+        if self.path:
+            return f"unix:{self.path}"
+        return f"inet:[{self.host}]:{self.port}" if ":" in self.host else f"inet:{self.host}:{self.port}"
+
+    def __str__(self) -> str:
+        return self.postfix()
+
+
+def parse_milter_socket(spec: str) -> MilterSocket:
+    """``unix:/path``, ``inet:HOST:PORT``, ``inet:PORT@HOST`` or ``HOST:PORT``; ValueError else."""
+    text = spec.strip()
+    if text.startswith(("unix:", "local:")):
+        path = text.partition(":")[2]
+        if not path.startswith("/"):
+            raise ValueError(f"a UNIX socket needs an absolute path: {spec!r}")
+        return MilterSocket(path=path)
+    if text.startswith(("inet:", "inet6:")):
+        text = text.partition(":")[2]
+    if "@" in text:
+        port_text, _, host = text.partition("@")
+    else:
+        host, _, port_text = text.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"expected unix:/path or inet:HOST:PORT, got {spec!r}")
+    return MilterSocket(host=host, port=int(port_text))
+
+
+@dataclass(frozen=True, slots=True)
+class MilterConfig:
+    """The policy's configuration plus the milter's own (``docs/milter.md`` explains each)."""
+
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    listen: MilterSocket | None = None
+    #: RFC 4406 §4: check the PRA (``pra`` scope) at the end of the header
+    check_pra: bool = True
+    pra_reject: RejectPolicy = RejectPolicy.FALSE
+    pra_actions: Mapping[Result, Verdict] = field(default_factory=lambda: MappingProxyType({}),
+                                                  hash=False)
+    no_pra: NoPRA = NoPRA.ACCEPT
+    reject_stage: RejectStage = RejectStage.RCPT
+    remove_forged: bool = True
+    control_socket: str = ""
+    #: how long Postfix may wait for one reply: libmilter's smfi_settimeout (seconds)
+    milter_timeout: int = 300
+    #: bytes of header the PRA is looked for in; beyond that the header is not kept
+    max_header_bytes: int = 1 << 20
+
+    @property
+    def test_only(self) -> bool:
+        return self.policy.test_only
+
+    def pra_verdict(self, result: Result) -> Verdict:
+        """What local policy does with the Sender ID (``pra``) result (before test-only)."""
+        chosen = self.pra_actions.get(result)
+        if chosen is not None:
+            return chosen
+        if result in _PRA_REJECTED[self.pra_reject]:
+            return Verdict.REJECT
+        if self.pra_reject in (RejectPolicy.FALSE, RejectPolicy.NO_CHECK):
+            return Verdict.ACCEPT
+        if result is Result.TEMPERROR and self.policy.temperror_defer:
+            return Verdict.DEFER
+        if result is Result.PERMERROR and self.policy.permerror_reject:
+            return Verdict.REJECT
+        return Verdict.ACCEPT
+
+
+def _bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _enum(kind: type[StrEnum]):  # type: ignore[no-untyped-def]
+    def parse(key: str, value: object) -> StrEnum:
+        if isinstance(value, str):
+            for member in kind:
+                if member.value.lower() == value.strip().lower():
+                    return member
+        names = ", ".join(repr(m.value) for m in kind)
+        raise ValueError(f"{value!r} is not one of {names}")
+    return parse
+
+
+def _int(low: int, high: int):  # type: ignore[no-untyped-def]
+    def parse(key: str, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {value!r}")
+        return value
+    return parse
+
+
+def _socket(key: str, value: object) -> MilterSocket | None:
+    if not isinstance(value, str):
+        raise ValueError(f"expected unix:/path or inet:HOST:PORT, got {value!r}")
+    return parse_milter_socket(value) if value.strip() else None
+
+
+def _path(key: str, value: object) -> str:
+    if not isinstance(value, str) or (value and not value.startswith("/")):
+        raise ValueError(f"expected an absolute path, got {value!r}")
+    return value
+
+
+def _pra_actions(key: str, value: object) -> Mapping[Result, Verdict]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a table of result = action")
+    out: dict[Result, Verdict] = {}
+    parse_verdict = _enum(Verdict)
+    for name, verdict in value.items():
+        try:
+            result = Result(name.lower())
+        except ValueError:
+            raise ValueError(f"{name}: not a Sender ID result "
+                             f"({', '.join(r.value for r in Result)})") from None
+        out[result] = parse_verdict(key, verdict)
+    return MappingProxyType(out)
+
+
+_PARSERS: Final = {
+    "listen": ("listen", _socket),
+    "check_pra": ("check_pra", _bool),
+    "pra_reject": ("pra_reject", _enum(RejectPolicy)),
+    "pra_actions": ("pra_actions", _pra_actions),
+    "no_pra": ("no_pra", _enum(NoPRA)),
+    "reject_stage": ("reject_stage", _enum(RejectStage)),
+    "remove_forged": ("remove_forged", _bool),
+    "control_socket": ("control_socket", _path),
+    "milter_timeout": ("milter_timeout", _int(1, 3600)),
+    "max_header_bytes": ("max_header_bytes", _int(64 * 1024, 64 << 20)),
+}
+
+
+def parse_milter_config(data: Mapping[str, object], *, source: str = "",
+                        overrides: Mapping[str, object] | None = None,
+                        milter_overrides: Mapping[str, object] | None = None) -> MilterConfig:
+    """A checked :class:`MilterConfig` from TOML data (the policy's keys plus ``[milter]``)."""
+    shared = {key: value for key, value in data.items() if key.lower() != MILTER_TABLE}
+    table = next((value for key, value in data.items() if key.lower() == MILTER_TABLE), {})
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table ([milter])", MILTER_TABLE, source)
+    policy = parse_config(shared, source=source, overrides=overrides)
+    values: dict[str, object] = {}
+    for key, value in {**table, **(milter_overrides or {})}.items():
+        entry = _PARSERS.get(key.lower())
+        if entry is None:
+            known = ", ".join(sorted(_PARSERS))
+            raise ConfigError(f"unknown option of [milter] (known: {known})",
+                              f"milter.{key}", source)
+        attribute, parse = entry
+        try:
+            values[attribute] = parse(key, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), f"milter.{key}", source) from None
+    if values.get("pra_reject") is RejectPolicy.NULL:
+        raise ConfigError("Null is for HELO only", "milter.pra_reject", source)
+    return MilterConfig(policy=policy, **values)  # type: ignore[arg-type]
+
+
+def load_milter_config(path: str | Path | None, overrides: Mapping[str, object] | None = None,
+                       milter_overrides: Mapping[str, object] | None = None) -> MilterConfig:
+    """Read and check ``path`` (``None``: the defaults), then apply the overrides."""
+    if path is None:
+        return parse_milter_config({}, overrides=overrides, milter_overrides=milter_overrides)
+    import tomllib
+
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", None, source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", None, source) from None
+    return parse_milter_config(data, source=source, overrides=overrides,
+                               milter_overrides=milter_overrides)
