@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import Milter
 
-from spfkit.headers import quote_value
 from spfkit.milter.bridge import LoopThread
 from spfkit.milter.senderid import Reply
 from spfkit.milter.service import MilterService
@@ -56,10 +55,15 @@ class Runtime:
             self.active = max(0, self.active - 1)
 
 
+def _ascii(text: str) -> str:
+    """``text`` (built of sanitised parts) as printable ASCII, at most 400 characters."""
+    visible = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:400])
+    return visible.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def _smtp_text(text: str) -> str:
     """A reply line libmilter passes on unchanged: ASCII, no controls, ``%`` doubled."""
-    safe = quote_value(text).encode("ascii", "backslashreplace").decode("ascii")
-    return safe.replace("%", "%%")[:400]
+    return _ascii(text).replace("%", "%%")
 
 
 def milter_class(runtime: Runtime) -> type[Milter.Base]:
@@ -99,7 +103,7 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
             if not self._refused:  # a reply per recipient, one log line per message
                 self._refused = True
                 counters.event("defers" if reply.temporary else "rejects")
-                log.info(self.session.log_line(f"{stage} {quote_value(str(reply))}"))
+                log.info(self.session.log_line(f"{stage} {_ascii(str(reply))}"))
             return int(Milter.TEMPFAIL if reply.temporary else Milter.REJECT)
 
         def _symbol(self, name: str) -> str:
@@ -196,10 +200,10 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
                 if edits.remove else ""
             log.info(session.log_line(f"accept{removed}"))
             if pra is not None and pra.would is not None:
-                log.info(session.log_line(f"test-only: would be {quote_value(str(pra.would))}"))
+                log.info(session.log_line(f"test-only: would be {_ascii(str(pra.would))}"))
             decision = session.message.decision
             if decision is not None and decision.would:
-                log.info(session.log_line(f"test-only: would be {quote_value(decision.would)}"))
+                log.info(session.log_line(f"test-only: would be {_ascii(decision.would)}"))
             session.abort()
             return int(Milter.CONTINUE)
 
