@@ -120,7 +120,7 @@ def test_stats_without_a_running_milter(tmp_path) -> None:
 def test_header_values_are_one_line(inet_mta: Mta) -> None:
     """What the client chose (HELO, MAIL FROM, the From: mailbox) never splits a header."""
     subj = f"oneline-{uuid.uuid4().hex[:8]}"
-    sent = inet_mta.send(CLIENT, f'"odd\\\\name;x=y"@mfrom.example',
+    sent = inet_mta.send(CLIENT, '"odd\\\\name;x=y"@mfrom.example',
                          message(subj, 'From: "a\\"b" <"we;ird"@prapass.example>'))
     assert sent.returncode == 0, sent.transcript
     (msg,) = inet_mta.postfix.delivered(subj)

@@ -12,7 +12,6 @@ is logged on one line and answered with the configured ``error_action`` (``dunno
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 from collections.abc import Callable

@@ -20,7 +20,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from spfkit.policy.config import ConfigError, PolicyConfig, RejectPolicy, Verdict, parse_config
+from spfkit.policy.config import (
+    ConfigError,
+    PolicyConfig,
+    RejectPolicy,
+    Verdict,
+    parse_config,
+)
 from spfkit.results import Result
 
 __all__ = [

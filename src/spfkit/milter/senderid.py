@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spfkit.headers import HeaderField, authentication_results, quote_value, received_spf
+from spfkit.headers import (
+    HeaderField,
+    authentication_results,
+    quote_value,
+    received_spf,
+)
 from spfkit.identity import Identity, IPAddress
 from spfkit.milter.config import MilterConfig, NoPRA
 from spfkit.policy.config import HeaderKind, Verdict
