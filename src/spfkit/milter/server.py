@@ -145,6 +145,8 @@ class MilterServer:
                     os.chmod(self.listen.path, self.config.policy.socket_mode)
                     break
                 time.sleep(0.01)
+        else:
+            _no_delay(self.listen, thread)
         self.log.info("listening on %s (Postfix: smtpd_milters = %s)", self.listen.libmilter(),
                       self.listen.postfix())
 
@@ -154,3 +156,31 @@ class MilterServer:
             time.sleep(0.05)
         if self.runtime.active:
             self.log.warning("exiting with %d connection(s) still open", self.runtime.active)
+
+
+def _no_delay(listen: MilterSocket, thread: threading.Thread) -> None:
+    """TCP_NODELAY on libmilter's listening socket (Linux hands it on to every accepted one).
+
+    Each milter reply is one small segment answering one small command: with Nagle's
+    algorithm against the MTA's delayed ACKs, every round trip waited ~40 ms (about 20
+    messages/s per connection over TCP, against hundreds over a UNIX socket).
+    """
+    import socket
+
+    deadline = time.monotonic() + 10
+    while thread.is_alive() and time.monotonic() < deadline:
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                sock = socket.socket(fileno=int(name))
+            except OSError:
+                continue
+            try:
+                if sock.type == socket.SOCK_STREAM and sock.family in (socket.AF_INET, socket.AF_INET6) \
+                        and sock.getsockname()[1] == listen.port:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    return
+            except OSError:
+                pass
+            finally:
+                sock.detach()  # the descriptor stays libmilter's
+        time.sleep(0.01)
