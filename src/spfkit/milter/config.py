@@ -14,18 +14,20 @@ Loading reads one file; nothing else touches the world.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from spfkit.identity import Identity
 from spfkit.policy.config import (
     ConfigError,
     PolicyConfig,
     RejectPolicy,
     Verdict,
     parse_config,
+    parse_listen,
 )
 from spfkit.results import Result
 
@@ -43,16 +45,6 @@ __all__ = [
 
 MILTER_TABLE: Final = "milter"
 MilterConfigError = ConfigError
-
-# RejectPolicy's results for the PRA identity, as for MAIL FROM (policyd-spf's table).
-_PRA_REJECTED: Final[Mapping[RejectPolicy, frozenset[Result]]] = {
-    RejectPolicy.FAIL: frozenset({Result.FAIL}),
-    RejectPolicy.SOFTFAIL: frozenset({Result.FAIL, Result.SOFTFAIL}),
-    RejectPolicy.SPF_NOT_PASS: frozenset({Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL}),
-    RejectPolicy.FALSE: frozenset(),
-    RejectPolicy.NO_CHECK: frozenset(),
-}
-
 
 class RejectStage(StrEnum):
     """Where an SPF reject or defer is answered (RFC 5321 §3.3)."""
@@ -98,23 +90,22 @@ class MilterSocket:
 
 
 def parse_milter_socket(spec: str) -> MilterSocket:
-    """``unix:/path``, ``inet:HOST:PORT``, ``inet:PORT@HOST`` or ``HOST:PORT``; ValueError else."""
+    """``unix:/path``, ``inet:HOST:PORT``, ``inet:PORT@HOST`` or ``HOST:PORT``; ValueError else.
+
+    libmilter's spellings are rewritten into policyd's (``parse_listen``), which checks them.
+    """
     text = spec.strip()
-    if text.startswith(("unix:", "local:")):
-        path = text.partition(":")[2]
-        if not path.startswith("/"):
-            raise ValueError(f"a UNIX socket needs an absolute path: {spec!r}")
-        return MilterSocket(path=path)
-    if text.startswith(("inet:", "inet6:")):
-        text = text.partition(":")[2]
-    if "@" in text:
-        port_text, _, host = text.partition("@")
-    else:
-        host, _, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"expected unix:/path or inet:HOST:PORT, got {spec!r}")
-    return MilterSocket(host=host, port=int(port_text))
+    kind, colon, rest = text.partition(":")
+    if colon and kind in ("local", "unix"):
+        text = f"unix:{rest}"
+    elif colon and kind in ("inet", "inet6"):
+        port, at, host = rest.partition("@")
+        text = (f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}") if at else rest
+    try:
+        where = parse_listen(text)
+    except ValueError:
+        raise ValueError(f"expected unix:/path or inet:HOST:PORT, got {spec!r}") from None
+    return MilterSocket(where.host, where.port, where.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,19 +133,14 @@ class MilterConfig:
         return self.policy.test_only
 
     def pra_verdict(self, result: Result) -> Verdict:
-        """What local policy does with the Sender ID (``pra``) result (before test-only)."""
-        chosen = self.pra_actions.get(result)
-        if chosen is not None:
-            return chosen
-        if result in _PRA_REJECTED[self.pra_reject]:
-            return Verdict.REJECT
-        if self.pra_reject in (RejectPolicy.FALSE, RejectPolicy.NO_CHECK):
-            return Verdict.ACCEPT
-        if result is Result.TEMPERROR and self.policy.temperror_defer:
-            return Verdict.DEFER
-        if result is Result.PERMERROR and self.policy.permerror_reject:
-            return Verdict.REJECT
-        return Verdict.ACCEPT
+        """What local policy does with the Sender ID (``pra``) result (before test-only).
+
+        The rule is the policy's own for MAIL FROM (``PolicyConfig.verdict``), with
+        ``pra_reject`` as the policy and ``pra_actions`` as the ``[actions]`` table.
+        """
+        as_mailfrom = replace(self.policy, mail_from_reject=self.pra_reject,
+                              actions=MappingProxyType({Identity.MAILFROM: self.pra_actions}))
+        return as_mailfrom.verdict(Identity.MAILFROM, result)
 
 
 def _bool(key: str, value: object) -> bool:
