@@ -8,9 +8,11 @@ from spfkit.milter.config import (
     MilterSocket,
     NoPRA,
     RejectStage,
+    libmilter_socket,
     load_milter_config,
     parse_milter_config,
     parse_milter_socket,
+    postfix_socket,
 )
 from spfkit.policy.config import ConfigError, RejectPolicy, Verdict, parse_config
 from spfkit.results import Result
@@ -25,7 +27,7 @@ from spfkit.results import Result
 ])
 def test_socket_spellings(spec: str, libmilter: str, postfix: str) -> None:
     sock = parse_milter_socket(spec)
-    assert sock.libmilter() == libmilter and sock.postfix() == postfix
+    assert libmilter_socket(sock) == libmilter and postfix_socket(sock) == postfix
 
 
 @pytest.mark.parametrize("spec", ["unix:relative.sock", "inet:host", "inet:host:0",

@@ -171,5 +171,8 @@ def _print_summary(config: MilterConfig) -> None:
     headers = ", ".join(kind.value for kind in policy.header_type) or "none"
     click.echo(f"  headers: {headers}; remove forged: {str(config.remove_forged).lower()}; "
                f"test_only: {str(policy.test_only).lower()}; reject at: {config.reject_stage.value}")
-    click.echo(f"  listen: {config.listen or '(not set)'}; control socket: "
+    from spfkit.milter.config import postfix_socket
+
+    where = postfix_socket(config.listen) if config.listen else "(not set)"
+    click.echo(f"  listen: {where}; control socket: "
                f"{config.control_socket or '(none)'}")

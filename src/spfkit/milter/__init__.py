@@ -18,9 +18,11 @@ from spfkit.milter.config import (
     MilterSocket,
     NoPRA,
     RejectStage,
+    libmilter_socket,
     load_milter_config,
     parse_milter_config,
     parse_milter_socket,
+    postfix_socket,
 )
 from spfkit.milter.counters import Counters
 from spfkit.milter.edits import authserv_id_of, forged_indices
@@ -41,7 +43,9 @@ __all__ = [
     "authserv_id_of",
     "decide_pra",
     "forged_indices",
+    "libmilter_socket",
     "load_milter_config",
     "parse_milter_config",
     "parse_milter_socket",
+    "postfix_socket",
 ]

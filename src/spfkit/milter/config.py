@@ -23,6 +23,7 @@ from typing import Final
 from spfkit.identity import Identity
 from spfkit.policy.config import (
     ConfigError,
+    ListenAddress,
     PolicyConfig,
     RejectPolicy,
     Verdict,
@@ -38,9 +39,11 @@ __all__ = [
     "MilterSocket",
     "NoPRA",
     "RejectStage",
+    "libmilter_socket",
     "load_milter_config",
     "parse_milter_config",
     "parse_milter_socket",
+    "postfix_socket",
 ]
 
 MILTER_TABLE: Final = "milter"
@@ -60,36 +63,24 @@ class NoPRA(StrEnum):
     REJECT = "reject"  # 550 5.7.1: the message is ill-formed
 
 
-@dataclass(frozen=True, slots=True)
-class MilterSocket:
-    """A libmilter socket: ``inet:PORT@HOST`` / ``inet:HOST:PORT`` or ``unix:/path``."""
-
-    host: str = ""
-    port: int = 0
-    path: str = ""
-
-    @property
-    def is_unix(self) -> bool:
-        return bool(self.path)
-
-    def libmilter(self) -> str:
-        """The spelling smfi_setconn() takes."""
-        if self.path:
-            return f"unix:{self.path}"
-        family = "inet6" if ":" in self.host else "inet"
-        return f"{family}:{self.port}@{self.host}"
-
-    def postfix(self) -> str:
-        """The spelling Postfix's ``smtpd_milters`` takes."""
-        if self.path:
-            return f"unix:{self.path}"
-        return f"inet:[{self.host}]:{self.port}" if ":" in self.host else f"inet:{self.host}:{self.port}"
-
-    def __str__(self) -> str:
-        return self.postfix()
+#: The milter's socket: policyd's :class:`ListenAddress` (TCP host and port, or a UNIX path).
+MilterSocket = ListenAddress
 
 
-def parse_milter_socket(spec: str) -> MilterSocket:
+def libmilter_socket(where: ListenAddress) -> str:
+    """The spelling smfi_setconn() takes: ``unix:/path``, ``inet:PORT@HOST``, ``inet6:…``."""
+    if where.path:
+        return f"unix:{where.path}"
+    family = "inet6" if ":" in where.host else "inet"
+    return f"{family}:{where.port}@{where.host}"
+
+
+def postfix_socket(where: ListenAddress) -> str:
+    """The spelling Postfix's ``smtpd_milters`` takes: ``unix:/path``, ``inet:HOST:PORT``."""
+    return str(where) if where.path else f"inet:{where}"
+
+
+def parse_milter_socket(spec: str) -> ListenAddress:
     """``unix:/path``, ``inet:HOST:PORT``, ``inet:PORT@HOST`` or ``HOST:PORT``; ValueError else.
 
     libmilter's spellings are rewritten into policyd's (``parse_listen``), which checks them.
@@ -102,10 +93,9 @@ def parse_milter_socket(spec: str) -> MilterSocket:
         port, at, host = rest.partition("@")
         text = (f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}") if at else rest
     try:
-        where = parse_listen(text)
+        return parse_listen(text)
     except ValueError:
         raise ValueError(f"expected unix:/path or inet:HOST:PORT, got {spec!r}") from None
-    return MilterSocket(where.host, where.port, where.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +103,7 @@ class MilterConfig:
     """The policy's configuration plus the milter's own (``docs/milter.md`` explains each)."""
 
     policy: PolicyConfig = field(default_factory=PolicyConfig)
-    listen: MilterSocket | None = None
+    listen: ListenAddress | None = None
     #: RFC 4406 §4: check the PRA (``pra`` scope) at the end of the header
     check_pra: bool = True
     pra_reject: RejectPolicy = RejectPolicy.FALSE
@@ -168,7 +158,7 @@ def _int(low: int, high: int):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _socket(key: str, value: object) -> MilterSocket | None:
+def _socket(key: str, value: object) -> ListenAddress | None:
     if not isinstance(value, str):
         raise ValueError(f"expected unix:/path or inet:HOST:PORT, got {value!r}")
     return parse_milter_socket(value) if value.strip() else None

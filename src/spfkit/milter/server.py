@@ -25,11 +25,11 @@ import Milter
 
 from spfkit.milter.adapter import Runtime, milter_class
 from spfkit.milter.bridge import LoopThread
-from spfkit.milter.config import MilterConfig, MilterSocket
+from spfkit.milter.config import MilterConfig, libmilter_socket, postfix_socket
 from spfkit.milter.control import serve_control
 from spfkit.milter.counters import Counters
 from spfkit.milter.service import MilterService
-from spfkit.policy.config import ConfigError
+from spfkit.policy.config import ConfigError, ListenAddress
 from spfkit.policy.service import make_resolver
 
 __all__ = ["MilterServer"]
@@ -46,7 +46,7 @@ class MilterServer:
             raise ConfigError("no socket to listen on: give --listen or [milter] listen",
                               "milter.listen", config.policy.source)
         self.config = config
-        self.listen: MilterSocket = config.listen
+        self.listen: ListenAddress = config.listen
         self._reload = reload
         self.log = logger
         self.counters = counters or Counters()
@@ -101,7 +101,7 @@ class MilterServer:
 
         def run() -> None:
             try:
-                Milter.runmilter(NAME, self.listen.libmilter(), self.config.milter_timeout)
+                Milter.runmilter(NAME, libmilter_socket(self.listen), self.config.milter_timeout)
             except BaseException as exc:  # noqa: BLE001 - reported by the main thread
                 failure.append(exc)
 
@@ -131,7 +131,8 @@ class MilterServer:
                     os.unlink(self.config.control_socket)
             self.loop.stop()
         if failure:
-            self.log.error("the milter could not run on %s: %s", self.listen, failure[0])
+            self.log.error("the milter could not run on %s: %s", postfix_socket(self.listen),
+                           failure[0])
             return 1
         self.log.info("stopped")
         return 0
@@ -147,8 +148,8 @@ class MilterServer:
                 time.sleep(0.01)
         else:
             _no_delay(self.listen, thread)
-        self.log.info("listening on %s (Postfix: smtpd_milters = %s)", self.listen.libmilter(),
-                      self.listen.postfix())
+        self.log.info("listening on %s (Postfix: smtpd_milters = %s)", libmilter_socket(self.listen),
+                      postfix_socket(self.listen))
 
     def _drain(self) -> None:
         limit = time.monotonic() + self.config.policy.deadline + 5
@@ -158,7 +159,7 @@ class MilterServer:
             self.log.warning("exiting with %d connection(s) still open", self.runtime.active)
 
 
-def _no_delay(listen: MilterSocket, thread: threading.Thread) -> None:
+def _no_delay(listen: ListenAddress, thread: threading.Thread) -> None:
     """TCP_NODELAY on libmilter's listening socket (Linux hands it on to every accepted one).
 
     Each milter reply is one small segment answering one small command: with Nagle's
