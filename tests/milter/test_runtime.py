@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spfkit.identity import Identity
 from spfkit.milter.bridge import LoopThread
@@ -112,3 +115,15 @@ def test_sigterm_on_an_idle_milter_exits_0(tmp_path: Path) -> None:
     assert oct(sock.stat().st_mode & 0o777) == "0o666"  # socket_mode: Postfix's smtpd may connect
     assert proc.stop() == 0
     assert proc.lines("stopped")
+
+
+@given(st.text(max_size=600))
+def test_reply_text_is_one_ascii_line_with_percent_doubled(text: str) -> None:
+    """A reply carries DNS-chosen text (an ``exp=`` explanation): libmilter drops a reply
+    with a single ``%``, and SMTP replies are ASCII lines."""
+    from spfkit.milter.adapter import _smtp_text
+
+    out = _smtp_text(text)
+    assert out.isascii() and out.isprintable()
+    assert all(len(run) % 2 == 0 for run in re.findall("%+", out))
+    assert _smtp_text("50% of 100%") == "50%% of 100%%"
