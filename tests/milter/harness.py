@@ -84,6 +84,16 @@ class MilterProcess:
     def lines(self, *needles: str) -> list[str]:
         return log_lines(self.log, *needles)
 
+    def wait_lines(self, *needles: str, count: int = 1, timeout: float = 15.0) -> list[str]:
+        """The log lines with every needle, once there are ``count`` (the log is written by a
+        queue's thread: a line may land a moment after the MTA has the reply)."""
+        try:
+            return wait_for(f"{count} milter log line(s) with {needles!r}",
+                            lambda: (found := self.lines(*needles)) and len(found) >= count and found,
+                            timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- {self.log}:\n{self.text()[-4000:]}") from None
+
     def signal(self, signum: int) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signum)

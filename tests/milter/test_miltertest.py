@@ -100,7 +100,7 @@ def test_miltertest_drives_every_stage(milter: MilterProcess, tmp_path: Path) ->
                           timeout=120, env={**os.environ, "MILTER": milter.listen}, check=False)
     assert done.returncode == 0, f"{done.stdout}{done.stderr}\n--- milter log:\n{milter.text()}"
     assert "all cases ok" in done.stderr
-    lines = milter.lines("client=127.0.0.2")
+    lines = milter.wait_lines("client=127.0.0.2", count=4)
     assert len(lines) == 4, lines
     assert "removed=1 forged" in lines[0] and "550 5.7.23" in lines[1] and "550 5.7.1" in lines[2]
     assert "skipped (client authenticated with SMTP AUTH as alice)" in lines[3]

@@ -49,7 +49,7 @@ def test_dns_down_defer_then_reload_to_mark_then_bad_reload_then_drain(dns_down_
                for r in sent.replies()), sent.transcript
     assert mta.postfix.log_lines("milter-reject: RCPT from unknown[127.0.0.2]: 451 4.7.24")
     assert not mta.postfix.log_lines("timeout")  # answered within the deadline
-    assert "helo=temperror" in mta.milter.lines(sender)[-1]
+    assert "helo=temperror" in mta.milter.wait_lines(sender)[-1]
 
     # 2. SIGHUP to TempError_Defer = false: the mail is marked temperror and delivered
     marking = config_text(control=str(mta.config.parent / "control.sock")).replace(
@@ -90,7 +90,7 @@ def test_dns_down_defer_then_reload_to_mark_then_bad_reload_then_drain(dns_down_
     assert mta.milter.proc is not None
     assert mta.milter.proc.wait(30) == 0
     assert mta.milter.lines("stopping: no new connections")
-    assert mta.milter.lines("stopped")
+    assert mta.milter.lines("stopped")  # the queue is flushed before the process exits
     assert "Traceback" not in mta.milter.text()
 
 

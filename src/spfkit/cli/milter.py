@@ -7,6 +7,7 @@ when it runs.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import TYPE_CHECKING
 
@@ -139,15 +140,33 @@ def _run(config: MilterConfig, load: object, *, check_config: bool) -> None:
         return
     if config.listen is None:
         raise click.UsageError("no milter socket: give --listen or [milter] listen")
-    logger = configure_logging(config.policy, stdio=False, queued=True)
+    from spfkit import logsink
+
+    logger = configure_logging(config.policy, stdio=False)
+    _name_lines(logger)
+    queue = logsink.start(logger)  # a stalled log sink never holds a reply to the MTA
     assert callable(load)
     server = MilterServer(config, load, logger=logger)
     try:
         status = server.serve()
     finally:
-        if not stop_logging():
+        if not (queue.stop() and stop_logging()):
             os._exit(0)
     raise click.exceptions.Exit(status)
+
+
+def _name_lines(logger: logging.Logger) -> None:
+    """The policy's log sinks, with this program's name on each line (``spfkit-milter[PID]:``)."""
+    from logging.handlers import SysLogHandler
+
+    from spfkit.logsink import OneLineFormatter
+
+    name = f"spfkit-milter[{os.getpid()}]: "
+    for handler in logger.handlers:
+        if isinstance(handler, SysLogHandler):
+            handler.ident = name
+        elif isinstance(handler.formatter, OneLineFormatter) and handler.formatter.prefix:
+            handler.formatter.prefix = name
 
 
 def _print_summary(config: MilterConfig) -> None:
