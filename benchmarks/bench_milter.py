@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import smtplib
 import subprocess
 import sys
@@ -275,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report[transport] = run_transport(base / transport, named.port, transport, args)
     finally:
         named.stop()
+        shutil.rmtree(base, ignore_errors=True)
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
