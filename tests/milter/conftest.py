@@ -9,6 +9,7 @@ Session-scoped (each pytest-xdist worker has its own, on its own ports, under it
   (``smtpd_milters``), which also takes AUTH PLAIN for one user (``DovecotAuth``);
   ``mta`` runs a test once with each;
 * ``test_only_mta`` — the same configuration started with ``--test-only``;
+* ``mail_stage_mta`` — the same with ``reject_stage = "mail"``;
 * ``dns_down_mta`` — a milter whose only nameserver never answers (a bound UDP socket), for
   the temperror cases and for SIGHUP reloads.
 
@@ -88,11 +89,12 @@ def named(milter_base: Path) -> Iterator[Named]:
 
 
 def _pair(base: Path, name: str, listen: str, dns: list[str], *, args: tuple[str, ...] = (),
-          extra: str = "", milter: str = "") -> Iterator[Mta]:
+          extra: str = "", milter: str = "", stage: str = "rcpt") -> Iterator[Mta]:
     work = base / name
     work.mkdir(mode=0o755)
     config = work / "milter.toml"
-    config.write_text(config_text(control=str(work / "control.sock"), extra=extra, milter=milter))
+    text = config_text(control=str(work / "control.sock"), extra=extra, milter=milter)
+    config.write_text(text.replace('reject_stage = "rcpt"', f'reject_stage = "{stage}"'))
     proc = MilterProcess(listen, ["--config", str(config), *dns, *args], work / "milter.log").start()
     auth = DovecotAuth(work / "auth.sock", USER, PASSWORD).start()
     spec = listen if listen.startswith("unix:") else listen
@@ -133,6 +135,13 @@ def test_only_mta(milter_base: Path, named: Named) -> Iterator[Mta]:
     yield from _pair(milter_base, "testonly", f"inet:127.0.0.1:{free_port()}",
                      ["--nameserver", f"127.0.0.1:{named.port}", "--timeout", "2"],
                      args=("--test-only",))
+
+
+@pytest.fixture(scope="session")
+def mail_stage_mta(milter_base: Path, named: Named) -> Iterator[Mta]:
+    """Refuses SPF at MAIL FROM (``reject_stage = "mail"``), as pyspf-milter does."""
+    yield from _pair(milter_base, "mailstage", f"inet:127.0.0.1:{free_port()}",
+                     ["--nameserver", f"127.0.0.1:{named.port}", "--timeout", "2"], stage="mail")
 
 
 @pytest.fixture(scope="session")

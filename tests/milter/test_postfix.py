@@ -219,6 +219,17 @@ def test_mail_from_fail_rejected_at_rcpt(mta: Mta) -> None:
     assert mta.postfix.log_lines(f"milter-reject: RCPT from unknown[{CLIENT}]: 550 5.7.23")
 
 
+def test_reject_at_mail_from_when_configured(mail_stage_mta: Mta) -> None:
+    mta = mail_stage_mta
+    subj = subject("mailstage", mta)
+    sender = f"x-{subj}@mfail.example"
+    sent = mta.send(CLIENT, sender, message(subj, "From: a@prapass.example"))
+    assert sent.returncode != 0
+    assert any(r.startswith("550 5.7.23 SPF fail for MAIL FROM mfail.example") for r in sent.replies())
+    assert mta.postfix.log_lines(f"milter-reject: MAIL from unknown[{CLIENT}]: 550 5.7.23")
+    assert "action=MAIL FROM 550 5.7.23" in mta.milter.wait_lines(sender)[-1]
+
+
 # --------------------------------------------------------------------------- test-only
 
 
