@@ -18,13 +18,20 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     [ -x /usr/bin/chromium ] || missing+=(/usr/bin/chromium)
     # policyd's migration test loads Debian's shipped policyd-spf.conf unchanged
     [ -f /etc/postfix-policyd-spf-python/policyd-spf.conf ] || missing+=(postfix-policyd-spf-python)
+    # spfkit[milter]: pip builds pymilter against libmilter with gcc and the Python headers;
+    # the milter's tests drive it with miltertest
+    [ -e /usr/include/libmilter/mfapi.h ] || missing+=(libmilter-dev)
+    command -v gcc >/dev/null || missing+=(gcc)
+    [ -e /usr/include/python3.11/Python.h ] || missing+=(python3-dev)
+    command -v miltertest >/dev/null || missing+=(miltertest)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test-all: installing Debian packages (missing: ${missing[*]})"
         log=$(mktemp)
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
         if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
                 bind9 dnsutils postfix swaks tinydns python3 python3-venv chromium \
-                postfix-policyd-spf-python systemd logrotate man-db groff-base; } >"$log" 2>&1; then
+                postfix-policyd-spf-python systemd logrotate man-db groff-base \
+                libmilter-dev gcc python3-dev miltertest; } >"$log" 2>&1; then
             tail -n 30 "$log" >&2
             echo "test-all: apt-get failed (full log: $log)" >&2
             exit 1

@@ -229,6 +229,8 @@ def _canonical(data: Mapping[str, object], lines: Mapping[str, int],
     """File keys → canonical option names; unknown, unsupported and repeated keys are problems."""
     out: dict[str, object] = {}
     for key, value in data.items():
+        if key.lower() == "milter" and isinstance(value, dict):
+            continue  # the [milter] table: spfkit.milter.config reads it
         line = lines.get(key)
         option = _CANONICAL.get(key.lower())
         if option is None:
