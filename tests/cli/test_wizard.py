@@ -33,6 +33,9 @@ DNS = {
     "mail.example.net": [{"A": "192.0.2.25"}],
     "mx.provider.example": [{"A": "198.51.100.25"}],
     "_spf.provider.example": [{"TXT": "v=spf1 ip4:198.51.100.0/24 -all"}],
+    # six providers whose records each include one more: 12 lookups in all (§4.6.4)
+    **{f"_spf.p{i}.example": [{"TXT": f"v=spf1 include:_n.p{i}.example -all"}] for i in range(6)},
+    **{f"_n.p{i}.example": [{"TXT": f"v=spf1 ip4:203.0.113.{i} -all"}] for i in range(6)},
 }
 
 
@@ -329,3 +332,14 @@ def test_interactive_run_through_a_pseudo_terminal() -> None:
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_a_draft_over_the_lookup_limit_says_what_it_really_needs(dns: ZoneDataServer) -> None:
+    includes = [arg for i in range(6) for arg in ("--include", f"_spf.p{i}.example")]
+    proc = spfkit("wizard", "example.net", "--nameserver", f"127.0.0.1:{dns.port}",
+                  "--timeout", "2", "--no-mx", *includes, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    # receivers stop counting at 10; the draft needs 12 (6 includes, each with one nested)
+    assert json.loads(proc.stdout)["lookups"]["v4"] == 12
+    assert "needs 12 DNS lookup(s) for IPv4 clients" in proc.stderr
+    assert "every receiver returns permerror for all mail" in proc.stderr

@@ -18,7 +18,7 @@ from spfkit.web.check import check_domain, summary
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.pages import make_templates
 from tests.web.conftest import EXAMPLE_ZONE, make_client
-from tests.web.test_pages import Page
+from tests.web.test_pages import Page, get_page
 
 ZONE = Path(__file__).resolve().parents[1] / "fixtures" / "issue15.zone"
 OVER = "every receiver returns permerror for all mail"
@@ -108,3 +108,18 @@ def test_wizard_invalid_submit_is_marked_stale(client) -> None:  # type: ignore[
     fine = Page(client.get("/wizard", params={"domain": "example.org", "all": "fail"}).text)
     assert "hidden" in fine.by_id("stale-notice").attrs
     assert not any("disabled" in b.attrs for b in fine.select("button", "copy"))
+
+
+def test_wizard_says_what_a_draft_over_the_limit_really_needs(client) -> None:  # type: ignore[no-untyped-def]
+    page = get_page(client, "/wizard", domain="new.example", ip4="192.0.2.1", all="fail",
+                    includes="a.over.example\r\nb.over.example")
+    gauge = page.by_id("wizard-lookups")
+    # 2 includes + 5 + 4 "a" terms: receivers stop counting at 10, the draft needs 11
+    assert "needs 11/10 DNS lookups for IPv4 clients" in gauge.all_text()
+    assert OVER in gauge.all_text() and "over" in gauge.attrs.get("class", "")
+    body = client.post("/api/wizard", json={"domain": "new.example", "mx": False, "a": False,
+                                            "ip4": ["192.0.2.1"], "ip6": [], "a_hosts": [],
+                                            "mx_domains": [], "all": "fail",
+                                            "includes": ["a.over.example", "b.over.example"]})
+    assert body.status_code == 200, body.text
+    assert body.json()["lookups"]["ipv4"] == 11

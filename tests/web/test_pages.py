@@ -263,7 +263,7 @@ def test_wizard_form_works_as_a_get(client: TestClient) -> None:
     assert page.by_id("ip4").all_text().replace("\r\n", "\n") == "192.0.2.0/24\n\n"
     assert "checked" in page.by_id("all-fail").attrs
     assert "checked" not in page.by_id("all-softfail").attrs
-    assert "3/10 DNS lookups for IPv4 clients" in page.by_id("wizard-lookups").all_text()
+    assert "needs 3/10 DNS lookups for IPv4 clients" in page.by_id("wizard-lookups").all_text()
 
 
 def test_an_unticked_box_is_absent_from_the_query(client: TestClient) -> None:

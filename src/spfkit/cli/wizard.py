@@ -36,6 +36,7 @@ from spfkit.wizard.draft import (
     split_mx_hosts,
 )
 from spfkit.wizard.interactive import interview
+from spfkit.view.budget import OVER_LIMIT
 from spfkit.wizard.survey import LookupCounts, MxSurvey, look_up_mx, survey
 from spfkit.wizard.zones import (
     MAX_TTL,
@@ -241,6 +242,9 @@ def _report_lookups(domain: str, counts: LookupCounts | None, problem: str | Non
     _note(f"lookups: {domain} needs {counts.ipv4} DNS lookup(s) for IPv4 clients and "
           f"{counts.ipv6} for IPv6 clients (limit {MAX_DNS_TERMS}), void lookups "
           f"{counts.void_ipv4}/{counts.void_ipv6} (limit 2), RFC 7208 §4.6.4")
+    if max(counts.ipv4, counts.ipv6) > MAX_DNS_TERMS or max(counts.void_ipv4,
+                                                           counts.void_ipv6) > 2:
+        _note(f"warning: over the limit: {OVER_LIMIT}")
 
 
 def _tinydns_notes(published: _Published, generic: bool) -> None:

@@ -52,7 +52,8 @@ class PublishedRecord:
 
 @dataclass(frozen=True, slots=True)
 class LookupCounts:
-    """§4.6.4: the evaluator's counts for the published draft, per client family."""
+    """§4.6.4: what the published draft needs, per client family: the evaluator's counts with
+    the limits lifted, so a draft that needs 11 lookups says 11 (receivers stop at 10)."""
 
     ipv4: int
     ipv6: int
@@ -103,7 +104,7 @@ async def survey(
     # imported here: the linter and the tree are only needed once a draft is surveyed
     from spfkit.lint import lint_text
     from spfkit.lint.tree_rules import tree_findings
-    from spfkit.tree import build_tree
+    from spfkit.tree import Family, build_tree
 
     record = build_record(answers)
     inside, outside = split_mx_hosts(domain, mx.hosts or ())
@@ -132,7 +133,8 @@ async def survey(
         # §4.6.4: counted as receivers will count them once the drafts are published
         overlay = OverlayResolver(resolver, {p.name: split_strings(p.text) for p in published})
         tree = await build_tree(domain, overlay)
-        counts = LookupCounts(tree.lookups_v4, tree.lookups_v6, tree.void_v4, tree.void_v6)
+        v4, v6 = tree.run(Family.IPV4), tree.run(Family.IPV6)
+        counts = LookupCounts(v4.needed_lookups, v6.needed_lookups, v4.needed_void, v6.needed_void)
         findings += tree_findings(tree)
     findings.sort(key=lambda f: -f.severity.rank)
     return Draft(domain, answers, record, published, hosts, mx, tuple(notes), tuple(errors),

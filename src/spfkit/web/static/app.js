@@ -241,9 +241,13 @@
     var hint = document.getElementById("zone-hint");
     if (hint) hint.hidden = true;
     if (data.lookups) {
-      setText("#wizard-lookups", "Once published, receivers count " + data.lookups.ipv4 +
+      var over = Math.max(data.lookups.ipv4, data.lookups.ipv6) > 10;
+      setText("#wizard-lookups", "Once published, the record needs " + data.lookups.ipv4 +
         "/10 DNS lookups for IPv4 clients and " + data.lookups.ipv6 +
-        "/10 for IPv6 clients (RFC 7208 §4.6.4).");
+        "/10 for IPv6 clients (RFC 7208 §4.6.4)" +
+        (over ? ": over the limit, every receiver returns permerror for all mail." : "."));
+      var gauge = document.getElementById("wizard-lookups");
+      if (gauge) gauge.classList.toggle("over", over);
     } else {
       setText("#wizard-lookups", "DNS lookups not counted: " + (data.lookups_not_counted || "no DNS") + ".");
     }
