@@ -25,6 +25,7 @@ from click.core import ParameterSource
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.prompter import ClickPrompter
 from spfkit.lint.findings import Finding
+from spfkit.view.budget import OVER_LIMIT
 from spfkit.wizard.draft import (
     ALL_EXPLANATIONS,
     AllPolicy,
@@ -36,7 +37,6 @@ from spfkit.wizard.draft import (
     split_mx_hosts,
 )
 from spfkit.wizard.interactive import interview
-from spfkit.view.budget import OVER_LIMIT
 from spfkit.wizard.survey import LookupCounts, MxSurvey, look_up_mx, survey
 from spfkit.wizard.zones import (
     MAX_TTL,
