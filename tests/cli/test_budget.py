@@ -84,6 +84,18 @@ def test_lint_gauge_line_and_json() -> None:
     assert out["budget"]["gauge"]["level"] == "over"
 
 
+def test_lint_of_a_whole_zone_shows_the_real_total_too() -> None:
+    proc = spfkit("lint", "--zone", ZONE)
+    lines = proc.stdout.splitlines()
+    start = lines.index("over.example")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] and lines[i][0] != " ")
+    over = "\n".join(lines[start:end])
+    assert "lookups: 11/10 DNS lookups" in over and OVER in over
+    assert "10/10" not in proc.stdout
+    reports = {r["domain"]: r for r in json.loads(spfkit("lint", "--zone", ZONE, "--json").stdout)}
+    assert reports["over.example"]["budget"]["gauge"]["lookups"]["needed"] == 11
+
+
 @pytest.mark.parametrize("command", ["show", "lint"])
 def test_at_the_limit_is_amber_not_red(command: str) -> None:
     out = spfkit(command, "--zone", ZONE, "full.example").stdout

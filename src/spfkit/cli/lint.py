@@ -123,8 +123,10 @@ def lint_command(
                                    "--zone FILE")
         resolver = dns_source(nameservers, zones, timeout).resolver()
         assert isinstance(resolver, ZoneResolver)  # --zone alone: the zone files themselves
-        reports = asyncio.run(lint_zone(resolver))
-        _output(reports, fmt, as_json, single=False)
+        zone_trees: dict[str, RecordTree] = {}
+        reports = asyncio.run(lint_zone(resolver, trees=zone_trees))
+        _output(reports, fmt, as_json, single=False,
+                views={name: tree_view(tree) for name, tree in zone_trees.items()})
         return _exit(max((r.exit_status for r in reports), default=0))
     resolver = dns_source(nameservers, zones, timeout).resolver()
     trees: dict[str, RecordTree] = {}

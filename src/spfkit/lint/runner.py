@@ -315,11 +315,14 @@ async def lint_domain(
     )
 
 
-async def lint_zone(source: ZoneResolver | str | os.PathLike[str]) -> list[LintReport]:
+async def lint_zone(source: ZoneResolver | str | os.PathLike[str], *,
+                    trees: dict[str, RecordTree] | None = None) -> list[LintReport]:
     """:func:`lint_domain` for every name of the zone whose TXT records look like SPF.
 
     That is a record starting with "v=spf1" or "spf2.0/", or one that looks like a broken
     SPF record ("spf1 …", quoted, full-width characters), so typos are not missed.
+    ``trees``: when given, each linted name's tree (the gauge's real totals, §4.6.4) is
+    stored in it by name.
     """
     resolver = source if isinstance(source, ZoneResolver) else ZoneResolver(source)
     reports: list[LintReport] = []
@@ -327,5 +330,8 @@ async def lint_zone(source: ZoneResolver | str | os.PathLike[str]) -> list[LintR
         lookup = await resolver.txt(name)
         rrs = _RRset.of(lookup.records)
         if rrs.spf1 or rrs.spf2 or rrs.broken:
-            reports.append(await lint_domain(name, resolver))
+            tree = None
+            if trees is not None:
+                tree = trees[name] = await build_tree(name, resolver)
+            reports.append(await lint_domain(name, resolver, tree=tree))
     return reports
