@@ -91,7 +91,7 @@ def test_lint_of_a_whole_zone_shows_the_real_total_too() -> None:
     end = next(i for i in range(start + 1, len(lines)) if lines[i] and lines[i][0] != " ")
     over = "\n".join(lines[start:end])
     assert "lookups: 11/10 DNS lookups" in over and OVER in over
-    assert "10/10" not in proc.stdout
+    assert "10/10" not in over  # full.example, which needs exactly 10, may say 10/10
     reports = {r["domain"]: r for r in json.loads(spfkit("lint", "--zone", ZONE, "--json").stdout)}
     assert reports["over.example"]["budget"]["gauge"]["lookups"]["needed"] == 11
 
