@@ -37,6 +37,9 @@ class ConfigurationError(click.ClickException):
 @click.option("--listen", metavar="ADDR",
               help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
               "answering on stdin/stdout (Postfix spawn(8) mode).")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="With --listen HOST:PORT: this many server processes share the port "
+              "(SO_REUSEPORT), one per core; a worker that dies is restarted.")
 @dns_options
 @click.option("--test-only", is_flag=True,
               help="Decide and log, but never reject or defer (overrides test_only).")
@@ -55,6 +58,7 @@ def policyd_command(
     ctx: click.Context,
     config_path: str | None,
     listen: str | None,
+    workers: int,
     nameservers: tuple[str, ...],
     zones: tuple[str, ...],
     timeout: float,
@@ -75,7 +79,8 @@ def policyd_command(
     the configuration file.
 
     Exit status: 0 when stopped or at end of input (or a valid --check-config),
-    1 when the server cannot start, 2 for a usage error or an invalid configuration.
+    1 when the server cannot start (or, with --workers, a worker kept dying),
+    2 for a usage error or an invalid configuration.
     """
     if check_config and explain:
         raise click.UsageError("--check-config and --explain cannot be combined")
@@ -104,13 +109,15 @@ def policyd_command(
 
     try:
         config = load()
-        _run(config, load, check_config=check_config, explain=explain)
+        if workers > 1 and (config.listen is None or config.listen.is_unix):
+            raise click.UsageError("--workers needs a TCP listen address (--listen HOST:PORT)")
+        _run(config, load, check_config=check_config, explain=explain, workers=workers)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
 
 
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
-         explain: bool) -> None:
+         explain: bool, workers: int = 1) -> None:
     from spfkit.policy.logs import configure_logging, stop_logging
     from spfkit.policy.server import PolicyServer, ServerError, run_stdio
     from spfkit.policy.service import PolicyService, make_resolver
@@ -131,6 +138,14 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
             status = run_stdio(service, reload=load)
         finally:
             _stop_logging(stop_logging)
+        raise click.exceptions.Exit(status)
+    if workers > 1:
+        from spfkit.policy.workers import run_workers
+
+        try:
+            status = run_workers(config, load, resolver, workers)
+        except ServerError as exc:
+            raise click.ClickException(str(exc)) from None
         raise click.exceptions.Exit(status)
     configure_logging(config, stdio=False, queued=True)
     server = PolicyServer(service, reload=load)
