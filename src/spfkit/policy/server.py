@@ -321,6 +321,8 @@ class PolicyServer:
             items = codec.feed(chunk)
             for item in items:
                 writer.write(render(await self.service.handle(item)))
+                if not writer.transport.get_write_buffer_size():
+                    continue  # all handed to the kernel (the usual case): nothing to wait for
                 try:
                     async with asyncio.timeout(config.read_timeout):
                         await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
