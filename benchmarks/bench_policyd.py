@@ -168,11 +168,11 @@ async def spfkit_cell(cfg: Path, dns: Dns, conc: int, checks: Sequence[Check], t
             await asyncio.gather(*(c.close() for c in conns))
 
 
-async def spfkit_spawn_cell(cfg: Path, dns: Dns, conc: int, checks: Sequence[Check]) -> dict[str, Any]:
-    """spfkit as master.cf runs it: one process per connection on stdin/stdout, its own cache."""
-    argv = spfkit_spawn_argv(cfg, dns.port)
+async def spawned_cell(argv: Sequence[str], env: dict[str, str] | None, dns: Dns, conc: int,
+                       checks: Sequence[Check]) -> dict[str, Any]:
+    """One process per connection on stdin/stdout, as Postfix's spawn(8) runs it."""
     t0 = time.perf_counter()
-    conns = await open_connections(lambda: PipeConnection.spawn(argv, spfkit_env()), conc)
+    conns = await open_connections(lambda: PipeConnection.spawn(argv, env), conc)
     started = time.perf_counter() - t0
     try:
         out = await _passes(conns, lambda: [c.proc.pid for c in conns], checks, dns)
@@ -190,7 +190,7 @@ async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tm
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit --workers 2 ...", flush=True)
         two = await spfkit_cell(cfg, dns, conc, checks[:n], tmp, workers=2)
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit spawn mode ...", flush=True)
-        spawn = await spfkit_spawn_cell(cfg, dns, conc, checks[:n])
+        spawn = await spawned_cell(spfkit_spawn_argv(cfg, dns.port), spfkit_env(), dns, conc, checks[:n])
         rows.append({"dns_ms": dns.ms, "connections": conc, "requests": n,
                      "spfkit_workers_2": {k: {kk: vv for kk, vv in v.items() if kk != "_answers"}
                                           for k, v in two.items()},
@@ -200,16 +200,7 @@ async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tm
 
 
 async def policyd_spf_cell(dns: Dns, conc: int, checks: Sequence[Check], tmp: Path) -> dict[str, Any]:
-    argv = policyd_spf_argv(dns.port, tmp / "policyd-spf.log")
-    t0 = time.perf_counter()
-    conns = await open_connections(lambda: PipeConnection.spawn(argv), conc)
-    started = time.perf_counter() - t0
-    try:
-        out = await _passes(conns, lambda: [c.proc.pid for c in conns], checks, dns)
-        out["spawn_all_s"] = round(started, 2)
-        return out
-    finally:
-        await asyncio.gather(*(c.close() for c in conns))
+    return await spawned_cell(policyd_spf_argv(dns.port, tmp / "policyd-spf.log"), None, dns, conc, checks)
 
 
 def agreement(a: Sequence[str], b: Sequence[str]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ loopback fixture; restart of a killed worker, SIGHUP and SIGTERM forwarding, the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -28,6 +29,17 @@ DECIDED = r"spfkit-policyd\[(\d+)\]: SPF \w+: client="
 def dns() -> Iterator[ZoneDataServer]:
     with ZoneDataServer(ZONEDATA) as server:
         yield server
+
+
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """The server process, killed at the end if still running, and always waited for."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def wait_count(err: Stderr, pattern: str, count: int, timeout: float = 30) -> list[re.Match[str]]:
@@ -98,11 +110,10 @@ def test_two_workers_share_the_port_answer_every_request_restart_reload_and_stop
 ) -> None:
     config = tmp_path / "policyd.toml"
     config.write_text("test_only = false\n")
-    proc = spfkit_policyd("--config", str(config), "--listen", "127.0.0.1:0", "--workers", "2",
-                          "--nameserver", f"127.0.0.1:{dns.port}", "--log", "stderr",
-                          "--log-level", "info")
-    err = Stderr(proc)
-    try:
+    with reaped(spfkit_policyd("--config", str(config), "--listen", "127.0.0.1:0", "--workers", "2",
+                               "--nameserver", f"127.0.0.1:{dns.port}", "--log", "stderr",
+                               "--log-level", "info")) as proc:
+        err = Stderr(proc)
         ready = wait_count(err, LISTENING, 2)
         workers = {int(m.group(1)) for m in ready}
         port = int(ready[0].group(2))
@@ -144,10 +155,6 @@ def test_two_workers_share_the_port_answer_every_request_restart_reload_and_stop
         # 4. SIGTERM stops every worker, then the parent, with status 0
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
     assert proc.stderr is not None
     err.text += proc.stderr.read().decode()
     assert len(re.findall(r"worker \d \(pid \d+\) stopped with status 0", err.text)) == 2, err.text
@@ -159,10 +166,9 @@ def test_two_workers_share_the_port_answer_every_request_restart_reload_and_stop
 
 def test_sigterm_lets_each_worker_finish_its_answer_in_flight() -> None:
     with ZoneDataServer(ZONEDATA, delay=1.5) as slow:
-        proc = spfkit_policyd("--listen", "127.0.0.1:0", "--workers", "2",
-                              "--nameserver", f"127.0.0.1:{slow.port}", "--log", "stderr")
-        err = Stderr(proc)
-        try:
+        with reaped(spfkit_policyd("--listen", "127.0.0.1:0", "--workers", "2", "--nameserver",
+                                   f"127.0.0.1:{slow.port}", "--log", "stderr")) as proc:
+            err = Stderr(proc)
             port = int(wait_count(err, LISTENING, 2)[0].group(2))
             conns = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(8)]
             for number, conn in enumerate(conns):
@@ -183,10 +189,6 @@ def test_sigterm_lets_each_worker_finish_its_answer_in_flight() -> None:
                 assert conn.recv(4096) == b""
                 conn.close()
             assert proc.wait(30) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
 
 
 def test_workers_need_a_tcp_listen_address(tmp_path: Path) -> None:
