@@ -60,30 +60,25 @@ def children(pid: int) -> set[int]:
     return {int(p) for p in text.split()}
 
 
+def answer(conn: socket.socket) -> bytes:
+    """The next reply on ``conn``, up to the empty line that ends it."""
+    data = b""
+    while not data.endswith(b"\n\n"):
+        data += (chunk := conn.recv(4096))
+        assert chunk, data
+    return data
+
+
 def converse(port: int, requests: list[bytes]) -> list[str]:
     """One Postfix-like connection: each request written, its reply read, in turn."""
-    replies = []
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
-        for data in requests:
-            conn.sendall(data)
-            reply = b""
-            while not reply.endswith(b"\n\n"):
-                chunk = conn.recv(4096)
-                assert chunk, reply
-                reply += chunk
-            replies.append(reply.decode())
-    return replies
+        return [_ask(conn, data) for data in requests]
 
 
-def connect_retrying(port: int, requests: list[bytes], timeout: float = 20) -> list[str]:
-    """As :func:`converse`, retrying a refused connection (a worker still starting up)."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            return converse(port, requests)
-        except ConnectionError:
-            assert time.monotonic() < end
-            time.sleep(0.05)
+def _ask(conn: socket.socket, data: bytes) -> str:
+    """One request written on ``conn``, its reply read."""
+    conn.sendall(data)
+    return answer(conn).decode()
 
 
 def many_clients(port: int, clients: int, each: int, tag: str) -> dict[int, list[str]]:
@@ -180,11 +175,7 @@ def test_sigterm_lets_each_worker_finish_its_answer_in_flight() -> None:
                 time.sleep(0.01)
             proc.send_signal(signal.SIGTERM)
             for conn in conns:
-                reply = b""
-                while not reply.endswith(b"\n\n"):
-                    chunk = conn.recv(4096)
-                    assert chunk, reply
-                    reply += chunk
+                reply = answer(conn)
                 assert reply.startswith(b"action=550 5.7.23 SPF fail"), reply
                 assert conn.recv(4096) == b""
                 conn.close()
