@@ -156,20 +156,23 @@ async def _passes(conns: list[Any], pids: Callable[[], list[int]], checks: Seque
     return out
 
 
-async def spfkit_cell(cfg: Path, dns: Dns, conc: int, checks: Sequence[Check], tmp: Path) -> dict[str, Any]:
-    with SpfkitServer(cfg, dns.port, tmp / "spfkit-stderr.log") as server:
+async def spfkit_cell(cfg: Path, dns: Dns, conc: int, checks: Sequence[Check], tmp: Path,
+                      workers: int = 1) -> dict[str, Any]:
+    with SpfkitServer(cfg, dns.port, tmp / "spfkit-stderr.log", workers,
+                      log=tmp / "spfkit-policyd.log") as server:
         assert server.proc is not None
         conns = await open_connections(lambda: TcpConnection.open("127.0.0.1", server.port), conc)
         try:
-            return await _passes(conns, lambda: [server.proc.pid], checks, dns)  # type: ignore[union-attr]
+            return await _passes(conns, server.pids, checks, dns)
         finally:
             await asyncio.gather(*(c.close() for c in conns))
 
 
-async def policyd_spf_cell(dns: Dns, conc: int, checks: Sequence[Check], tmp: Path) -> dict[str, Any]:
-    argv = policyd_spf_argv(dns.port, tmp / "policyd-spf.log")
+async def spawned_cell(argv: Sequence[str], env: dict[str, str] | None, dns: Dns, conc: int,
+                       checks: Sequence[Check]) -> dict[str, Any]:
+    """One process per connection on stdin/stdout, as Postfix's spawn(8) runs it."""
     t0 = time.perf_counter()
-    conns = await open_connections(lambda: PipeConnection.spawn(argv), conc)
+    conns = await open_connections(lambda: PipeConnection.spawn(argv, env), conc)
     started = time.perf_counter() - t0
     try:
         out = await _passes(conns, lambda: [c.proc.pid for c in conns], checks, dns)
@@ -177,6 +180,27 @@ async def policyd_spf_cell(dns: Dns, conc: int, checks: Sequence[Check], tmp: Pa
         return out
     finally:
         await asyncio.gather(*(c.close() for c in conns))
+
+
+async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tmp: Path,
+                        concs: Sequence[int]) -> list[dict[str, Any]]:
+    """``--workers 2`` against one worker, and spfkit in spawn mode, at ``dns``."""
+    rows = []
+    for conc in concs:
+        print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit --workers 2 ...", flush=True)
+        two = await spfkit_cell(cfg, dns, conc, checks[:n], tmp, workers=2)
+        print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit spawn mode ...", flush=True)
+        spawn = await spawned_cell(spfkit_spawn_argv(cfg, dns.port), spfkit_env(), dns, conc, checks[:n])
+        rows.append({"dns_ms": dns.ms, "connections": conc, "requests": n,
+                     "spfkit_workers_2": {k: {kk: vv for kk, vv in v.items() if kk != "_answers"}
+                                          for k, v in two.items()},
+                     "spfkit_spawn": {k: ({kk: vv for kk, vv in v.items() if kk != "_answers"}
+                                          if isinstance(v, dict) else v) for k, v in spawn.items()}})
+    return rows
+
+
+async def policyd_spf_cell(dns: Dns, conc: int, checks: Sequence[Check], tmp: Path) -> dict[str, Any]:
+    return await spawned_cell(policyd_spf_argv(dns.port, tmp / "policyd-spf.log"), None, dns, conc, checks)
 
 
 def agreement(a: Sequence[str], b: Sequence[str]) -> dict[str, Any]:
@@ -273,6 +297,23 @@ def print_report(report: dict[str, Any]) -> None:
             a = r["agreement_cold"]
             print(f"  agreement {r['dns_ms']} ms/{r['connections']} conns: {a['same']}/{a['of']} same answer"
                   + (f"; differences: {a['differences (spfkit / policyd-spf)']}" if a["same"] != a["of"] else ""))
+    one = {(r["dns_ms"], r["connections"]): r.get("spfkit", {}) for r in report["throughput"]}
+    peer = {(r["dns_ms"], r["connections"]): r.get("policyd_spf", {}) for r in report["throughput"]}
+    mrows = []
+    for r in report.get("modes", []):
+        key = (r["dns_ms"], r["connections"])
+        for phase in ("cold", "warm"):
+            base, two, spawn = one.get(key, {}).get(phase), r["spfkit_workers_2"][phase], r["spfkit_spawn"][phase]
+            p = peer.get(key, {}).get(phase)
+            mrows.append([f"{r['dns_ms']} ms", r["connections"], phase, r["requests"],
+                          base and base["rps"], two["rps"], ratio(two["rps"], base and base["rps"]),
+                          two["p99_ms"], spawn["rps"], spawn["p99_ms"], spawn["server_cpu_ms_per_request"],
+                          ratio(spawn["rps"], p and p["rps"])])
+    if mrows:
+        print()
+        print(table("Modes: --workers 2 vs one process; spawn mode (one spfkit process per connection)",
+                    ["DNS", "conns", "cache", "n", "1 worker r/s", "2 workers r/s", "× 1 worker", "p99",
+                     "spawn r/s", "p99", "cpu", "× policyd-spf"], mrows))
     srows = [[name, s["median_ms"], s["min_ms"], s["max_ms"], s["runs"]] for name, s in report["startup"].items()]
     print()
     print(table("Spawn-mode start-up: process start → answer to one request from a pipe (ms)",
@@ -362,6 +403,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"DNS 0 ms: {srv0.name} on 127.0.0.1:{srv0.port}", flush=True)
             report["throughput"] += await measure_part(dns0, cfg, checks, sizes, tmp, peer,
                                                        extra_peer_conc=() if args.quick else (4,))
+            concs = sorted({c for ms, c in sizes if ms == 0})
+            report["modes"] = await measure_modes(dns0, cfg, checks, sizes[(0, 1)], tmp, concs)
             print(f"  spawn start-up, {args.startup_runs} runs each ...", flush=True)
             first = render_request(next(c for c in checks if c.mail_from), 0, "startup")
             report["startup"]["spfkit policyd (console script)"] = await measure_startup(

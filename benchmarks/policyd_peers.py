@@ -76,8 +76,10 @@ def spfkit_spawn_argv(config: Path, dns_port: int) -> list[str]:
 class SpfkitServer:
     """``spfkit policyd --listen 127.0.0.1:PORT`` in its own process (its CPU is not ours)."""
 
-    def __init__(self, config: Path, dns_port: int, stderr: Path) -> None:
+    def __init__(self, config: Path, dns_port: int, stderr: Path, workers: int = 1,
+                 log: Path | None = None) -> None:
         self.config, self.dns_port, self.stderr = config, dns_port, stderr
+        self.workers, self.log = workers, log  # log: the configured log file (--workers)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -86,6 +88,8 @@ class SpfkitServer:
         argv = [sys.executable, "-m", "spfkit", "policyd", "--listen", f"127.0.0.1:{self.port}",
                 "--config", str(self.config), "--nameserver", f"127.0.0.1:{self.dns_port}",
                 "--timeout", DNS_TIMEOUT]
+        if self.workers > 1:
+            argv += ["--workers", str(self.workers)]
         with open(self.stderr, "ab") as err:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=err, env=spfkit_env())
@@ -96,11 +100,30 @@ class SpfkitServer:
                                    f"{self.stderr.read_text(errors='replace')[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
+                if self._all_listening():
+                    return self
+                time.sleep(0.02)
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError("spfkit policyd did not listen within 30 s") from None
                 time.sleep(0.02)
+
+    def _all_listening(self) -> bool:
+        """Every worker has logged ``listening on`` (one process: the connect said so)."""
+        if self.workers == 1 or self.log is None:
+            return True
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return text.count(f"]: listening on 127.0.0.1:{self.port}\n") >= self.workers
+
+    def pids(self) -> list[int]:
+        """The server's processes: the parent and, with --workers, its workers."""
+        if self.proc is None:
+            return []
+        try:
+            kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            kids = []
+        return [self.proc.pid, *map(int, kids)]
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:

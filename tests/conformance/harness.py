@@ -85,20 +85,28 @@ def expected(case: Case, changes: Mapping[str, Change] | None = None) -> tuple[t
     return change.new_result, explanation
 
 
-async def evaluate(case: Case, port: int, *, prefetch: bool) -> CheckResult:
-    """check() for one vector through the real resolver, against 127.0.0.1:port."""
-    from spfkit.evaluate import CheckOptions, check
+async def evaluate(case: Case, port: int, *, prefetch: bool, fetch_order: str = "eager") -> CheckResult:
+    """check() for one vector through the real resolver, against 127.0.0.1:port;
+    ``fetch_order`` is a :class:`~spfkit.evaluate.FetchOrder` value."""
+    from spfkit.evaluate import CheckOptions, FetchOrder, check
     from spfkit.lookup import DnsResolver
 
     resolver = DnsResolver(nameservers=["127.0.0.1"], port=port, timeout=QUERY_TIMEOUT)
     # The overall time budget (§4.6.4 "at least 20 seconds") stays at its default: with
     # QUERY_TIMEOUT = 0.5 s no vector comes near it.
-    options = CheckOptions(default_explanation=DEFAULT_EXPLANATION, prefetch=prefetch)
+    options = CheckOptions(default_explanation=DEFAULT_EXPLANATION, prefetch=prefetch,
+                           fetch_order=FetchOrder(fetch_order))
     return await check(case.host, case.mailfrom, case.helo, resolver=resolver, options=options)
 
 
 def outcome(result: CheckResult) -> dict[str, object]:
     return {name: getattr(result, name) for name in OUTCOME_FIELDS}
+
+
+def steps(result: CheckResult) -> list[tuple[object, ...]]:
+    """The trace without the answers' objects: each step, its place and its counts."""
+    return [(e.kind, e.depth, e.domain, e.text, e.note, e.lookups, e.void_lookups)
+            for e in result.trace]
 
 
 def describe(case: Case, result: CheckResult, server: ZoneDataServer) -> str:

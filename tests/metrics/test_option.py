@@ -18,6 +18,8 @@ ZONE = str(ROOT / "examples" / "example.zone")
     (["policyd", "--zone", ZONE, "--metrics", "127.0.0.1:0"], "--metrics needs --listen"),
     (["policyd", "--zone", ZONE, "--listen", "127.0.0.1:0", "--check-config",
       "--metrics", "127.0.0.1:0"], "cannot be combined with --check-config"),
+    (["policyd", "--zone", ZONE, "--listen", "127.0.0.1:0", "--workers", "2",
+      "--metrics", "127.0.0.1:0"], "cannot be combined with --workers"),
     (["policyd", "--metrics", "unix:/tmp/m.sock"], "the metrics endpoint is HTTP over TCP"),
     (["web", "--metrics", "localhost:9100"], "'localhost' is not an IP address"),
     (["web", "--metrics", "127.0.0.1:99999"], "the port must be 0-65535"),

@@ -10,7 +10,7 @@ import click
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import print_report
 from spfkit.cli.params import client_ip
-from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions
+from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, FetchOrder
 from spfkit.identity import Identity, strip_reverse_path, subject_for
 from spfkit.lookup import Resolver
 from spfkit.tree.needs import check_with_needs
@@ -61,6 +61,9 @@ _IDENTITIES = {"mfrom": Identity.MAILFROM, "mailfrom": Identity.MAILFROM, "helo"
 @click.option("--trace", is_flag=True, help="Also print the evaluation tree (every record, "
               "term and DNS query).")
 @click.option("--no-prefetch", is_flag=True, help="Evaluate strictly one lookup at a time.")
+@click.option("--fetch-order", type=click.Choice([o.value for o in FetchOrder]), default="eager",
+              show_default=True, help="Fetch include/redirect targets as soon as a record is "
+              "parsed (eager), or one after another (sequential); see docs/prefetch.md.")
 def check_command(
     ip: str,
     sender: str,
@@ -76,6 +79,7 @@ def check_command(
     as_json: bool,
     trace: bool,
     no_prefetch: bool,
+    fetch_order: str,
 ) -> None:
     """Check whether IP may send mail for SENDER (RFC 7208 check_host()).
 
@@ -106,6 +110,7 @@ def check_command(
         default_explanation=default_explanation,
         time_budget=time_budget,
         prefetch=not no_prefetch,
+        fetch_order=FetchOrder(fetch_order),
     )
     receiver = receiver or platform.node() or "localhost"
     # past a §4.6.4 limit, the same evaluation with the limits lifted gives the real total

@@ -48,6 +48,9 @@ class ConfigurationError(click.ClickException):
               help="Run as a server on HOST:PORT, [IPv6]:PORT or unix:/path instead of "
               "answering on stdin/stdout (Postfix spawn(8) mode); a non-loopback address "
               "gets a warning on stderr.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="With --listen HOST:PORT: this many server processes share the port "
+              "(SO_REUSEPORT), one per core; a worker that dies is restarted.")
 @dns_options
 @click.option("--test-only", is_flag=True,
               help="Decide and log, but never reject or defer (overrides test_only).")
@@ -72,6 +75,7 @@ def policyd_command(
     ctx: click.Context,
     config_path: str | None,
     listen: str | None,
+    workers: int,
     nameservers: tuple[str, ...],
     zones: tuple[str, ...],
     timeout: float,
@@ -97,11 +101,12 @@ def policyd_command(
     --import FILE writes policyd-spf's configuration file as spfkit's TOML (--config also
     reads such a file directly).
 
-    --metrics needs --listen (spawn(8) starts a process per connection).
+    --metrics needs --listen (spawn(8) starts a process per connection) and one worker.
 
     Exit status: 0 when stopped or at end of input (or a valid --check-config or --import),
-    1 when the server cannot start (or --output cannot be written), 2 for a usage error or an
-    invalid configuration (every mistake listed, each with its key and line).
+    1 when the server cannot start (or --output cannot be written, or, with --workers, a
+    worker kept dying), 2 for a usage error or an invalid configuration (every mistake
+    listed, each with its key and line).
     """
     if check_config and explain:
         raise click.UsageError("--check-config and --explain cannot be combined")
@@ -144,8 +149,13 @@ def policyd_command(
         if metrics_address is not None and (config.listen is None or check_config or explain):
             raise click.UsageError("--metrics needs --listen (or listen in the configuration)"
                                    " and cannot be combined with --check-config or --explain")
+        if workers > 1 and (config.listen is None or config.listen.is_unix):
+            raise click.UsageError("--workers needs a TCP listen address (--listen HOST:PORT)")
+        if workers > 1 and metrics_address is not None:
+            raise click.UsageError("--metrics serves one process's counters: it cannot be "
+                                   "combined with --workers (run one worker per --metrics port)")
         _run(config, load, check_config=check_config, explain=explain,
-             metrics_address=metrics_address)
+             metrics_address=metrics_address, workers=workers)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
 
@@ -157,7 +167,8 @@ def default_config() -> str | None:
 
 
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
-         explain: bool, metrics_address: tuple[str, int] | None = None) -> None:
+         explain: bool, metrics_address: tuple[str, int] | None = None,
+         workers: int = 1) -> None:
     from spfkit.policy.logs import configure_logging, stop_logging
     from spfkit.policy.server import PolicyServer, ServerError, run_stdio
     from spfkit.policy.service import PolicyService, make_resolver
@@ -179,6 +190,14 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
             status = run_stdio(service, reload=load)
         finally:
             _stop_logging(stop_logging)
+        raise click.exceptions.Exit(status)
+    if workers > 1:
+        from spfkit.policy.workers import run_workers
+
+        try:
+            status = run_workers(config, load, resolver, workers)
+        except ServerError as exc:
+            raise click.ClickException(str(exc)) from None
         raise click.exceptions.Exit(status)
     metrics, endpoint = start_metrics(metrics_address, "policyd")
     service = PolicyService(config, resolver, metrics=metrics)

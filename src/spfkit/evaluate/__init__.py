@@ -2,7 +2,7 @@
 
 from spfkit.evaluate.check_host import check_host
 from spfkit.evaluate.identities import check
-from spfkit.evaluate.options import DEFAULT_EXPLANATION, CheckOptions
+from spfkit.evaluate.options import DEFAULT_EXPLANATION, CheckOptions, FetchOrder
 
 # the identity rules live in spfkit.identity; re-exported here for callers of the evaluator
 from spfkit.identity import Subject, is_valid_domain, normalize_ip, subject_for
@@ -10,6 +10,7 @@ from spfkit.identity import Subject, is_valid_domain, normalize_ip, subject_for
 __all__ = [
     "DEFAULT_EXPLANATION",
     "CheckOptions",
+    "FetchOrder",
     "Subject",
     "check",
     "check_host",

@@ -51,18 +51,20 @@ class Queries:
         self._memo[key] = lookup
         return lookup
 
-    def start(self, rrtype: RRType, name: str) -> None:
-        """Send a question now whose answer a later step will need."""
+    def start(self, rrtype: RRType, name: str) -> bool:
+        """Send a question now whose answer a later step will need; False when it was
+        asked already or its answer is at hand (nothing sent)."""
         key = (rrtype, name.lower())
         if key in self._memo:
-            return
+            return False
         if (known := self._resolver.peek(rrtype, name)) is not None:
             self._memo[key] = known  # already at hand: no background work needed
-            return
+            return False
         task = asyncio.ensure_future(self._resolver.lookup(rrtype, name))
         self._memo[key] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
     async def peek(self, rrtype: RRType, name: str) -> Lookup[Any]:
         """The answer to a question, started if need be, for a step that must not wait on

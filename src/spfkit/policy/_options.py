@@ -20,6 +20,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from types import MappingProxyType
 from typing import Final, TypeVar
 
+from spfkit.evaluate.options import FetchOrder
 from spfkit.identity import Identity, is_valid_domain
 from spfkit.macros import parse_macro_string
 from spfkit.results import Result
@@ -369,6 +370,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("dns_timeout", _seconds(60)),
     Option("Lookup_Time", _seconds(_POSTFIX_TIMEOUT)),
     Option("Void_Limit", _integer(0, 100)),
+    Option("fetch_order", _choice(FetchOrder)),
     Option("default_explanation", _explanation),
     Option("cache_size", _integer(1, 10_000_000)),
     Option("cache_bytes", _integer(1 << 20, 1 << 40)),

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Final
 
 from spfkit.errors import SpfkitError
-from spfkit.evaluate.options import CheckOptions
+from spfkit.evaluate.options import CheckOptions, FetchOrder
 from spfkit.identity import Identity
 from spfkit.lookup.defaults import CACHE_BYTES, CACHE_ENTRIES, QUERY_TIMEOUT
 from spfkit.policy._options import (
@@ -146,6 +146,8 @@ class PolicyConfig:
     dns_timeout: float = QUERY_TIMEOUT
     lookup_time: float = _EVALUATION.time_budget
     void_limit: int = _EVALUATION.max_void_lookups
+    #: how include/redirect targets are fetched ahead (docs/prefetch.md)
+    fetch_order: FetchOrder = _EVALUATION.fetch_order
     default_explanation: str = _EVALUATION.default_explanation
     cache_size: int = CACHE_ENTRIES
     #: estimated bytes of DNS answers in the shared cache, and of parsed records (what senders

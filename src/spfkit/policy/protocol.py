@@ -262,6 +262,8 @@ class PolicyReader:
 
     def feed(self, data: bytes) -> list[PolicyRequest | ProtocolError]:
         """The requests (and errors) that ``data`` completes, in order."""
+        if self._state is ReaderState.IDLE and (whole := self._whole(data)) is not None:
+            return [whole]
         out: list[PolicyRequest | ProtocolError] = []
         *lines, tail = data.split(b"\n")
         limit = self.max_line_octets + 1  # +1: a CR may end the line
@@ -278,6 +280,33 @@ class PolicyReader:
         if tail:
             self._take(tail, out, ended=False)
         return out
+
+    def _whole(self, data: bytes) -> PolicyRequest | ProtocolError | None:
+        """The usual chunk — exactly one plain request, whole — read in one go; None for
+        anything else, which the line-by-line reading below then takes, as it would this.
+
+        Plain: no CR, NUL or octet that is not UTF-8, no line past the limits, every line
+        ``name=value``, no attribute repeated with another value (nothing to note or refuse).
+        """
+        end = len(data) - 2
+        if (end < 1 or len(data) > self.max_line_octets or data.find(b"\n\n") != end
+                or b"\r" in data or b"\0" in data):
+            return None
+        try:
+            lines = data[:end].decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            return None
+        if len(lines) > self.max_attributes or end - len(lines) + 1 > self.max_request_octets:
+            return None
+        attrs: dict[str, str] = {}
+        for line in lines:
+            name, equals, value = line.partition("=")
+            if not name or not equals or attrs.setdefault(name, value) != value:
+                return None
+        try:
+            return PolicyRequest.build(attrs)
+        except ValueError as exc:
+            return ProtocolError(str(exc), attrs)
 
     def close(self) -> ProtocolError | None:
         """At end of input: an error for a request that began but never ended, else None."""

@@ -184,14 +184,19 @@ class _Connection:
 
 
 class PolicyServer:
-    """Serves the policy protocol on ``config.listen`` until :meth:`stop` (or SIGTERM)."""
+    """Serves the policy protocol on ``config.listen`` (or ``address``) until :meth:`stop` (or
+    SIGTERM); with ``reuse_port``, as one of several workers sharing a TCP port (workers.py)."""
 
     def __init__(self, service: PolicyService, *,
-                 reload: Callable[[], PolicyConfig] | None = None) -> None:
-        if service.config.listen is None:
+                 reload: Callable[[], PolicyConfig] | None = None,
+                 address: ListenAddress | None = None, reuse_port: bool = False) -> None:
+        listen = address or service.config.listen
+        if listen is None:
             raise ValueError("no listen address configured")
         self.service = service
-        self.address: ListenAddress = service.config.listen
+        self.address: ListenAddress = listen
+        #: SO_REUSEPORT: one of several workers on one TCP port (workers.py)
+        self._reuse_port = reuse_port
         self._reload = reload
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], _Connection] = {}
@@ -219,7 +224,7 @@ class PolicyServer:
             else:
                 self._server = await asyncio.start_server(
                     self._client, self.address.host, self.address.port, limit=READ_SIZE,
-                    backlog=backlog, reuse_address=True)
+                    backlog=backlog, reuse_address=True, reuse_port=self._reuse_port or None)
                 port = self._server.sockets[0].getsockname()[1]
                 self.address = ListenAddress(host=self.address.host, port=port)
         except OSError as exc:
@@ -316,6 +321,8 @@ class PolicyServer:
             items = codec.feed(chunk)
             for item in items:
                 writer.write(render(await self.service.handle(item)))
+                if not writer.transport.get_write_buffer_size():
+                    continue  # all handed to the kernel (the usual case): nothing to wait for
                 try:
                     async with asyncio.timeout(config.read_timeout):
                         await writer.drain()  # past UNSENT_LIMIT: wait for the client to read

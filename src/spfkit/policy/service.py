@@ -233,6 +233,7 @@ class PolicyService:
             default_explanation=config.default_explanation,
             max_void_lookups=config.void_limit,
             time_budget=config.lookup_time,
+            fetch_order=config.fetch_order,
         )
         # the parser's cache is the process's: this server decides its bound
         RECORD_CACHE.resize(config.record_cache_bytes,
