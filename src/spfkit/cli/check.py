@@ -104,7 +104,8 @@ def check_command(
     )
     receiver = receiver or platform.node() or "localhost"
     result = asyncio.run(
-        check(ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver, options=options)
+        check(ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver,
+              options=options, trace=True)
     )
     subject = subject_for(chosen, sender, helo)
     report = CheckReport(ip, sender, helo, chosen, subject, receiver, result)

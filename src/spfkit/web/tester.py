@@ -49,7 +49,7 @@ async def evaluate_sender(query: TestQuery, resolver: BudgetResolver, receiver: 
     """§2.4: may ``query.ip`` send mail from ``query.sender`` (HELO ``query.helo``)?"""
     identity = Identity.MAILFROM
     result = await check(query.ip, query.sender, query.helo, resolver=resolver,
-                         identity=identity, receiver=receiver, options=CheckOptions())
+                         identity=identity, receiver=receiver, options=CheckOptions(), trace=True)
     subject = subject_for(identity, query.sender, query.helo)
     report = CheckReport(query.ip, query.sender, query.helo, identity, subject, receiver, result)
     return SenderTest(report, resolver.queries)
