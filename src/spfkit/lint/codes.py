@@ -88,6 +88,8 @@ CODES: Final[dict[str, CodeInfo]] = {
     "SPF-I315": CodeInfo(_I, "Sender ID (spf2.0) record", "4406 §3"),
     "SPF-I316": CodeInfo(_I, "'redirect' is not the last term", "7208 §6.1"),
     "SPF-I317": CodeInfo(_I, "network written with host bits set", "7208 §5.6"),
+    # (lint/address_rules.py: what the compiled policy authorises)
+    "SPF-W350": CodeInfo(_W, "more than 100,000 IPv4 addresses may send", "7208 §5.2, §5.6"),
 }
 
 
