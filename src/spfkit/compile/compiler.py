@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
 
-from spfkit.compile.policy_map import Decision, PolicyMap, merge_ranges
+from spfkit.compile.policy_map import Decision, PolicyMap, compact_starts, merge_ranges
 from spfkit.compile.regions import BITS, Region, cidr_interval
 from spfkit.errors import (
     EvaluationError,
@@ -367,7 +367,8 @@ async def compile_policy(
         pieces.extend((low, high, decision) for low, high in region.spans)
     starts, decisions = merge_ranges(pieces)
     ttl = 0.0 if compiler.ttl == float("inf") else compiler.ttl
-    return PolicyMap(domain, version, starts, decisions, ttl, frozenset(compiler.keyed_on))
+    return PolicyMap(domain, version, compact_starts(version, starts), decisions, ttl,
+                     frozenset(compiler.keyed_on))
 
 
 def _decision(outcome: _Outcome) -> Decision | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Hashable
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -23,7 +24,7 @@ from spfkit.compile.cache import CompiledCache, PolicyKey
 from spfkit.compile.compiler import compile_policy
 from spfkit.compile.policy_map import Decision, PolicyMap
 from spfkit.evaluate.check_host import check_host
-from spfkit.evaluate.explanation import explain
+from spfkit.evaluate.explanation import default_explanation, explain
 from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.run import Evaluation
 from spfkit.identity import (
@@ -33,6 +34,7 @@ from spfkit.identity import (
     sender_with_local_part,
 )
 from spfkit.lookup.protocol import Resolver
+from spfkit.macros import MacroContext
 from spfkit.results import CheckResult, Result
 
 __all__ = ["cache_for", "check_host_compiled", "compiled_answer", "policy_for"]
@@ -118,23 +120,21 @@ async def compiled_answer(
 ) -> CheckResult | None:
     """The ``CheckResult`` of a compiled decision for one client; a fail's explanation is
     expanded now (§6.2: it may use the client's macros). None if that took too long."""
-    explanation = None
-    if decision.result is Result.FAIL:
+    if decision.result is not Result.FAIL:
+        return decision.answer
+    record = decision.record
+    if record is None or record.explanation is None:  # no "exp": no DNS, the default text
+        ctx = MacroContext(sender, decision.domain, client, helo, receiver or "unknown",
+                           int(time.time()))
+        explanation = default_explanation(options.default_explanation, ctx)
+    else:
         run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options,
                          int(time.time()))
         try:
             async with asyncio.timeout(options.time_budget):
-                explanation = await explain(run, decision.record, decision.domain)
+                explanation = await explain(run, record, decision.domain)
         except TimeoutError:
             return None
         finally:
             run.queries.close()
-    return CheckResult(
-        result=decision.result,
-        domain=decision.domain,
-        mechanism=decision.mechanism,
-        explanation=explanation,
-        problem=decision.problem,
-        lookups=decision.lookups,
-        void_lookups=decision.void_lookups,
-    )
+    return replace(decision.answer, explanation=explanation)

@@ -9,9 +9,10 @@ record). Pure: no I/O.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import (
     IPv4Address,
     IPv4Network,
@@ -23,11 +24,11 @@ from ipaddress import (
 from typing import Final
 
 from spfkit.record.model import Record
-from spfkit.results import Result
+from spfkit.results import CheckResult, Result
 
 __all__ = ["Decision", "PolicyMap"]
 
-#: rough bytes of one range of a map (two list slots, a shared or small Decision)
+#: rough bytes of one IPv6 range of a map (an int and a tuple slot) and of one Decision
 _RANGE_BYTES: Final = 120
 _DECISION_BYTES: Final = 400
 
@@ -44,6 +45,18 @@ class Decision:
     lookups: int = 0
     void_lookups: int = 0
     record: Record | None = None
+    _answer: CheckResult | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def answer(self) -> CheckResult:
+        """The ``CheckResult`` of every client of the range (a fail's without its
+        explanation); made once, when first asked for."""
+        made = self._answer
+        if made is None:
+            made = CheckResult(self.result, self.domain, self.mechanism, None, self.problem,
+                               self.lookups, self.void_lookups)
+            object.__setattr__(self, "_answer", made)
+        return made
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +66,8 @@ class PolicyMap:
 
     domain: str
     version: int
-    starts: tuple[int, ...]
+    #: an ``array("I")`` for IPv4 (4 bytes a range), a tuple of ints for IPv6
+    starts: Sequence[int]
     decisions: tuple[Decision | None, ...]
     #: seconds the map stays true: the smallest TTL of the DNS answers it was built from
     ttl: float
@@ -93,7 +107,13 @@ class PolicyMap:
     def size(self) -> int:
         """Estimated bytes (for the byte-bounded cache)."""
         distinct = {id(d) for d in self.decisions}
-        return 200 + _RANGE_BYTES * len(self.starts) + _DECISION_BYTES * len(distinct)
+        per_range = 12 if self.version == 4 else _RANGE_BYTES
+        return 200 + per_range * len(self.starts) + _DECISION_BYTES * len(distinct)
+
+
+def compact_starts(version: int, starts: Sequence[int]) -> Sequence[int]:
+    """IPv4 range starts as 32-bit unsigned integers (an array), IPv6 ones as a tuple."""
+    return array("I", starts) if version == 4 else tuple(starts)
 
 
 def merge_ranges(
@@ -103,9 +123,11 @@ def merge_ranges(
     equal decisions become one range."""
     starts: list[int] = []
     decisions: list[Decision | None] = []
+    # equal decisions (the "-all" between the networks of a record …) are kept once
+    one: dict[Decision, Decision] = {}
     for first, _last, decision in sorted(pieces, key=lambda p: p[0]):
         if decisions and decisions[-1] == decision:
             continue
         starts.append(first)
-        decisions.append(decision)
+        decisions.append(None if decision is None else one.setdefault(decision, decision))
     return tuple(starts), tuple(decisions)
