@@ -44,3 +44,11 @@ def test_addresses_of_the_other_version_are_left_out() -> None:
     region = Region.of_addresses(4, [IPv4Address("192.0.2.1")], 31)
     assert region.spans == ((int(IPv4Address("192.0.2.0")), int(IPv4Address("192.0.2.1"))),)
     assert not Region.of_addresses(6, [IPv4Address("192.0.2.1")], None)
+
+
+@given(spans, st.integers(0, 250), st.integers(0, 60))
+def test_split_is_intersection_and_difference(a: list[tuple[int, int]], low: int, width: int) -> None:
+    region = Region.of(4, a)
+    hit, rest = region.split(low, low + width)
+    net = Region.of(4, [(low, low + width)])
+    assert hit == region & net and rest == region - net

@@ -50,6 +50,7 @@ MAX_STEPS: Final = 4096
 #: macro letters that tie a name to the client: its address, validated name, IP version
 _CLIENT_LETTERS: Final = frozenset("ipvcrt")
 _KEY_LETTERS: Final = {"s": "sender", "l": "sender", "o": "sender", "h": "helo"}
+_NOT_KEYED: Final[frozenset[str]] = frozenset()
 
 
 class TooComplex(Exception):
@@ -180,13 +181,15 @@ class _Compiler:
             self.step()
             mech = mechs[index]
             index += 1
-            term = str(mech)
-            decided = _Done(mech.qualifier.result, frame.domain, term, record, budget)
             if isinstance(mech, LocalMechanism):  # all, ip4, ip6 (§5.1, §5.6)
-                hit = region & _local_region(mech, self.version)
-                out.append((hit, decided))
-                region -= hit
+                network = _local_span(mech, self.version)
+                if network is not None:
+                    hit, region = region.split(*network)
+                    if hit:
+                        out.append((hit, _Done(mech.qualifier.result, frame.domain, str(mech),
+                                               record, budget)))
                 continue
+            term = str(mech)
             budget = copy.copy(budget)
             try:
                 budget.charge_dns_term(term)
@@ -319,14 +322,14 @@ def _void(budget: Budget, lookup: Lookup[Any], term: str) -> None:
         budget.charge_void_lookup(term)
 
 
-def _local_region(mech: LocalMechanism, version: int) -> Region:
+def _local_span(mech: LocalMechanism, version: int) -> tuple[int, int] | None:
+    """The addresses "all", "ip4" or "ip6" matches for clients of ``version``, or None."""
     network = getattr(mech, "network", None)
     if network is None:  # "all"
-        return Region.everything(version)
+        return 0, (1 << BITS[version]) - 1
     if network.version != version:
-        return Region(version, ())
-    return Region(version, (cidr_interval(int(network.network_address), network.prefixlen,
-                                          BITS[version]),))
+        return None
+    return cidr_interval(int(network.network_address), network.prefixlen, BITS[version])
 
 
 def _with_domain(ctx: MacroContext, domain: str) -> MacroContext:
@@ -367,8 +370,8 @@ async def compile_policy(
         pieces.extend((low, high, decision) for low, high in region.spans)
     starts, decisions = merge_ranges(pieces)
     ttl = 0.0 if compiler.ttl == float("inf") else compiler.ttl
-    return PolicyMap(domain, version, compact_starts(version, starts), decisions, ttl,
-                     frozenset(compiler.keyed_on))
+    keyed_on = frozenset(compiler.keyed_on) if compiler.keyed_on else _NOT_KEYED
+    return PolicyMap(domain, version, compact_starts(version, starts), decisions, ttl, keyed_on)
 
 
 def _decision(outcome: _Outcome) -> Decision | None:

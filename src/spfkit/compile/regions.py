@@ -7,6 +7,7 @@ the same record can decide, count and fail differently per version). Pure: no I/
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
@@ -16,6 +17,7 @@ __all__ = ["BITS", "Region", "cidr_interval"]
 
 #: address width per IP version
 BITS: Final = {4: 32, 6: 128}
+_MAX: Final = 1 << 129
 
 
 def cidr_interval(address: int, prefix: int, width: int) -> tuple[int, int]:
@@ -64,6 +66,28 @@ class Region:
     def size(self) -> int:
         """How many addresses."""
         return sum(high - low + 1 for low, high in self.spans)
+
+    def split(self, low: int, high: int) -> tuple[Region, Region]:
+        """(the addresses in ``[low, high]``, the others): one network, in O(log n) + copies."""
+        spans = self.spans
+        # the first span that ends at or after low, and the first that starts after high
+        i = bisect_left(spans, (low, low)) - 1
+        if i < 0 or spans[i][1] < low:
+            i += 1
+        j = bisect_right(spans, (high, _MAX))
+        if i >= j:
+            return Region(self.version, ()), self
+        first, last = spans[i], spans[j - 1]
+        inside = [(max(first[0], low), min(first[1], high)), *spans[i + 1:j]]
+        if j - 1 > i:
+            inside[-1] = (last[0], min(last[1], high))
+        outside = list(spans[:i])
+        if first[0] < low:
+            outside.append((first[0], low - 1))
+        if last[1] > high:
+            outside.append((high + 1, last[1]))
+        outside.extend(spans[j:])
+        return Region(self.version, tuple(inside)), Region(self.version, tuple(outside))
 
     def __and__(self, other: Region) -> Region:
         out: list[tuple[int, int]] = []
