@@ -95,3 +95,19 @@ def test_helo_checks_share_the_entry_point() -> None:
     assert not results[1].trace and outcome(results[0]) == outcome(results[1])
     cache = cache_for(resolver)
     assert cache is not None and len(cache) >= 1
+
+
+def test_a_tree_too_fine_to_compile_is_left_to_the_evaluator() -> None:
+    """An "a" with 2,000 addresses splits the space into 4,001 ranges, and 300 terms follow:
+    past the compiler's bound every client is the evaluator's, with the evaluator's answer."""
+    from spfkit.compile import compile_policy
+    hosts = [f"10.{i // 250}.{i % 250}.1" for i in range(2000)]
+    terms = " ".join(f"-ip4:172.16.{i // 250}.{i % 250}" for i in range(300))
+    zone: dict[str, Any] = {"fine.test": {"TXT": f"v=spf1 a:h.test {terms} ~all"},
+                            "h.test": {"A": hosts}}
+    resolver = MemoryResolver(zone)
+    policy = asyncio.run(compile_policy("fine.test", 4, resolver=resolver))
+    assert policy.decisions == (None,)
+    first, second = _twice("10.0.7.1", "x@fine.test", resolver)
+    assert second.trace and outcome(first) == outcome(second)
+    assert second.result.value == "pass"
