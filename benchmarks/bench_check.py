@@ -43,6 +43,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 import adapters
 import dns.version
 import spf
+import warm
 from adapters import PyspfCounter, pyspf_check, spfkit_check
 from servers import BindServer, FixtureServer, bind_available
 from world import Analysis, Check, DepthAnalyser, World, build_world, to_bind_zone
@@ -392,6 +393,36 @@ def report_latency(world: World, analyses: Sequence[Analysis], n_latency: int, r
 
 
 
+def report_warm(world: World, repeats: int, report: dict[str, Any],
+                memory_results: dict[str, list[str]]) -> None:
+    """Part 4: warm checks from compiled policies (benchmarks/warm.py)."""
+    pyspf_us = report.get("memory", {}).get("rows", {}).get("pyspf, spf.DNSLookup from a dict", {})
+    w = warm.measure_warm(world, repeats, pyspf_us.get("cpu_us_per_check"))
+    same = None
+    if memory_results.get("spfkit"):
+        same = sum(a == b for a, b in zip(w["results"], memory_results["spfkit"]))
+    print(table(f"4. Warm checks: one long-lived resolver and its compiled cache (best of {repeats} passes)",
+                ["workload", "checks", "checks/CPU s", "CPU µs/check", "× pyspf speed"],
+                [["whole workload", w["checks"], w["checks_per_cpu_s_all"], w["cpu_us_per_check_all"],
+                  w["x_pyspf_all"] or float("nan")],
+                 ["compiled checks only", w["compiled_checks"], w["checks_per_cpu_s_compiled"],
+                  w["cpu_us_per_check_compiled"], w["x_pyspf_compiled"] or float("nan")]]))
+    if same is not None:
+        print(f"results equal to part 1's evaluator: {same}/{w['checks']}")
+    report["warm"] = {k: v for k, v in w.items() if k != "results"} | {"same_as_evaluator": same}
+    print()
+
+
+def report_cache_memory(n_domains: int, report: dict[str, Any]) -> None:
+    """Part 5: memory of the compiled cache (benchmarks/warm.py)."""
+    m = warm.measure_cache_memory(n_domains)
+    print(f"5. Compiled cache of {m['domains']:,} domains ({m['maps']:,} maps, both IP versions): "
+          f"{m['tracemalloc_bytes'] / 1e6:,.1f} MB kept (tracemalloc; cache estimate "
+          f"{m['estimated_bytes'] / 1e6:,.1f} MB) → {m['mb_per_100k_domains']:,.1f} MB per 100,000 "
+          f"domains; compiling: {m['compile_cpu_us_per_map']:,.0f} CPU µs per map\n")
+    report["cache_memory"] = m
+
+
 def machine() -> dict[str, Any]:
     cpu = "?"
     try:
@@ -423,7 +454,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--latency-checks", type=int, help="checks in part 3 (default 200, quick 30)")
     ap.add_argument("--repeats", type=int, help="passes in part 1, best kept (default 5, quick 1)")
     ap.add_argument("--server", choices=("auto", "bind", "fixture"), default="auto")
-    ap.add_argument("--skip", action="append", default=[], choices=("memory", "loopback", "latency"))
+    ap.add_argument("--skip", action="append", default=[],
+                    choices=("memory", "loopback", "latency", "warm", "cache-memory"))
+    ap.add_argument("--cache-domains", type=int, help="domains in the compiled-cache memory "
+                    "measurement (default 100000, quick 2000)")
     ap.add_argument("--profile", action="store_true", help="cProfile spfkit on the memory workload")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "latest.json")
     args = ap.parse_args(argv)
@@ -455,6 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_loopback(world, subset, args.server, report, memory_results)
     if "latency" not in args.skip:
         report_latency(world, analyses, n_latency, report)
+    if "warm" not in args.skip:
+        report_warm(world, repeats, report, memory_results)
+    if "cache-memory" not in args.skip:
+        report_cache_memory(args.cache_domains or (2000 if q else 100_000), report)
     if args.profile:
         text = profile_memory(world)
         print(text)

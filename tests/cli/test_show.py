@@ -68,7 +68,8 @@ def test_json_shape() -> None:
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert set(out) == {"domain", "sample", "limits", "ipv4", "ipv6", "sender_dependent",
-                        "macro_uses", "notes", "root", "budget"}
+                        "macro_uses", "notes", "root", "budget",
+                        "authorised"}
     assert set(out["budget"]) == {"gauge", "ipv4", "ipv6"}
     assert out["budget"]["gauge"]["text"] == "3/10 DNS lookups, 0/2 void lookups"
     assert out["budget"]["gauge"]["level"] == "ok" and out["budget"]["gauge"]["meaning"] is None
@@ -173,3 +174,15 @@ def test_a_domain_that_does_not_exist_is_named_so() -> None:
                                           "spelling of the domain")
     shop = spfkit("show", "shop.example.com", "--zone", "examples/example.zone")
     assert shop.stdout.splitlines()[0] == "shop.example.com publishes no SPF record"
+
+
+def test_what_the_domain_authorises_is_counted() -> None:
+    """news.example.com passes mail.example.com (192.0.2.25, 2001:db8::25), 198.51.100.0/24
+    and 203.0.113.128/25 (256 + 128 + 1 IPv4), and two IPv6 /48s plus one address."""
+    text = spfkit("show", "--zone", EXAMPLE_ZONE, "news.example.com").stdout
+    assert "news.example.com authorises 385 IPv4 and just over 2^81 IPv6 addresses (pass)" in text
+    out = json.loads(spfkit("show", "--zone", EXAMPLE_ZONE, "--json", "news.example.com").stdout)
+    allowed = out["authorised"]
+    assert (allowed["ipv4"], allowed["ipv6"], allowed["complete"]) == (385, 2**81 + 1, True)
+    assert [(c["mechanism"], c["ipv4"], c["ipv6"]) for c in allowed["contributors"]] == [
+        ("include:_spf.mailprovider.example", 384, 2**81), ("mx", 1, 1)]

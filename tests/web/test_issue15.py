@@ -38,7 +38,9 @@ def test_api_check_has_the_real_total_the_verdict_and_dmarc(client) -> None:  # 
     assert body["budget"]["ipv4"]["lookups"]["needed"] == 11
     assert body["verdict"]["verdict"] == "everyone"
     assert body["verdict"]["sentence"].startswith("Broken for everyone: the record needs 11")
-    assert body["verdict"]["authorised_addresses"] is None
+    # ip4:192.0.2.0/24, then h1–h5 (a.over.example) and h6–h8 (b.over.example) before the
+    # 11th lookup (a:h9) ends the evaluation in permerror for every other client
+    assert body["verdict"]["authorised_addresses"] == {"ipv4": 256 + 5 + 3, "ipv6": 5 + 3}
     assert body["dmarc"]["present"] is False and body["dmarc"]["name"] == "_dmarc.over.example"
 
 
@@ -91,7 +93,10 @@ def test_address_count_renders_when_given() -> None:
                                     summary=summary(view), root=view.root, verdict=result.verdict,
                                     dmarc=result.dmarc, errors=[], invalid={}))
 
-    assert "address-count" not in {e.attrs.get("id") for e in render(found).elements}
+    # fine.example: ip4:192.0.2.0/24 ip6:2001:db8:5::/48 -all
+    assert found.addresses == AddressCount(ipv4=256, ipv6=1 << 80)
+    unknown = replace(found, addresses=None)
+    assert "address-count" not in {e.attrs.get("id") for e in render(unknown).elements}
     counted = replace(found, addresses=AddressCount(ipv4=256, ipv6=1 << 80))
     assert counted.verdict.as_dict()["authorised_addresses"] == {"ipv4": 256, "ipv6": 1 << 80}
     assert render(counted).by_id("address-count").all_text() == (

@@ -115,7 +115,8 @@ def check_command(
     receiver = receiver or platform.node() or "localhost"
     # past a §4.6.4 limit, the same evaluation with the limits lifted gives the real total
     result, needed = asyncio.run(check_with_needs(
-        ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver, options=options))
+        ip, sender, helo, resolver=resolver, identity=chosen, receiver=receiver, options=options,
+        trace=True))
     subject = subject_for(chosen, sender, helo)
     report = CheckReport(ip, sender, helo, chosen, subject, receiver, result, needed)
     print_report(report, "json" if as_json else fmt, trace)

@@ -89,6 +89,7 @@ def page(command: click.Command, ctx: click.Context, *, name: str, see_also: lis
         command.help or command.short_help or "", command.epilog or "") if text)
     summary = command.get_short_help_str(limit=1000)
     lines = [f'.TH "{escape(title)}" "{SECTION}" "" "spfkit {__version__}" "{MANUAL}"',
+             ".nh",  # no hyphenation: option and page names stay whole (searchable, copyable)
              ".SH NAME", f"{escape(name)} \\- {escape(summary)}",
              ".SH SYNOPSIS", f".B {escape(ctx.command_path)}",
              escape(" ".join(command.collect_usage_pieces(ctx)))]

@@ -20,10 +20,12 @@ from rich.tree import Tree
 
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import budget_markup
+from spfkit.compile import AddressCounts, authorised_addresses
 from spfkit.identity import is_valid_domain
 from spfkit.lookup import Resolver
 from spfkit.tree import Family, RecordTree, build_tree
 from spfkit.view.budget import Level
+from spfkit.view.check import authorised_dict, authorised_text
 from spfkit.view.record_tree import (
     Bit,
     BitKind,
@@ -87,10 +89,10 @@ def show_command(
     of spfkit lint), 2 for a usage error.
     """
     resolver: Resolver = dns_source(nameservers, zones, timeout).resolver()
-    tree = asyncio.run(build_tree(domain, resolver, sender=sender, helo=helo))
+    tree, counts = asyncio.run(_tree_and_counts(domain, resolver, sender, helo))
     view = tree_view(tree)
     if as_json:
-        data = {**tree.as_dict(), "budget": view.budget_dict()}
+        data = {**tree.as_dict(), "budget": view.budget_dict(), "authorised": authorised_dict(counts)}
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return
     # emoji off: "ip6:2001:db8:100::/48" must not become a 💯; a pipe gets one line per term
@@ -106,6 +108,17 @@ def show_command(
         console.print(render_tree(view.root))
     for line in footer(tree, view):
         console.print(line)
+    if view.root is not None:
+        console.print(f"{escape(tree.domain)} {escape(authorised_text(counts))}")
+
+
+async def _tree_and_counts(domain: str, resolver: Resolver, sender: str | None,
+                           helo: str | None) -> tuple[RecordTree, AddressCounts]:
+    """The tree, and what the domain authorises (from its compiled policy, §2.6.3)."""
+    tree = await build_tree(domain, resolver, sender=sender, helo=helo)
+    counts = await authorised_addresses(domain, resolver=resolver, sender=sender or "",
+                                        helo=helo or domain)
+    return tree, counts
 
 
 def render_tree(root: NodeView) -> Tree:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from spfkit.errors import MacroSyntaxError
 from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.lookup.protocol import LookupStatus, RRType
-from spfkit.macros import parse_macro_string
+from spfkit.macros import MacroContext, parse_macro_string
 from spfkit.record.model import Record
 from spfkit.record.select import decode_record, join_strings
 from spfkit.results import TraceKind
@@ -35,7 +35,13 @@ async def explain(run: Evaluation, record: Record | None, domain: str) -> str:
         else:
             run.note(TraceKind.NOTE, frame, "exp ignored",
                      f"TXT {target}: {lookup.status.value}, {len(lookup.records)} records")
+    return default_explanation(run.options.default_explanation, ctx)
+
+
+def default_explanation(text: str, ctx: MacroContext) -> str:
+    """§6.2: the receiver's own explanation (an explain-string: macros work), as text if it
+    does not parse."""
     try:
-        return parse_macro_string(run.options.default_explanation, explanation=True).expand(ctx)
+        return parse_macro_string(text, explanation=True).expand(ctx)
     except MacroSyntaxError:
-        return run.options.default_explanation
+        return text

@@ -96,6 +96,8 @@ CODES: Final[dict[str, CodeInfo]] = {
     "SPF-I331": CodeInfo(_I, "'?all' in a record made to be included", "7208 §5.2, §8.2"),
     "SPF-I332": CodeInfo(_I, "no 'all' in a record made to be included", "7208 §4.7, §5.2"),
     "SPF-W333": CodeInfo(_W, "another service's TXT record inside the SPF record", "7208 §6"),
+    # (lint/address_rules.py: what the compiled policy authorises)
+    "SPF-W350": CodeInfo(_W, "more than 100,000 IPv4 addresses may send", "7208 §5.2, §5.6"),
 }
 
 

@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from spfkit.compile.authorised import authorised_addresses
 from spfkit.errors import RecordSyntaxError
+from spfkit.lint.address_rules import address_findings
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding, Severity, worst
 from spfkit.lint.fixes import MAX_FIXED_RECORD
@@ -303,6 +305,8 @@ async def lint_domain(
         tagged += [(f, texts.get((f.domain or domain).lower()) if f.column is not None else None)
                    for f in tree_findings(tree)]
         counts = (tree.lookups_v4, tree.lookups_v6, tree.void_v4, tree.void_v6)
+        allowed = await authorised_addresses(domain, resolver=resolver)
+        tagged += [(f, None) for f in address_findings(allowed)]
     # the domain's own findings first, then those in the records it includes
     tagged.sort(key=lambda pair: (pair[0].severity.rank * -1,
                                   (pair[0].domain or domain).lower() != domain.lower(),

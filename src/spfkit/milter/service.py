@@ -66,7 +66,8 @@ class MilterService:
         policy = self.config.policy
         try:
             async with asyncio.timeout(policy.deadline):
-                await run_checks(txn, self.resolver, self.options)
+                await run_checks(txn, self.resolver, self.options,
+                                 trace=self.log.isEnabledFor(logging.DEBUG))
             decision = txn.decide()
         except TimeoutError:
             self.counters.event("timeouts")

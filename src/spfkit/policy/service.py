@@ -123,8 +123,11 @@ def malformed(error: ProtocolError, config: PolicyConfig) -> Decision:
     return Decision(Outcome.FALLBACK, action, why=error.reason, log_line=line)
 
 
-async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions) -> None:
+async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions, *,
+                     trace: bool = False) -> None:
     """Look up what ``txn`` asks for and hand it the results (decide.py's order, §2.3, §2.4).
+
+    ``trace``: run the evaluator for its trace (debug logging) instead of a compiled answer.
 
     The trusted-relay tests, HELO and MAIL FROM run at the same time; a trusted relay, or a
     HELO result that decides, cancels the rest. Transport-neutral: any front end may drive it.
@@ -140,7 +143,8 @@ async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions
 
     def identity(which: Identity) -> asyncio.Task[Any]:
         return start(check(envelope.client_ip, envelope.sender, envelope.helo_name,
-                           resolver=resolver, identity=which, receiver=receiver, options=options))
+                           resolver=resolver, identity=which, receiver=receiver, options=options,
+                           trace=trace))
 
     relays = start(_trusted_relay(txn, resolver, options)) if txn.relays else None
     helo = identity(Identity.HELO) if txn.check_helo else None
@@ -320,7 +324,8 @@ class PolicyService:
         txn = Transaction(request, config, receiver=self.receiver)
         try:
             async with asyncio.timeout(config.deadline):
-                await run_checks(txn, self.resolver, self._options)
+                await run_checks(txn, self.resolver, self._options,
+                                 trace=self.log.isEnabledFor(logging.DEBUG))
             return txn.decide(), txn.checks
         except TimeoutError:
             reason = f"no verdict within the deadline of {config.deadline:g} s"

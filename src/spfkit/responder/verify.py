@@ -66,11 +66,11 @@ async def verify_message(
     pra = pra_from_fields(fields)
     mfrom_result, spf_result, helo_result, pra_result = await asyncio.gather(
         check_mfrom_senderid(ip.value, mail_from.value, helo.value, resolver=resolver,
-                             receiver=receiver, options=options),
-        check(ip.value, mail_from.value, helo.value, resolver=resolver,
-              identity=Identity.MAILFROM, receiver=receiver, options=replace(options, scope=None)),
+                             receiver=receiver, options=options, trace=True),
+        check(ip.value, mail_from.value, helo.value, resolver=resolver, identity=Identity.MAILFROM,
+              receiver=receiver, options=replace(options, scope=None), trace=True),
         check(ip.value, mail_from.value, helo.value, resolver=resolver, identity=Identity.HELO,
-              receiver=receiver, options=options),
+              receiver=receiver, options=options, trace=True),
         check_pra(ip.value, pra, helo.value, resolver=resolver, receiver=receiver,
                   options=options),
     )

@@ -72,10 +72,12 @@ async def check_mfrom_senderid(
     resolver: Resolver,
     receiver: str | None = None,
     options: CheckOptions = _DEFAULT_OPTIONS,
+    trace: bool = False,
 ) -> CheckResult:
     """RFC 4406 §4 with the ``mfrom`` scope: the MAIL FROM identity of RFC 4408 §2.2.
 
-    As in SPF, a null reverse-path checks ``postmaster@<helo>`` (RFC 7208 §2.4).
+    As in SPF, a null reverse-path checks ``postmaster@<helo>`` (RFC 7208 §2.4);
+    ``trace`` as for :func:`spfkit.evaluate.check`.
     """
     return await check(
         ip,
@@ -85,4 +87,5 @@ async def check_mfrom_senderid(
         identity=Identity.MAILFROM,
         receiver=receiver,
         options=replace(options, scope=Scope.MFROM),
+        trace=trace,
     )

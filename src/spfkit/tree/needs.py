@@ -44,9 +44,11 @@ def lifted(options: CheckOptions) -> CheckOptions:
 async def check_with_needs(
     ip: str | IPv4Address | IPv6Address, mail_from: str, helo: str, *, resolver: Resolver,
     identity: Identity = Identity.MAILFROM, receiver: str | None = None,
-    options: CheckOptions | None = None,
+    options: CheckOptions | None = None, trace: bool = False,
 ) -> tuple[CheckResult, Needed | None]:
     """``evaluate.check()``, and when it stopped at a limit, what it would have needed.
+
+    ``trace``: the evaluator's trace is wanted (a compiled answer has none).
 
     The second evaluation reads the answers the first one got (a snapshot of DNS), so it
     asks the network only for what lies beyond the limit. ``None``: within the limits.
@@ -54,7 +56,7 @@ async def check_with_needs(
     options = options or CheckOptions()
     snap = SnapshotResolver(resolver)
     result = await check(ip, mail_from, helo, resolver=snap, identity=identity,
-                         receiver=receiver, options=options)
+                         receiver=receiver, options=options, trace=trace)
     if not hit_limit(result, options):
         return result, None
     explored = await check(ip, mail_from, helo, resolver=snap, identity=identity,

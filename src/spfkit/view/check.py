@@ -10,16 +10,18 @@ Pure data: imports no rich, click, fastapi or asyncio.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from spfkit.compile.counts import AddressCounts
 from spfkit.headers import HeaderField, authentication_results, received_spf
 from spfkit.identity import Identity, Subject
 from spfkit.results import CheckResult
 from spfkit.tree.model import Needed
 from spfkit.view.budget import Budget, check_budget
 
-__all__ = ["CheckReport"]
+__all__ = ["CheckReport", "amount", "authorised_dict", "authorised_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +85,33 @@ class CheckReport:
             "authentication_results": str(self.authentication_results()),
             "trace": [event.as_dict() for event in r.trace],
         }
+
+
+def authorised_dict(counts: AddressCounts) -> dict[str, Any]:
+    """RFC 7208 §2.6.3: the addresses a domain passes, for JSON (``show --json``, the web)."""
+    return {
+        "ipv4": counts.ipv4,
+        "ipv6": counts.ipv6,
+        "complete": counts.complete,
+        "contributors": [{"domain": c.domain, "mechanism": c.mechanism, "ipv4": c.ipv4,
+                          "ipv6": c.ipv6} for c in counts.contributors],
+    }
+
+
+def authorised_text(counts: AddressCounts) -> str:
+    """``authorises 1,280 IPv4 and 2^80 IPv6 addresses (pass)``; "at least" when some
+    clients reach a client-dependent term ("ptr", ``%{i}``) and are not counted."""
+    least = "" if counts.complete else "at least "
+    return (f"authorises {least}{amount(counts.ipv4)} IPv4 and {amount(counts.ipv6)} IPv6 "
+            "addresses (pass)")
+
+
+def amount(n: int) -> str:
+    """An address count for people: ``65,536``; ``2^64`` or ``~2^70.6`` when huge."""
+    if n < 10**9:
+        return f"{n:,}"
+    power = n.bit_length() - 1
+    if n == 1 << power:
+        return f"2^{power}"
+    shown = f"{math.log2(n):.1f}"
+    return f"just over 2^{power}" if shown == f"{power}.0" else f"~2^{shown}"

@@ -27,6 +27,7 @@ from spfkit.lint.findings import Finding, Severity
 from spfkit.results import Result
 from spfkit.tree.model import RecordTree
 from spfkit.view.budget import Budget, Level, tree_budgets, worst_budget
+from spfkit.view.check import amount
 from spfkit.view.record_tree import SAMPLE_RESULT
 
 __all__ = ["AddressCount", "DomainVerdict", "Verdict", "domain_verdict"]
@@ -59,17 +60,11 @@ class AddressCount:
     ipv4: int
     ipv6: int
 
-    @staticmethod
-    def _amount(n: int) -> str:
-        if n >= 1 << 32 and n & (n - 1) == 0:
-            return f"2^{n.bit_length() - 1}"  # a /48 is 2^80: digits say nothing
-        return f"{n:,}" if n < 1 << 32 else f"about 2^{n.bit_length() - 1}"
-
     @property
     def text(self) -> str:
-        """``authorises 256 IPv4 addresses and 2^80 IPv6 addresses``."""
-        return (f"authorises {self._amount(self.ipv4)} IPv4 address{'es' * (self.ipv4 != 1)} "
-                f"and {self._amount(self.ipv6)} IPv6 address{'es' * (self.ipv6 != 1)}")
+        """``authorises 256 IPv4 addresses and 2^80 IPv6 addresses`` (:func:`~spfkit.view.check.amount`)."""
+        return (f"authorises {amount(self.ipv4)} IPv4 address{'es' * (self.ipv4 != 1)} "
+                f"and {amount(self.ipv6)} IPv6 address{'es' * (self.ipv6 != 1)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from spfkit.compile import authorised_addresses
 from spfkit.dmarc import DmarcLookup, lookup_dmarc
 from spfkit.lint import LintReport, lint_domain
 from spfkit.tree import RecordTree, build_tree
@@ -90,7 +91,11 @@ async def check_domain(domain: str, resolver: BudgetResolver) -> DomainCheck:
     tree = await build_tree(domain, resolver)
     report = await lint_domain(domain, resolver, tree=tree)
     dmarc = await lookup_dmarc(resolver, domain)
-    return DomainCheck(tree, report, dmarc, resolver.queries, resolver.exhausted)
+    addresses = None
+    if tree.root is not None:  # what the compiled policy passes (§2.6.3), as `spfkit show` says
+        counts = await authorised_addresses(domain, resolver=resolver)
+        addresses = AddressCount(counts.ipv4, counts.ipv6)
+    return DomainCheck(tree, report, dmarc, resolver.queries, resolver.exhausted, addresses)
 
 
 def summary(view: TreeView) -> dict[str, object]:

@@ -51,7 +51,7 @@ async def evaluate_sender(query: TestQuery, resolver: BudgetResolver, receiver: 
     identity = Identity.MAILFROM
     result, needed = await check_with_needs(query.ip, query.sender, query.helo, resolver=resolver,
                                             identity=identity, receiver=receiver,
-                                            options=CheckOptions())
+                                            options=CheckOptions(), trace=True)
     subject = subject_for(identity, query.sender, query.helo)
     report = CheckReport(query.ip, query.sender, query.helo, identity, subject, receiver, result,
                          needed)

@@ -1,0 +1,140 @@
+"""The one entry point of a check: a compiled answer when one applies, the evaluator otherwise
+(RFC 7208 §4). ``evaluate.identities.check()`` — what ``check``, ``policyd``, the milter and
+the web call — comes through here.
+
+A compiled answer equals ``check_host()``'s in every field but the trace (it has none): the
+result, the deciding term and its domain, the §4.6.4 counts, the problem and, for a fail, the
+explanation, expanded for this client by the evaluator's own ``exp`` code (§6.2). The first
+check of a domain is the evaluator's (a one-off check costs what it did); the second compiles
+the domain. Maps live in one :class:`CompiledCache` per resolver (the DNS state they were
+built from), held only as long as the resolver itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Hashable
+from dataclasses import replace
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from spfkit.compile.cache import CompiledCache, PolicyKey
+from spfkit.compile.compiler import compile_policy
+from spfkit.compile.policy_map import Decision, PolicyMap
+from spfkit.evaluate.check_host import check_host
+from spfkit.evaluate.explanation import default_explanation, explain
+from spfkit.evaluate.options import CheckOptions
+from spfkit.evaluate.run import Evaluation
+from spfkit.identity import (
+    IPAddress,
+    is_valid_domain,
+    normalize_ip,
+    sender_with_local_part,
+)
+from spfkit.lookup.protocol import Resolver
+from spfkit.macros import MacroContext
+from spfkit.results import CheckResult, Result
+
+__all__ = ["cache_for", "check_host_compiled", "compiled_answer", "policy_for"]
+
+_DEFAULT_OPTIONS = CheckOptions()
+_CACHES: WeakKeyDictionary[Any, CompiledCache] = WeakKeyDictionary()
+
+
+def cache_for(resolver: Resolver) -> CompiledCache | None:
+    """The compiled maps made from ``resolver``'s answers (created on first use), or None
+    for a resolver that cannot carry one (not weakly referenceable)."""
+    try:
+        found = _CACHES.get(resolver)
+        if found is None:
+            found = _CACHES[resolver] = CompiledCache()
+    except TypeError:
+        return None
+    return found
+
+
+def _options_key(options: CheckOptions) -> Hashable:
+    """The options that change results (not the explanation text: that is per client)."""
+    return (options.scope, options.max_dns_terms, options.max_void_lookups, options.max_work)
+
+
+async def policy_for(
+    domain: str, version: int, *, resolver: Resolver, sender: str = "", helo: str = "",
+    options: CheckOptions = _DEFAULT_OPTIONS, cache: CompiledCache | None = None,
+) -> PolicyMap | None:
+    """The compiled map of ``domain`` for one IP version (from ``cache`` when fresh), or
+    None when compiling took longer than the check's time limit."""
+    key: PolicyKey = (domain, version, _options_key(options))
+    sender = sender_with_local_part(sender, domain)
+    if cache is not None and (found := cache.get(key, sender, helo)) is not None:
+        return found
+    try:
+        async with asyncio.timeout(options.time_budget):
+            policy = await compile_policy(domain, version, resolver=resolver, sender=sender,
+                                          helo=helo, options=options)
+    except TimeoutError:
+        return None
+    if cache is not None:
+        cache.put(key, policy, sender, helo)
+    return policy
+
+
+async def check_host_compiled(
+    ip: str | IPAddress,
+    domain: str,
+    sender: str,
+    *,
+    resolver: Resolver,
+    helo: str = "",
+    receiver: str | None = None,
+    options: CheckOptions = _DEFAULT_OPTIONS,
+    cache: CompiledCache | None = None,
+) -> CheckResult:
+    """§4 ``check_host()``, answered from ``cache``'s compiled map of ``domain`` when it
+    decides this client, else by the evaluator. Same arguments and errors as ``check_host``."""
+    client = normalize_ip(ip)
+    if cache is None or not is_valid_domain(domain):
+        return await check_host(client, domain, sender, resolver=resolver, helo=helo,
+                                receiver=receiver, options=options)
+    full_sender = sender_with_local_part(sender, domain)
+    key: PolicyKey = (domain, client.version, _options_key(options))
+    policy = cache.get(key, full_sender, helo)
+    if policy is None and not cache.first_time(key):
+        policy = await policy_for(domain, client.version, resolver=resolver, sender=sender,
+                                  helo=helo, options=options, cache=cache)
+    decision = None if policy is None else policy.decide(int(client))
+    if decision is not None:
+        answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
+                                       helo=helo, receiver=receiver, options=options)
+        if answer is not None:
+            return answer
+    return await check_host(client, domain, sender, resolver=resolver, helo=helo,
+                            receiver=receiver, options=options)
+
+
+async def compiled_answer(
+    decision: Decision, client: IPv4Address | IPv6Address, sender: str, *, resolver: Resolver,
+    helo: str = "", receiver: str | None = None, options: CheckOptions = _DEFAULT_OPTIONS,
+) -> CheckResult | None:
+    """The ``CheckResult`` of a compiled decision for one client; a fail's explanation is
+    expanded now (§6.2: it may use the client's macros). None if that took too long."""
+    if decision.result is not Result.FAIL:
+        return decision.answer
+    record = decision.record
+    if record is None or record.explanation is None:  # no "exp": no DNS, the default text
+        ctx = MacroContext(sender, decision.domain, client, helo, receiver or "unknown",
+                           int(time.time()))
+        explanation = default_explanation(options.default_explanation, ctx)
+    else:
+        run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options,
+                         int(time.time()))
+        try:
+            async with asyncio.timeout(options.time_budget):
+                explanation = await explain(run, record, decision.domain)
+        except TimeoutError:
+            return None
+        finally:
+            run.queries.close()
+    return replace(decision.answer, explanation=explanation)

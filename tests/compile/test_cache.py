@@ -1,0 +1,79 @@
+"""The compiled-map cache: a map lives no longer than the smallest TTL it was built from,
+a map from a failure (TTL 0) is not kept, the cache stays within its bytes, and maps that
+depend on the sender are kept per sender."""
+
+from __future__ import annotations
+
+import asyncio
+
+from spfkit.compile import PolicyMap, compile_policy
+from spfkit.compile.cache import CompiledCache
+from spfkit.lookup import MemoryResolver
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _policy(zone: dict[str, object], domain: str = "a.test", ttl: float = 300.0,
+            sender: str = "") -> PolicyMap:
+    return asyncio.run(compile_policy(domain, 4, resolver=MemoryResolver(zone, ttl=ttl), sender=sender))
+
+
+def test_a_map_expires_with_its_smallest_ttl() -> None:
+    clock = Clock()
+    cache = CompiledCache(clock=clock)
+    policy = _policy({"a.test": {"TXT": "v=spf1 ip4:192.0.2.0/24 -all"}}, ttl=60)
+    assert policy.ttl == 60
+    key = ("a.test", 4, None)
+    cache.put(key, policy, "x@a.test", "")
+    clock.now += 59
+    assert cache.get(key, "x@a.test", "") is policy
+    clock.now += 1
+    assert cache.get(key, "x@a.test", "") is None
+
+
+def test_a_map_built_from_a_failure_is_not_kept() -> None:
+    cache = CompiledCache()
+    policy = _policy({"a.test": {"TXT": "v=spf1 include:b.test -all"}, "b.test": "TIMEOUT"})
+    assert policy.decide(1).result.value == "temperror"  # type: ignore[union-attr]
+    failed = PolicyMap(policy.domain, 4, policy.starts, policy.decisions, 0.0)
+    cache.put(("a.test", 4, None), failed, "", "")
+    assert cache.get(("a.test", 4, None), "", "") is None
+
+
+def test_the_cache_stays_within_its_bytes() -> None:
+    cache = CompiledCache(max_bytes=20_000)
+    zone = {f"d{i}.test": {"TXT": f"v=spf1 ip4:10.{i}.0.0/16 ip4:10.{i}.9.9 ~all"} for i in range(200)}
+    resolver = MemoryResolver(zone)
+    for i in range(200):
+        policy = asyncio.run(compile_policy(f"d{i}.test", 4, resolver=resolver))
+        cache.put((f"d{i}.test", 4, None), policy, "", "")
+    stats = cache.stats()
+    assert stats.bytes <= 20_000 and stats.evictions > 0
+    assert cache.get(("d199.test", 4, None), "", "") is not None
+    assert cache.get(("d0.test", 4, None), "", "") is None
+
+
+def test_maps_keyed_on_the_sender_do_not_mix() -> None:
+    zone = {"a.test": {"TXT": "v=spf1 include:%{l}.u.test -all"},
+            "alice.u.test": {"TXT": "v=spf1 ip4:192.0.2.1 -all"},
+            "bob.u.test": {"TXT": "v=spf1 ip4:192.0.2.2 -all"}}
+    cache = CompiledCache()
+    key = ("a.test", 4, None)
+    alice = _policy(zone, sender="alice@a.test")
+    assert alice.keyed_on == {"sender"}
+    cache.put(key, alice, "alice@a.test", "")
+    assert cache.get(key, "bob@a.test", "") is None
+    assert cache.get(key, "alice@a.test", "") is alice
+
+
+def test_the_first_question_about_a_domain_is_only_remembered() -> None:
+    cache = CompiledCache()
+    assert cache.first_time(("a.test", 4, None))
+    assert not cache.first_time(("a.test", 4, None))
+    assert cache.first_time(("a.test", 6, None))
