@@ -47,6 +47,7 @@ def run_message(session: Session, service: MilterService, sender: str, headers: 
     session.connect(CLIENT, "client")
     session.helo("helo.example")
     txn = session.mail(f"<{sender}>", sasl_username=sasl, queue_id="Q1")
+    token = service.started()
     if txn is not None:
         out["mail"] = session.spf(asyncio.run(service.spf(txn)))
     out["rcpt"] = [session.rcpt() for _ in range(rcpts)]
@@ -59,6 +60,7 @@ def run_message(session: Session, service: MilterService, sender: str, headers: 
         out["eoh"] = session.pra(pra, asyncio.run(service.pra(session.client_ip, pra, session.helo_name)))
     out["edits"] = session.eom()
     out["log"] = session.log_line("accept")
+    service.finished(token, session, "accept")
     return out
 
 
