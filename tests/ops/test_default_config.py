@@ -36,7 +36,7 @@ def test_an_invalid_default_file_is_reported_like_any_other(tmp_path: Path) -> N
     (tmp_path / "policyd.toml").write_text('HELO_reject = "Fial"\n')
     proc = policyd(tmp_path, "--check-config")
     assert proc.returncode == 2
-    assert proc.stderr.startswith(f"spfkit: error: {tmp_path}/policyd.toml: HELO_reject: ")
+    assert proc.stderr.startswith(f"spfkit: error: {tmp_path}/policyd.toml:1: HELO_reject: ")
 
 
 def test_no_file_means_the_defaults_and_config_overrides(tmp_path: Path) -> None:
