@@ -151,18 +151,13 @@ def _name_lines(logger: logging.Logger) -> None:
 
 
 def _print_summary(config: MilterConfig) -> None:
-    from spfkit.identity import Identity
+    from spfkit.cli.policyd import verdict_lines
     from spfkit.results import Result
 
     policy = config.policy
     click.echo(f"{policy.source or '(no file: the defaults)'}: OK")
-    for identity, checked in ((Identity.HELO, policy.check_helo),
-                              (Identity.MAILFROM, policy.check_mailfrom)):
-        if not checked:
-            click.echo(f"  {identity.value}: not checked")
-            continue
-        table = ", ".join(f"{r.value}={policy.verdict(identity, r).value}" for r in Result)
-        click.echo(f"  {identity.value}: {table}")
+    for line in verdict_lines(policy):
+        click.echo(line)
     if config.check_pra:
         table = ", ".join(f"{r.value}={config.pra_verdict(r).value}" for r in Result)
         click.echo(f"  pra: {table}; no PRA: {config.no_pra.value}")

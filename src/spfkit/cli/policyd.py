@@ -215,10 +215,23 @@ def _stop_logging(stop: Callable[[], bool]) -> None:
         os._exit(0)  # the answers are all written; only unwritten log lines are lost
 
 
-def _print_summary(config: PolicyConfig) -> None:
+def verdict_lines(config: PolicyConfig) -> list[str]:
+    """``--check-config``'s lines for HELO and MAIL FROM: what each result does, if checked."""
     from spfkit.identity import Identity
     from spfkit.results import Result
 
+    lines = []
+    for identity, checked in ((Identity.HELO, config.check_helo),
+                              (Identity.MAILFROM, config.check_mailfrom)):
+        if not checked:
+            lines.append(f"  {identity.value}: not checked")
+            continue
+        table = ", ".join(f"{r.value}={config.verdict(identity, r).value}" for r in Result)
+        lines.append(f"  {identity.value}: {table}")
+    return lines
+
+
+def _print_summary(config: PolicyConfig) -> None:
     source = config.source or "(no file: the defaults)"
     click.echo(f"{source}: OK")
     if config.source:
@@ -227,13 +240,8 @@ def _print_summary(config: PolicyConfig) -> None:
                       if config.source_format.value == "policyd-spf" else ""))
     for note in config.notes:
         click.echo(f"  note: {note}")
-    for identity, checked in ((Identity.HELO, config.check_helo),
-                              (Identity.MAILFROM, config.check_mailfrom)):
-        if not checked:
-            click.echo(f"  {identity.value}: not checked")
-            continue
-        table = ", ".join(f"{r.value}={config.verdict(identity, r).value}" for r in Result)
-        click.echo(f"  {identity.value}: {table}")
+    for line in verdict_lines(config):
+        click.echo(line)
     if config.reject_not_pass_domains:
         click.echo("  neutral, softfail rejected for (Reject_Not_Pass_Domains): "
                    + ", ".join(config.reject_not_pass_domains))
