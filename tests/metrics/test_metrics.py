@@ -84,3 +84,23 @@ def test_dropped_log_records_are_exported() -> None:
     finally:
         release.set()
         assert queued.stop()
+
+
+def test_watched_events_are_read_at_each_scrape_and_summed() -> None:
+    counts = {"connections": 0, "reloads": 0}
+    other = {"reloads": 2}
+    metrics = PrometheusMetrics("test")
+    NO_METRICS.watch_events(lambda: counts)  # the default ignores it
+    assert not [key for key in samples(metrics) if key[0] == "spfkit_events_total"]
+    metrics.watch_events(lambda: counts)
+    metrics.watch_events(lambda: other)
+    counts["connections"] = 3
+    counts["reloads"] = 1
+
+    def event(name: str) -> float:
+        return samples(metrics)[("spfkit_events_total",
+                                 frozenset({("service", "test"), ("event", name)}))]
+
+    assert event("connections") == 3 and event("reloads") == 3
+    counts["connections"] += 1
+    assert event("connections") == 4  # read again, never copied

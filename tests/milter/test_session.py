@@ -7,11 +7,13 @@ left out, so each stage's answer, the PRA found and the header edits are asserte
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from spfkit.lookup import MemoryResolver
+from spfkit.metrics import ServiceMetrics
 from spfkit.milter.config import MilterConfig, parse_milter_config
 from spfkit.milter.counters import Counters
 from spfkit.milter.service import MilterService
@@ -47,6 +49,7 @@ def run_message(session: Session, service: MilterService, sender: str, headers: 
     session.connect(CLIENT, "client")
     session.helo("helo.example")
     txn = session.mail(f"<{sender}>", sasl_username=sasl, queue_id="Q1")
+    token = service.started()
     if txn is not None:
         out["mail"] = session.spf(asyncio.run(service.spf(txn)))
     out["rcpt"] = [session.rcpt() for _ in range(rcpts)]
@@ -59,6 +62,7 @@ def run_message(session: Session, service: MilterService, sender: str, headers: 
         out["eoh"] = session.pra(pra, asyncio.run(service.pra(session.client_ip, pra, session.helo_name)))
     out["edits"] = session.eom()
     out["log"] = session.log_line("accept")
+    service.finished(token, session, "accept")
     return out
 
 
@@ -173,3 +177,67 @@ def test_deadline_gives_the_timeout_action() -> None:
 def test_client_address(text, expected) -> None:
     found = client_address(text)
     assert (str(found) if found else None) == expected
+
+
+class Recorded(ServiceMetrics):
+    """What the counters hand on: each message's ending, decision and results."""
+
+    def __init__(self) -> None:
+        self.finished: list[str] = []
+        self.decisions: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def request_finished(self, started: float, outcome: str) -> None:
+        self.finished.append(outcome)
+
+    def decided(self, outcome: str, results: Iterable[tuple[str, str]] = ()) -> None:
+        self.decisions.append((outcome, list(results)))
+
+
+def test_each_message_is_counted_once_when_it_ends_and_handed_to_the_metrics() -> None:
+    data = {"Receiver": "mx.example.org", "skip_addresses": [], "milter": {"pra_reject": "Fail"}}
+    recorded = Recorded()
+    service = MilterService(parse_milter_config(data), MemoryResolver(ZONE),
+                            counters=Counters(metrics=recorded))
+    session = Session(service.config, receiver=service.receiver)
+    session.connect(CLIENT, "client")
+    session.helo("helo.example")
+
+    def mail(sender: str, **kwargs: str) -> float:
+        token = service.started()
+        txn = session.mail(sender, **kwargs)
+        if txn is not None:
+            session.spf(asyncio.run(service.spf(txn)))
+        return token
+
+    # MAIL FROM fails: refused at RCPT TO
+    token = mail("<x@mfail.example>")
+    reply = session.rcpt()
+    assert reply is not None
+    service.finished(token, session, "reject", reply)
+    # HELO and MAIL FROM pass, then RSET before the header
+    token = mail("<a@mfrom.example>")
+    assert session.rcpt() is None
+    service.finished(token, session, "aborted")
+    # the PRA fails: refused at the end of the header
+    token = mail("<a@mfrom.example>")
+    session.header("From", "boss@fail.example")
+    pra = session.eoh()
+    assert pra is not None
+    reply = session.pra(pra, asyncio.run(service.pra(client_address(CLIENT), pra, "helo.example")))
+    assert reply is not None and reply.code == "550"
+    service.finished(token, session, "reject", reply)
+    # SMTP AUTH: not checked
+    token = mail("<x@mfail.example>", sasl_username="alice")
+    service.finished(token, session, "accept")
+
+    assert recorded.finished == ["reject", "aborted", "reject", "accept"]
+    assert recorded.decisions == [
+        ("reject", [("helo", "pass"), ("mailfrom", "fail")]),
+        ("accept", [("helo", "pass"), ("mailfrom", "pass")]),
+        ("reject", [("helo", "pass"), ("mailfrom", "pass"), ("pra", "fail")]),
+        ("skip", []),
+    ]
+    snapshot = service.counters.snapshot()
+    assert snapshot["results"]["helo"]["pass"] == 3 and snapshot["results"]["mailfrom"]["pass"] == 2
+    assert snapshot["results"]["mailfrom"]["fail"] == 1 and snapshot["results"]["pra"]["fail"] == 1
+    assert snapshot["events"]["messages"] == 4

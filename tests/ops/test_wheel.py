@@ -56,6 +56,7 @@ def test_the_installed_help_points_at_installed_files(wheel: Path, tmp_path: Pat
     python = venv / "bin" / "python"
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
                               "-q", "--no-deps", "--no-index", "--disable-pip-version-check",
+                              "--force-reinstall",  # even when the host has spfkit installed
                               str(wheel)], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

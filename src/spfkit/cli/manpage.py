@@ -113,7 +113,8 @@ def page(command: click.Command, ctx: click.Context, *, name: str, see_also: lis
                               escape(found.get_short_help_str(limit=1000))])
     if see_also:
         lines.extend([".SH SEE ALSO",
-                      ",\n".join(f".BR {escape(other)} ({SECTION})" for other in see_also)])
+                      ",\n".join(f".BR \\%{escape(other)} ({SECTION})"  # \% never hyphenates
+                                for other in see_also)])
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """``--metrics HOST:PORT``: the Prometheus endpoint of a long-running command (docs/metrics.md).
 
 One option, one wording of its errors, for every service that has it (``policyd --listen``,
-``web``; the milter plugs in the same way). Without the option nothing is imported and the
+``milter``, ``web``). Without the option nothing is imported and the
 service gets :data:`spfkit.metrics.NO_METRICS`; with it, ``prometheus_client`` is needed
 (``spfkit[metrics]``) and a missing one is said as for a command's missing extra (exit 1).
 """

@@ -12,20 +12,12 @@ import os
 from typing import TYPE_CHECKING
 
 import click
-from click.core import ParameterSource
 
-from spfkit.cli.dns_options import dns_options
+from spfkit.cli.metrics_option import metrics_option, start_metrics
+from spfkit.cli.service_options import ConfigurationError, service_options
 
 if TYPE_CHECKING:
     from spfkit.milter.config import MilterConfig
-
-_LEVELS = {"warning": 0, "info": 1, "debug": 2}
-
-
-class ConfigurationError(click.ClickException):
-    """A configuration that cannot be used: one line on stderr, exit status 2."""
-
-    exit_code = 2
 
 
 @click.command("milter")
@@ -34,30 +26,22 @@ class ConfigurationError(click.ClickException):
               "(docs/milter.md).")
 @click.option("--listen", metavar="unix:/path|inet:HOST:PORT",
               help="The milter socket (overrides [milter] listen).")
-@dns_options
-@click.option("--test-only", is_flag=True,
-              help="Decide, mark and log, but never reject or defer (overrides test_only).")
-@click.option("--log", "log_target", metavar="syslog|stderr|FILE",
-              help="Where to log [default: stderr].")
-@click.option("--log-level", type=click.Choice(list(_LEVELS)),
-              help="warning, info (one line per message) or debug; overrides debugLevel.")
+@service_options(
+    test_only="Decide, mark and log, but never reject or defer (overrides test_only).",
+    log="Where to log [default: stderr].",
+    log_level="warning, info (one line per message) or debug; overrides debugLevel.")
+@metrics_option
 @click.option("--check-config", is_flag=True,
               help="Check the configuration (and load its zone files), print a summary, exit.")
 @click.option("--stats", is_flag=True,
               help="Print the running milter's counters (JSON) from its control socket, exit.")
 @click.option("--control-socket", metavar="PATH",
               help="The control socket (overrides [milter] control_socket).")
-@click.pass_context
 def milter_command(
-    ctx: click.Context,
     config_path: str | None,
     listen: str | None,
-    nameservers: tuple[str, ...],
-    zones: tuple[str, ...],
-    timeout: float,
-    test_only: bool,
-    log_target: str | None,
-    log_level: str | None,
+    overrides: dict[str, object],
+    metrics_address: tuple[str, int] | None,
     check_config: bool,
     stats: bool,
     control_socket: str | None,
@@ -66,33 +50,21 @@ def milter_command(
 
     A long-running service on a libmilter socket (Postfix main.cf: "smtpd_milters =
     inet:127.0.0.1:8894"). One DNS cache serves every message. SIGHUP reloads --config (a
-    configuration that is invalid is refused and the running one kept); SIGTERM stops after the
-    messages in flight.
+    configuration that is invalid is refused and the running one kept; the counters go on);
+    SIGTERM stops after the messages in flight.
 
     --nameserver, --zone, --timeout, --listen, --test-only, --log and --log-level override
-    the configuration file.
+    the configuration file. --metrics serves the counters --stats prints (and DNS, cache and
+    latency figures) to Prometheus; it cannot be combined with --check-config or --stats.
 
     Exit status: 0 when stopped (or a valid --check-config, or --stats answered),
-    1 when the milter cannot start or the control socket does not answer,
-    2 for a usage error or an invalid configuration.
+    1 when the milter cannot start (or --metrics lacks the metrics extra) or the control
+    socket does not answer, 2 for a usage error or an invalid configuration.
     """
     if check_config and stats:
         raise click.UsageError("--check-config and --stats cannot be combined")
-    if zones and nameservers:
-        raise click.UsageError("--zone and --nameserver cannot be combined")
-    overrides: dict[str, object] = {}
-    if nameservers:
-        overrides.update(nameservers=list(nameservers), zones=[])
-    if zones:
-        overrides.update(zones=list(zones), nameservers=[])
-    if ctx.get_parameter_source("timeout") is not ParameterSource.DEFAULT:
-        overrides["dns_timeout"] = timeout
-    if test_only:
-        overrides["test_only"] = True
-    if log_target is not None:
-        overrides["log"] = log_target
-    if log_level is not None:
-        overrides["debugLevel"] = _LEVELS[log_level]
+    if metrics_address is not None and (check_config or stats):
+        raise click.UsageError("--metrics cannot be combined with --check-config or --stats")
     milter_overrides: dict[str, object] = {}
     if listen is not None:
         milter_overrides["listen"] = listen
@@ -110,7 +82,7 @@ def milter_command(
         if stats:
             _stats(config)
             return
-        _run(config, load, check_config=check_config)
+        _run(config, load, check_config=check_config, metrics_address=metrics_address)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
 
@@ -129,7 +101,8 @@ def _stats(config: MilterConfig) -> None:
     click.echo(json.dumps(answer, indent=2, sort_keys=True))
 
 
-def _run(config: MilterConfig, load: object, *, check_config: bool) -> None:
+def _run(config: MilterConfig, load: object, *, check_config: bool,
+         metrics_address: tuple[str, int] | None = None) -> None:
     from spfkit.milter.server import MilterServer
     from spfkit.policy.logs import configure_logging, stop_logging
     from spfkit.policy.service import make_resolver
@@ -141,15 +114,23 @@ def _run(config: MilterConfig, load: object, *, check_config: bool) -> None:
     if config.listen is None:
         raise click.UsageError("no milter socket: give --listen or [milter] listen")
     from spfkit import logsink
+    from spfkit.record.parse import RECORD_CACHE
 
+    metrics, endpoint = start_metrics(metrics_address, "milter")
     logger = configure_logging(config.policy, stdio=False)
     _name_lines(logger)
     queue = logsink.start(logger)  # a stalled log sink never holds a reply to the MTA
+    metrics.watch_cache("records", RECORD_CACHE.stats)
+    metrics.watch_log(queue)
+    if endpoint is not None:
+        logger.info("serving metrics on %s", endpoint.url)
     assert callable(load)
-    server = MilterServer(config, load, logger=logger)
+    server = MilterServer(config, load, logger=logger, metrics=metrics)
     try:
         status = server.serve()
     finally:
+        if endpoint is not None:
+            endpoint.close()
         if not (queue.stop() and stop_logging()):
             os._exit(0)
     raise click.exceptions.Exit(status)
@@ -170,18 +151,13 @@ def _name_lines(logger: logging.Logger) -> None:
 
 
 def _print_summary(config: MilterConfig) -> None:
-    from spfkit.identity import Identity
+    from spfkit.cli.policyd import verdict_lines
     from spfkit.results import Result
 
     policy = config.policy
     click.echo(f"{policy.source or '(no file: the defaults)'}: OK")
-    for identity, checked in ((Identity.HELO, policy.check_helo),
-                              (Identity.MAILFROM, policy.check_mailfrom)):
-        if not checked:
-            click.echo(f"  {identity.value}: not checked")
-            continue
-        table = ", ".join(f"{r.value}={policy.verdict(identity, r).value}" for r in Result)
-        click.echo(f"  {identity.value}: {table}")
+    for line in verdict_lines(policy):
+        click.echo(line)
     if config.check_pra:
         table = ", ".join(f"{r.value}={config.pra_verdict(r).value}" for r in Result)
         click.echo(f"  pra: {table}; no PRA: {config.no_pra.value}")

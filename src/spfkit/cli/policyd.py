@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
-from click.core import ParameterSource
 
-from spfkit.cli.dns_options import dns_options
 from spfkit.cli.metrics_option import metrics_option, start_metrics
+from spfkit.cli.service_options import ConfigurationError, service_options
 
 if TYPE_CHECKING:
     from spfkit.metrics import ServiceMetrics
@@ -24,18 +23,11 @@ if TYPE_CHECKING:
     from spfkit.policy.config import PolicyConfig
     from spfkit.policy.service import Explanation, PolicyService
 
-_LEVELS = {"warning": 0, "info": 1, "debug": 2}
 #: read when no --config is given and it exists; SPFKIT_CONFIG_DIR moves it (docs/operations.md)
 CONFIG_DIR = "/etc/spfkit"
 #: where an installed wheel keeps docs/*.md and examples/ (pyproject.toml's data-files)
 DOC_DIR = os.path.join(sys.prefix, "share", "doc", "spfkit")
 _MAX_EXPLAIN_INPUT = 1 << 20
-
-
-class ConfigurationError(click.ClickException):
-    """A configuration that cannot be used: one line on stderr, exit status 2."""
-
-    exit_code = 2
 
 
 @click.command("policyd", epilog=f"\b\nDocumentation:  {DOC_DIR}/docs/policyd.md\n"
@@ -51,14 +43,11 @@ class ConfigurationError(click.ClickException):
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="With --listen HOST:PORT: this many server processes share the port "
               "(SO_REUSEPORT), one per core; a worker that dies is restarted.")
-@dns_options
-@click.option("--test-only", is_flag=True,
-              help="Decide and log, but never reject or defer (overrides test_only).")
-@click.option("--log", "log_target", metavar="syslog|stderr|FILE",
-              help="Where to log [default: syslog in spawn mode, stderr with --listen].")
-@click.option("--log-level", type=click.Choice(list(_LEVELS)),
-              help="warning, info (one line per decision) or debug (adds the evaluation "
-              "trace); overrides debugLevel.")
+@service_options(
+    test_only="Decide and log, but never reject or defer (overrides test_only).",
+    log="Where to log [default: syslog in spawn mode, stderr with --listen].",
+    log_level="warning, info (one line per decision) or debug (adds the evaluation "
+    "trace); overrides debugLevel.")
 @metrics_option
 @click.option("--check-config", is_flag=True,
               help="Check the configuration (and load its zone files), print a summary, exit.")
@@ -70,18 +59,11 @@ class ConfigurationError(click.ClickException):
 @click.option("--explain", is_flag=True,
               help="Read one policy request (name=value lines) on stdin, print what would be "
               "answered and why, exit.")
-@click.pass_context
 def policyd_command(
-    ctx: click.Context,
     config_path: str | None,
     listen: str | None,
     workers: int,
-    nameservers: tuple[str, ...],
-    zones: tuple[str, ...],
-    timeout: float,
-    test_only: bool,
-    log_target: str | None,
-    log_level: str | None,
+    overrides: dict[str, object],
     check_config: bool,
     import_path: str | None,
     output_path: str | None,
@@ -118,23 +100,8 @@ def policyd_command(
                 "--import takes no --config, --listen, --check-config or --explain")
         _import(import_path, output_path)
         return
-    if zones and nameservers:
-        raise click.UsageError("--zone and --nameserver cannot be combined")
-    overrides: dict[str, object] = {}
-    if nameservers:
-        overrides.update(nameservers=list(nameservers), zones=[])
-    if zones:
-        overrides.update(zones=list(zones), nameservers=[])
-    if ctx.get_parameter_source("timeout") is not ParameterSource.DEFAULT:
-        overrides["dns_timeout"] = timeout
     if listen is not None:
         overrides["listen"] = listen
-    if test_only:
-        overrides["test_only"] = True
-    if log_target is not None:
-        overrides["log"] = log_target
-    if log_level is not None:
-        overrides["debugLevel"] = _LEVELS[log_level]
 
     from spfkit.policy.config import ConfigError, load_config
 
@@ -267,10 +234,23 @@ def _stop_logging(stop: Callable[[], bool]) -> None:
         os._exit(0)  # the answers are all written; only unwritten log lines are lost
 
 
-def _print_summary(config: PolicyConfig) -> None:
+def verdict_lines(config: PolicyConfig) -> list[str]:
+    """``--check-config``'s lines for HELO and MAIL FROM: what each result does, if checked."""
     from spfkit.identity import Identity
     from spfkit.results import Result
 
+    lines = []
+    for identity, checked in ((Identity.HELO, config.check_helo),
+                              (Identity.MAILFROM, config.check_mailfrom)):
+        if not checked:
+            lines.append(f"  {identity.value}: not checked")
+            continue
+        table = ", ".join(f"{r.value}={config.verdict(identity, r).value}" for r in Result)
+        lines.append(f"  {identity.value}: {table}")
+    return lines
+
+
+def _print_summary(config: PolicyConfig) -> None:
     source = config.source or "(no file: the defaults)"
     click.echo(f"{source}: OK")
     if config.source:
@@ -279,13 +259,8 @@ def _print_summary(config: PolicyConfig) -> None:
                       if config.source_format.value == "policyd-spf" else ""))
     for note in config.notes:
         click.echo(f"  note: {note}")
-    for identity, checked in ((Identity.HELO, config.check_helo),
-                              (Identity.MAILFROM, config.check_mailfrom)):
-        if not checked:
-            click.echo(f"  {identity.value}: not checked")
-            continue
-        table = ", ".join(f"{r.value}={config.verdict(identity, r).value}" for r in Result)
-        click.echo(f"  {identity.value}: {table}")
+    for line in verdict_lines(config):
+        click.echo(line)
     if config.reject_not_pass_domains:
         click.echo("  neutral, softfail rejected for (Reject_Not_Pass_Domains): "
                    + ", ".join(config.reject_not_pass_domains))

@@ -5,7 +5,8 @@ it at a few points: a request started and finished (its outcome: a bounded word 
 ``dunno`` or ``reject``, or an HTTP status), a transaction decided (its outcome and the
 result of each identity checked, RFC 7208 §2.6, §8), and once for its resolver
 (:meth:`~ServiceMetrics.resolver` puts a counting layer around it: DNS lookups by status,
-timeouts among them) and for the caches and log queue to read at each scrape.
+timeouts among them) and for the caches, the log queue and counters of its own
+(:meth:`~ServiceMetrics.watch_events`) to read at each scrape.
 
 The base class does nothing, so a service without ``--metrics`` pays one method call per
 event and needs no extra installed; :class:`spfkit.metrics.prometheus.PrometheusMetrics`
@@ -15,7 +16,7 @@ event and needs no extra installed; :class:`spfkit.metrics.prometheus.Prometheus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -73,6 +74,10 @@ class ServiceMetrics:
 
     def watch_log(self, queue: DroppedCounter) -> None:
         """Also read ``queue.dropped`` at each scrape (records a stalled log sink lost)."""
+
+    def watch_events(self, events: Callable[[], Mapping[str, int]]) -> None:
+        """Read ``events()`` at each scrape: counts the service keeps itself, by event name
+        (a bounded set of words, such as the milter's ``connections`` or ``reloads``)."""
 
 
 NO_METRICS = ServiceMetrics()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from wsgiref.simple_server import WSGIServer
@@ -99,6 +99,9 @@ class PrometheusMetrics(ServiceMetrics):
     def watch_log(self, queue: DroppedCounter) -> None:
         self._watched.watch_log(queue)
 
+    def watch_events(self, events: Callable[[], Mapping[str, int]]) -> None:
+        self._watched.watch_events(events)
+
     def _seen(self, rrtype: RRType, status: LookupStatus) -> None:
         self._lookups.labels(self.service, rrtype.value, status.value).inc()
         if status is LookupStatus.TIMEOUT:
@@ -122,6 +125,7 @@ class _Watched(Collector):
         self._lock = threading.Lock()
         self._caches: dict[str, _Cache] = {}
         self._logs: list[DroppedCounter] = []
+        self._events: list[Callable[[], Mapping[str, int]]] = []
 
     def watch_cache(self, name: str, stats: Callable[[], CacheCounters]) -> None:
         with self._lock:
@@ -136,17 +140,25 @@ class _Watched(Collector):
         with self._lock:
             self._logs.append(queue)
 
+    def watch_events(self, events: Callable[[], Mapping[str, int]]) -> None:
+        with self._lock:
+            self._events.append(events)
+
     def describe(self) -> Iterable[Metric]:
-        return list(self._families({}, 0))
+        return list(self._families({}, 0, {}))
 
     def collect(self) -> Iterable[Metric]:
         with self._lock:
             seen = {name: (cache, cache.stats()) for name, cache in self._caches.items()}
             dropped = sum(log.dropped for log in self._logs)
-        return list(self._families(seen, dropped))
+            counts: dict[str, int] = {}
+            for events in self._events:
+                for name, count in events().items():
+                    counts[name] = counts.get(name, 0) + count
+        return list(self._families(seen, dropped, counts))
 
     def _families(self, seen: dict[str, tuple[_Cache, CacheCounters]],
-                  dropped: int) -> Iterator[Metric]:
+                  dropped: int, counts: dict[str, int]) -> Iterator[Metric]:
         labels = ["service", "cache"]
         hits = CounterMetricFamily("spfkit_cache_hits", "Answers a cache gave.", labels=labels)
         misses = CounterMetricFamily("spfkit_cache_misses", "Questions a cache passed on "
@@ -166,6 +178,13 @@ class _Watched(Collector):
                                    "the log sink did not keep up.", labels=["service"])
         lost.add_metric([self.service], dropped)
         yield from (hits, misses, entries, size, lost)
+        if counts:
+            events = CounterMetricFamily("spfkit_events", "What the service counts itself, by "
+                                         "event (the milter's connections, reloads ...).",
+                                         labels=["service", "event"])
+            for name, count in sorted(counts.items()):
+                events.add_metric([self.service, name], count)
+            yield events
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,14 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
             service = runtime.service
             self.session = Session(service.config, receiver=service.receiver)
             self._refused = False
+            self._message: float | None = None  # the open message's token (service.started)
             runtime.opened()
+
+        def _finish(self, ended: str, refused: Reply | None = None) -> None:
+            """The open message (if any) ended: counted once (milter.counters)."""
+            if self._message is not None:
+                token, self._message = self._message, None
+                runtime.service.finished(token, self.session, ended, refused)
 
         # -- replies ----------------------------------------------------------------------
 
@@ -103,6 +110,7 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
                 self._refused = True
                 counters.event("defers" if reply.temporary else "rejects")
                 log.info(self.session.log_line(f"{stage} {_ascii(str(reply))}"))
+                self._finish("defer" if reply.temporary else "reject", reply)
             return int(Milter.TEMPFAIL if reply.temporary else Milter.REJECT)
 
         def _symbol(self, name: str) -> str:
@@ -128,10 +136,11 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
         @guarded
         def envfrom(self, sender: str, *params: str) -> int:
             self._refused = False
+            self._finish("aborted")  # a transaction the MTA ended without abort()
             session = self.session
             txn = session.mail(sender, sasl_username=self._symbol("{auth_authen}"),
                                queue_id=self._symbol("i"))
-            counters.event("messages")
+            self._message = runtime.service.started()
             if txn is None:
                 return int(Milter.CONTINUE)
             service = runtime.service
@@ -203,16 +212,19 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
             decision = session.message.decision
             if decision is not None and decision.would:
                 log.info(session.log_line(f"test-only: would be {_ascii(decision.would)}"))
+            self._finish("accept")
             session.abort()
             return int(Milter.CONTINUE)
 
         @guarded
         def abort(self) -> int:
+            self._finish("aborted")
             self.session.abort()
             return int(Milter.CONTINUE)
 
         @guarded
         def close(self) -> int:
+            self._finish("aborted")
             runtime.closed()
             return int(Milter.CONTINUE)
 

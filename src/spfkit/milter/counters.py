@@ -1,19 +1,24 @@
-"""The milter's counters: one plain object, read by ``spfkit milter --stats`` (and metrics).
+"""The milter's counters: one plain object, read by ``spfkit milter --stats`` and ``--metrics``.
 
 Updated from libmilter's threads and the event loop alike, hence the lock. DNS queries and
 cache hits are the shared resolver's own counters (``CachingResolver.stats()``), read when
-a snapshot is taken. Pure: imports no asyncio, socket or dnspython.
+a snapshot is taken. It is the one source of truth for both views: each message is counted
+here once, when it ends (:meth:`Counters.message_finished`), and handed on to the
+:class:`~spfkit.metrics.ServiceMetrics` (Prometheus's ``spfkit_requests``, ``spfkit_decisions``,
+``spfkit_checks``), which also reads :meth:`Counters.events` at each scrape
+(``spfkit_events``). Pure: imports no asyncio, socket, dnspython or prometheus_client.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
 from spfkit.identity import Identity
+from spfkit.metrics import NO_METRICS, ServiceMetrics
 from spfkit.results import Result
 
 __all__ = ["EVENTS", "Counters"]
@@ -28,10 +33,12 @@ EVENTS: Final = ("connections", "messages", "skipped", "rejects", "defers", "tes
 class Counters:
     """Results per identity (``helo``, ``mailfrom``, ``pra``) and the events of :data:`EVENTS`.
 
-    ``dns`` returns (queries sent, cache hits) of the shared resolver when asked.
+    ``dns`` returns (queries sent, cache hits) of the shared resolver when asked; ``metrics``
+    gets every message too (``NO_METRICS``: nobody).
     """
 
     dns: Callable[[], tuple[int, int]] = field(default=lambda: (0, 0))
+    metrics: ServiceMetrics = NO_METRICS
     _results: Counter[tuple[Identity, Result]] = field(default_factory=Counter)
     _events: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,6 +51,23 @@ class Counters:
         assert name in EVENTS, name
         with self._lock:
             self._events[name] += count
+
+    def message_started(self) -> float:
+        """MAIL FROM: one more message; the token for :meth:`message_finished`."""
+        self.event("messages")
+        return self.metrics.request_started()
+
+    def message_finished(self, token: float, ended: str, outcome: str,
+                         results: Iterable[tuple[Identity, Result]]) -> None:
+        """The message begun at ``token`` ended: ``ended`` is how (``accept`` at end of
+        message, ``reject``, ``defer``, ``aborted``), ``outcome`` the decision (``accept``,
+        ``reject``, ``defer``, ``skip``, ``fallback``), ``results`` each identity's result."""
+        checked = tuple(results)
+        with self._lock:
+            for pair in checked:
+                self._results[pair] += 1
+        self.metrics.decided(outcome, [(i.value, r.value) for i, r in checked])
+        self.metrics.request_finished(token, ended)
 
     def results(self, identity: Identity) -> dict[str, int]:
         with self._lock:

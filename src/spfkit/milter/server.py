@@ -6,7 +6,8 @@
   thread when that thread takes it). The main thread handles them:
 * **SIGHUP** reloads the configuration file: a new one is checked first, and the running one is
   kept (and the failure logged) when it is invalid; connections that began earlier finish under
-  the old one. The resolver (and its cache) is kept unless the DNS settings changed.
+  the old one. The resolver (and its cache) is kept unless the DNS settings changed; the
+  counters (``--stats``, ``--metrics``) keep counting.
 * **SIGTERM / SIGINT** stop accepting connections (``smfi_stop``), let the messages in flight
   finish (at most ``deadline`` + 5 seconds), then exit.
 """
@@ -23,6 +24,7 @@ from types import FrameType
 
 import Milter
 
+from spfkit.metrics import NO_METRICS, ServiceMetrics
 from spfkit.milter.adapter import Runtime, milter_class
 from spfkit.milter.bridge import LoopThread
 from spfkit.milter.config import MilterConfig, libmilter_socket, postfix_socket
@@ -41,7 +43,8 @@ class MilterServer:
     """One milter process: :meth:`serve` until SIGTERM; ``reload`` reads the config again."""
 
     def __init__(self, config: MilterConfig, reload: Callable[[], MilterConfig], *,
-                 logger: logging.Logger, counters: Counters | None = None) -> None:
+                 logger: logging.Logger, counters: Counters | None = None,
+                 metrics: ServiceMetrics = NO_METRICS) -> None:
         if config.listen is None:
             raise ConfigError("no socket to listen on: give --listen or [milter] listen",
                               "milter.listen", config.policy.source)
@@ -49,7 +52,7 @@ class MilterServer:
         self.listen: ListenAddress = config.listen
         self._reload = reload
         self.log = logger
-        self.counters = counters or Counters()
+        self.counters = counters or Counters(metrics=metrics)  # kept across reloads
         self.service = MilterService(config, make_resolver(config.policy),
                                      counters=self.counters, logger=logger)
         self.loop = LoopThread()

@@ -6,7 +6,9 @@ trusted-relay tests) and the Sender ID check of its PRA (RFC 4406 §4,
 ``senderid.check_pra``). Every check of every message goes through the same resolver, so the
 HELO, MAIL FROM and PRA lookups of one message — and of all messages — share one TTL cache.
 A check not done within ``deadline`` seconds gives the configured ``timeout_action``: it never
-holds the MTA longer. Counters are kept in :class:`~spfkit.milter.counters.Counters`.
+holds the MTA longer. Counters are kept in :class:`~spfkit.milter.counters.Counters`, each
+message once, when it ends (:meth:`MilterService.finished`); its ``metrics`` also count the
+DNS lookups (a layer around the resolver) and read the DNS cache.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import logging
 import socket
 
 from spfkit.evaluate import CheckOptions
-from spfkit.identity import Identity, IPAddress
+from spfkit.identity import IPAddress
 from spfkit.lookup.protocol import Resolver
 from spfkit.milter.config import MilterConfig
 from spfkit.milter.counters import Counters
+from spfkit.milter.senderid import Reply
+from spfkit.milter.session import Session
 from spfkit.policy.decide import Transaction
 from spfkit.policy.decision import Decision, fallback
 from spfkit.policy.service import run_checks
@@ -39,15 +43,21 @@ class MilterService:
         self.log = logger or logging.getLogger(LOGGER)
         self.counters = counters or Counters()
         self.counters.dns = self._dns_counts
+        self.metrics = self.counters.metrics
+        self.metrics.watch_events(self.counters.events)
         self.config = config
-        self.resolver = resolver
-        self.reconfigure(config, resolver)
+        self._cache: Resolver = resolver
+        self._dns_before = (0, 0)  # of the caches a reload replaced: counts go on
+        self.resolver = self.metrics.resolver(resolver)
+        self.reconfigure(config)
 
     def reconfigure(self, config: MilterConfig, resolver: Resolver | None = None) -> None:
         """Use ``config`` (and ``resolver``) for every message from now on."""
         self.config = config
         if resolver is not None:
-            self.resolver = resolver
+            self._dns_before = self._dns_counts()
+            self._cache = resolver
+            self.resolver = self.metrics.resolver(resolver)
         policy = config.policy
         self.receiver = policy.receiver or socket.gethostname() or "localhost"
         self.options = CheckOptions(default_explanation=policy.default_explanation,
@@ -55,11 +65,24 @@ class MilterService:
                                     time_budget=policy.lookup_time)
 
     def _dns_counts(self) -> tuple[int, int]:
-        stats = getattr(self.resolver, "stats", None)
+        """(queries sent, cache hits) of the DNS cache, since start (reloads included)."""
+        queries, hits = self._dns_before
+        stats = getattr(self._cache, "stats", None)
         if stats is None:
-            return (0, 0)
+            return (queries, hits)
         now = stats()
-        return (now.misses, now.hits)
+        return (queries + now.misses, hits + now.hits)
+
+    def started(self) -> float:
+        """MAIL FROM: a message begins; the token for :meth:`finished`."""
+        return self.counters.message_started()
+
+    def finished(self, token: float, session: Session, ended: str,
+                 refused: Reply | None = None) -> None:
+        """The message of ``session`` begun at ``token`` ended (``accept``, ``reject``,
+        ``defer``, ``aborted``; ``refused`` the reply it got): counted, its results too."""
+        self.counters.message_finished(token, ended, session.outcome(refused).value,
+                                       session.results())
 
     async def spf(self, txn: Transaction) -> Decision:
         """HELO and MAIL FROM of one transaction under the policy; never raises but cancelled."""
@@ -78,10 +101,6 @@ class MilterService:
             self.counters.event("errors")
             return fallback(txn.envelope, policy, f"internal error ({type(exc).__name__})",
                             timeout=False)
-        checks = txn.checks
-        for identity, result in ((Identity.HELO, checks.helo), (Identity.MAILFROM, checks.mailfrom)):
-            if result is not None:
-                self.counters.result(identity, result.result)
         return decision
 
     async def pra(self, client_ip: IPAddress, pra: PRAResult, helo: str) -> CheckResult:
@@ -101,5 +120,4 @@ class MilterService:
             self.counters.event("timeouts")
             result = CheckResult(Result.TEMPERROR, domain=pra.domain or "",
                                  problem=f"no Sender ID verdict within the deadline of {deadline:g} s")
-        self.counters.result(Identity.PRA, result.result)
         return result

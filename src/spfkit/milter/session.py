@@ -15,7 +15,8 @@ The MTA's stages (Sendmail's milter API, which Postfix speaks: MILTER_README) dr
 * **eoh** — :meth:`Session.eoh` finds the PRA; :meth:`Session.pra` takes the Sender ID
   result (RFC 4406 §4) and may refuse the message;
 * **eom** — :meth:`Session.eom` gives the :class:`Edits`: forged ``Authentication-Results``
-  removed, the trace headers added; and one log line for the message.
+  removed, the trace headers added; and one log line for the message. :meth:`Session.results`
+  and :meth:`Session.outcome` say what is counted of it (``milter.counters``).
 
 Pure: imports no asyncio, socket or dnspython.
 """
@@ -28,13 +29,13 @@ from ipaddress import ip_address
 from typing import Final
 
 from spfkit.headers import HeaderField, quote_value
-from spfkit.identity import IPAddress
+from spfkit.identity import Identity, IPAddress
 from spfkit.milter.config import MilterConfig, RejectStage
 from spfkit.milter.edits import forged_indices
 from spfkit.milter.senderid import PRADecision, Reply, decide_pra
 from spfkit.policy.decide import Transaction
 from spfkit.policy.decision import Decision, Envelope, Outcome
-from spfkit.results import CheckResult
+from spfkit.results import CheckResult, Result
 from spfkit.senderid import PRAResult, pra_from_fields
 
 __all__ = ["Edits", "Session", "Stage", "client_address"]
@@ -219,6 +220,29 @@ class Session:
         if message.pra is not None and message.pra.reply is None:
             add.extend(message.pra.headers)
         return Edits(remove, tuple(add))
+
+    def results(self) -> tuple[tuple[Identity, Result], ...]:
+        """Each identity's result so far: HELO, MAIL FROM (RFC 7208 §2.3, §2.4), PRA."""
+        message = self.message
+        found: list[tuple[Identity, Result]] = []
+        if message.skip is None and message.txn is not None:
+            checks = message.txn.checks
+            found.extend((identity, check.result) for identity, check in
+                         ((Identity.HELO, checks.helo), (Identity.MAILFROM, checks.mailfrom))
+                         if check is not None)
+        if message.pra is not None:
+            found.append((Identity.PRA, message.pra.result.result))
+        return tuple(found)
+
+    def outcome(self, refused: Reply | None = None) -> Outcome:
+        """How the message was decided: ``refused`` (the reply it got, if any) is a reject or
+        defer; else the SPF decision's outcome (a message never checked: ``skip``)."""
+        if refused is not None:
+            return Outcome.DEFER if refused.temporary else Outcome.REJECT
+        decision = self.message.decision
+        if self.message.skip is not None or decision is None:
+            return Outcome.SKIP
+        return decision.outcome
 
     def log_line(self, action: str) -> str:
         """One line about the message: the envelope, each identity's result, the action."""
