@@ -60,7 +60,7 @@ class _World:
     def host(self, name: str) -> None:
         self.net += 1
         self.add(name, "A", f"172.{16 + self.net // 65536 % 16}.{self.net // 256 % 256}.{self.net % 256}")
-        self.add(name, "AAAA", f"fd00::{self.net:x}")
+        self.add(name, "AAAA", f"fd00::{self.net >> 16:x}:{self.net & 0xffff:x}")
 
     def ranges(self, n: int) -> list[str]:
         out = []

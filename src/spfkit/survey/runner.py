@@ -27,7 +27,7 @@ from spfkit.survey.probe import probe_domain
 from spfkit.survey.result import DomainResult, SpfStatus
 from spfkit.survey.transport import PooledDnsResolver
 
-__all__ = ["ResolverConfig", "RunStats", "run_survey", "survey", "survey_list"]
+__all__ = ["LagGovernor", "ResolverConfig", "RunStats", "run_survey", "survey", "survey_list"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,7 @@ class RunStats:
     failures: int = 0  # the probe itself failed (a bug, or the resolver died): result marked
     queries: int = 0
     retried: int = 0
+    throttled: int = 0  # times a worker waited for the loop to catch up (LagGovernor)
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
 
@@ -81,6 +82,7 @@ class RunStats:
     def as_dict(self) -> dict[str, object]:
         return {"done": self.done, "dns_errors": self.dns_errors, "timeouts": self.timeouts,
                 "probe_failures": self.failures, "queries": self.queries, "retried": self.retried,
+                "throttled": self.throttled,
                 "seconds": round(time.monotonic() - self.started, 3), "interrupted": self.interrupted}
 
 
@@ -95,18 +97,67 @@ async def _safe_probe(domain: str, resolver: Resolver, deep: bool) -> DomainResu
                             spf_error=f"probe failed: {type(exc).__name__}: {exc}"[:300])
 
 
+class LagGovernor:
+    """Admission by event-loop lag: a new domain starts only while the loop keeps up.
+
+    A survey is CPU-bound (evaluation) as much as it is DNS-bound. With too many domains in
+    flight, one turn of the loop runs every domain whose answer came in, a reply waits behind
+    all that work before it is read, and a query answered in time is counted as a TIMEOUT —
+    the classic survey error of timeouts read as absent records. So while the loop's lag
+    (how late a ``period`` sleep wakes up) exceeds ``max_lag`` seconds, workers beyond
+    ``floor`` in flight wait (on an event, not by polling) until it drops.
+    """
+
+    def __init__(self, max_lag: float = 0.02, period: float = 0.01, floor: int = 4) -> None:
+        self.max_lag = max_lag
+        self.period = period
+        self.floor = floor
+        self.lag = 0.0
+        self.in_flight = 0
+        self.waits = 0
+        self._open = asyncio.Event()
+        self._open.set()
+
+    async def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(self.period)
+            self.lag = max(0.0, loop.time() - start - self.period)
+            if self.lag > self.max_lag:
+                self._open.clear()
+            else:
+                self._open.set()
+
+    async def admit(self) -> None:
+        while self.in_flight >= self.floor and not self._open.is_set():
+            self.waits += 1
+            await self._open.wait()
+
+
 async def survey(domains: Iterable[str], resolver: Resolver, sink: Callable[[DomainResult], None],
                  *, concurrency: int = 200, deep: bool = False, stats: RunStats | None = None) -> RunStats:
     """Probe every domain of ``domains`` through ``resolver``; ``sink`` gets each result once."""
     stats = stats if stats is not None else RunStats()
     source: Iterator[str] = iter(domains)
 
+    governor = LagGovernor()
+
     async def worker() -> None:
-        for domain in source:  # one shared iterator: each name is taken by one worker
-            result = await _safe_probe(domain, resolver, deep)
+        while True:
+            await governor.admit()
+            domain = next(source, None)  # one shared iterator: each name is taken by one worker
+            if domain is None:
+                return
+            governor.in_flight += 1
+            try:
+                result = await _safe_probe(domain, resolver, deep)
+            finally:
+                governor.in_flight -= 1
             stats.count(result)
             sink(result)
 
+    watcher = asyncio.create_task(governor.watch())
     tasks = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
     try:
         await asyncio.gather(*tasks)
@@ -116,6 +167,9 @@ async def survey(domains: Iterable[str], resolver: Resolver, sink: Callable[[Dom
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+    finally:
+        watcher.cancel()
+        stats.throttled = governor.waits
     return stats
 
 
