@@ -49,8 +49,9 @@ def run_survey(*args: str, check: bool = True, **kw: Any) -> subprocess.Complete
 
 
 def survey_args(world: World, *more: str) -> list[str]:
-    # no retries: every timeout name costs (1 + retries) × timeout; 5 s leaves room on a busy box
-    return ["--nameserver", world.nameserver, "--timeout", "5", "--retries", "0",
+    # one retry: on a box shared by many jobs a TCP fallback (RFC 7766) was seen to miss 5 s
+    # now and then; every timeout name costs (1 + retries) × timeout
+    return ["--nameserver", world.nameserver, "--timeout", "3", "--retries", "1",
             "--concurrency", "300", "--no-progress", *more]
 
 

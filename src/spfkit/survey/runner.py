@@ -64,6 +64,7 @@ class RunStats:
     retried: int = 0
     throttled: int = 0  # times a worker waited for the loop to catch up (LagGovernor)
     started: float = field(default_factory=time.monotonic)
+    cpu_started: float = field(default_factory=time.process_time)
     interrupted: bool = False
 
     def count(self, result: DomainResult) -> None:
@@ -83,7 +84,9 @@ class RunStats:
         return {"done": self.done, "dns_errors": self.dns_errors, "timeouts": self.timeouts,
                 "probe_failures": self.failures, "queries": self.queries, "retried": self.retried,
                 "throttled": self.throttled,
-                "seconds": round(time.monotonic() - self.started, 3), "interrupted": self.interrupted}
+                "seconds": round(time.monotonic() - self.started, 3),
+                "cpu_seconds": round(time.process_time() - self.cpu_started, 3),
+                "interrupted": self.interrupted}
 
 
 async def _safe_probe(domain: str, resolver: Resolver, deep: bool) -> DomainResult:

@@ -60,7 +60,7 @@ class _Csv(_Jsonl):
     def __init__(self, path: Path, append: bool, flush_every: int) -> None:
         fresh = not append or not path.exists() or path.stat().st_size == 0
         super().__init__(path, append, flush_every)
-        self._csv = csv.writer(self._file, lineterminator="\n")
+        self._csv = csv.writer(self._file, lineterminator="\r\n")  # RFC 4180; CR/LF in a value get quoted
         if fresh:
             self._csv.writerow(FIELDS)
 
