@@ -32,7 +32,13 @@ from spfkit.survey.inputs import InputStats, read_domains
 from spfkit.survey.result import DomainResult
 from spfkit.survey.runner import ResolverConfig, RunStats, run_survey
 from spfkit.survey.summary import Summary, summarise
-from spfkit.survey.writers import ResultWriter, done_domains, open_writer, read_results, repair
+from spfkit.survey.writers import (
+    ResultWriter,
+    done_domains,
+    open_writer,
+    read_results,
+    repair,
+)
 
 EXIT_STATUS_HELP: Final = (
     "\b\nExit status:\n"
@@ -162,6 +168,9 @@ def _local(domains: Iterator[str], config: ResolverConfig, out: str | None, resu
                 repair(out)
                 domains = _skipping(domains, done_domains(out), stats)
             writer = open_writer(out, append=resume)
+        except ModuleNotFoundError as exc:
+            raise click.ClickException(f"{out}: Parquet needs the survey extra ({exc.name} is not "
+                                       "installed): pip install 'spfkit[survey]'") from None
         except (ValueError, OSError) as exc:
             raise click.UsageError(str(exc)) from None
     summary = Summary()
@@ -181,11 +190,14 @@ def _local(domains: Iterator[str], config: ResolverConfig, out: str | None, resu
 
 def _dask(domains: Iterator[str], config: ResolverConfig, out: str | None, address: str | None,
           local: int | None, partition: int, stats: InputStats) -> tuple[Summary, RunStats]:
-    try:
-        from spfkit.survey.cluster import survey_on_dask
-    except ModuleNotFoundError as exc:  # pragma: no cover - the extra is missing
-        raise click.ClickException(f"--dask needs the survey extra ({exc.name} is not installed): "
-                                   "pip install 'spfkit[survey]'") from None
+    import importlib.util
+
+    for module in ("distributed", "pyarrow"):
+        if importlib.util.find_spec(module) is None:  # pragma: no cover - the extra is missing
+            raise click.ClickException(f"--dask needs the survey extra ({module} is not installed): "
+                                       "pip install 'spfkit[survey]'")
+    from spfkit.survey.cluster import survey_on_dask
+
     if out and Path(out).suffix:
         raise click.UsageError("with --dask, --out names a directory for the Parquet parts")
     summary, run = survey_on_dask(domains, config, out_dir=out, address=address, local_workers=local,

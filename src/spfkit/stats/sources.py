@@ -22,7 +22,7 @@ __all__ = ["from_log_file", "from_maildir", "from_mbox"]
 
 def from_log_file(path: str | Path, *, year: int | None = None) -> Iterator[Observation]:
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as f:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
         for line in f:
             obs = from_log_line(line.rstrip("\n"), year=year)
             if obs is not None:

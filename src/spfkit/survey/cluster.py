@@ -40,22 +40,26 @@ def survey_partition(index: int, domains: list[str], config: ResolverConfig,
     return rows
 
 
-def _client(address: str | None, local_workers: int | None) -> tuple[Any, Any]:
-    from dask.distributed import Client, LocalCluster
+def _distributed() -> Any:
+    """dask.distributed, typed loosely (its functions carry no annotations)."""
+    import importlib
 
+    return importlib.import_module("dask.distributed")
+
+
+def _client(address: str | None, local_workers: int | None) -> tuple[Any, Any]:
+    distributed = _distributed()
     if local_workers:
-        cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        return Client(cluster), cluster
-    return Client(address), None
+        cluster = distributed.LocalCluster(n_workers=local_workers, threads_per_worker=1,
+                                           processes=True, dashboard_address=None)
+        return distributed.Client(cluster), cluster
+    return distributed.Client(address), None
 
 
 def survey_on_dask(domains: Iterator[str], config: ResolverConfig, *, out_dir: str | None,
                    address: str | None, local_workers: int | None,
                    partition: int = 5000) -> tuple[Summary, RunStats]:
     """Survey ``domains`` on a Dask cluster (``address``, or a local one of ``local_workers``)."""
-    from dask.distributed import as_completed
-
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     client, cluster = _client(address, local_workers)
@@ -64,7 +68,7 @@ def survey_on_dask(domains: Iterator[str], config: ResolverConfig, *, out_dir: s
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         per_worker = replace(config, qps=config.qps / workers if config.qps else None)
         chunks = enumerate(iter(lambda: list(itertools.islice(domains, partition)), []))
-        pending = as_completed()
+        pending = _distributed().as_completed()
         for index, chunk in itertools.islice(chunks, 2 * workers):
             pending.add(client.submit(survey_partition, index, chunk, per_worker, out_dir, pure=False))
         for future in pending:

@@ -30,8 +30,8 @@ from spfkit.record.model import Record
 from spfkit.record.parse import is_spf1_text, parse_record
 from spfkit.record.select import decode_record, join_strings
 from spfkit.record.terms import All, Include
-from spfkit.survey.result import DomainResult, SpfStatus
 from spfkit.results import CheckResult, Result
+from spfkit.survey.result import DomainResult, SpfStatus
 from spfkit.tree import SAMPLE_IPV4, SAMPLE_IPV6, RecordTree, build_tree
 from spfkit.tree.build import EXPLORE_LIMIT
 

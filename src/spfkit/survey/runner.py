@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from spfkit.lookup.cache import CachingResolver
-from spfkit.lookup.protocol import LookupStatus, Resolver
 from spfkit.lookup.nameserver import Nameserver
+from spfkit.lookup.protocol import LookupStatus, Resolver
 from spfkit.survey.pacing import PacedResolver
 from spfkit.survey.probe import probe_domain
 from spfkit.survey.result import DomainResult, SpfStatus
