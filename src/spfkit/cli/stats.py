@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -11,9 +10,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from spfkit.cli.survey_output import emit
 from spfkit.stats import Observation, from_log_file, from_maildir, from_mbox, tally
 
 EXIT_STATUS_HELP: Final = (
@@ -82,11 +81,6 @@ def stats_command(logs: tuple[str, ...], maildir: str | None, mbox: str | None,
     if mbox:
         sources.append(from_mbox(mbox))
     data = tally(itertools.chain.from_iterable(sources), since).as_dict()
-    if report:
-        from spfkit.survey.report import render_stats_report
+    from spfkit.survey.report import render_stats_report
 
-        Path(report).write_text(render_stats_report(data), encoding="utf-8")
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-    else:
-        Console().print(_table(data))
+    emit(data, as_json=as_json, table=_table, report=report, render=render_stats_report)

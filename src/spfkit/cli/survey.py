@@ -8,7 +8,6 @@ output, shows a rich progress bar on a terminal, and prints the summary (a table
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from spfkit.cli.survey_output import summary_table
+from spfkit.cli.survey_output import emit, summary_table
 from spfkit.lookup.stub import DnsResolver
 from spfkit.survey.inputs import InputStats, read_domains
 from spfkit.survey.result import DomainResult
@@ -209,11 +208,6 @@ def _finish(summary: Summary, run: RunStats, stats: InputStats, report: str | No
     data = summary.as_dict()
     data["input"] = stats.as_dict()
     data["run"] = run.as_dict()
-    if report:
-        from spfkit.survey.report import render_report
+    from spfkit.survey.report import render_report
 
-        Path(report).write_text(render_report(data), encoding="utf-8")
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-    else:
-        Console().print(summary_table(data))
+    emit(data, as_json=as_json, table=summary_table, report=report, render=render_report)

@@ -1,12 +1,28 @@
-"""The survey summary as a rich table (``spfkit survey`` without ``--json``)."""
+"""Printing a summary (``spfkit survey``, ``spfkit stats``): a rich table or JSON, and the report."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import click
+from rich.console import Console
 from rich.table import Table
 
-__all__ = ["summary_table"]
+__all__ = ["emit", "summary_table"]
+
+
+def emit(data: dict[str, Any], *, as_json: bool, table: Callable[[dict[str, Any]], Table],
+         report: str | None, render: Callable[[dict[str, Any]], str]) -> None:
+    """Write the HTML report when asked, then print ``data`` as JSON or as a table."""
+    if report:
+        Path(report).write_text(render(data), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        Console().print(table(data))
 
 
 def _row(table: Table, label: str, count: object, pct: float | None = None, of: str = "") -> None:
