@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,7 @@ EXIT_STATUS_HELP: Final = (
     "\b\nExit status:\n"
     "  0    every domain was surveyed (DNS errors are results, not failures)\n"
     "  2    usage error (one line on stderr)\n"
-    "  130  interrupted (Ctrl-C): the output holds whole rows; run again with --resume\n"
+    "  130  interrupted (Ctrl-C or SIGTERM): the output holds whole rows; run again with --resume\n"
 )
 
 
@@ -84,9 +85,18 @@ def _run_local(domains: Iterator[str], config: ResolverConfig, writer: ResultWri
             progress.update(task, completed=stats.done, rate=stats.rate,
                             errors=stats.dns_errors, timeouts=stats.timeouts)
 
+    async def run() -> None:
+        # SIGTERM stops the run as Ctrl-C does: the rows written so far are whole
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await run_survey(domains, config, sink, stats)
+
     with progress:
         try:
-            asyncio.run(run_survey(domains, config, sink, stats))
+            asyncio.run(run())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
         finally:
             progress.update(task, completed=stats.done, rate=stats.rate,
                             errors=stats.dns_errors, timeouts=stats.timeouts)
