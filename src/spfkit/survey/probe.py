@@ -54,9 +54,11 @@ def answer_octets(name: str, records: tuple[TXTRecord, ...]) -> int:
     return 12 + question + sum(12 + sum(1 + len(s) for s in r) for r in records)
 
 
-def authorised_addresses(tree: RecordTree) -> tuple[int | None, int | None]:
-    """How many IPv4 / IPv6 addresses the record gives ``pass``; None until the compiled maps
-    (``spfkit.compile``) are wired in here."""
+async def authorised_addresses(domain: str, resolver: Resolver,
+                               tree: RecordTree | None = None) -> tuple[int | None, int | None]:
+    """How many IPv4 / IPv6 addresses ``domain``'s record gives ``pass``; None until the compiled
+    address maps (``spfkit.compile``) are wired in here. Called once per domain with one valid
+    record, in both modes (``tree`` is the built tree with ``deep``, else None)."""
     return None, None
 
 
@@ -129,9 +131,9 @@ async def _spf_fields(domain: str, answer: Lookup[TXTRecord], resolver: Resolver
                 out.update(result_v4=tree.result_v4.result.value, result_v6=tree.result_v6.result.value,
                            lookups_v4=tree.v4.needed_lookups, lookups_v6=tree.v6.needed_lookups,
                            void_v4=tree.v4.needed_void, void_v6=tree.v6.needed_void)
-                out["pass_ipv4"], out["pass_ipv6"] = authorised_addresses(tree)
             else:
                 out.update(await _evaluate(domain, resolver))
+            out["pass_ipv4"], out["pass_ipv6"] = await authorised_addresses(domain, resolver, tree)
     if deep:
         findings = (await lint_domain(domain, resolver, tree=tree)).findings
     else:
