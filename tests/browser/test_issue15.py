@@ -148,10 +148,15 @@ def test_dmarc_beside_spf(any_page: Page, shot: Shot) -> None:
     shot(page, "none")
 
 
-def test_no_address_count_without_a_value(page: Page) -> None:
-    """The slot for the authorised address count renders only when a count is given
-    (``tests/web/test_issue15.py`` renders it with one)."""
+def test_the_verdict_card_shows_the_authorised_address_count(page: Page) -> None:
+    """fine.example: ``ip4:192.0.2.0/24 ip6:2001:db8:5::/48 -all`` (from its compiled policy)."""
     submit_check(page, "fine.example")
+    expect(page.locator("#address-count")).to_have_text(
+        "fine.example's record authorises 256 IPv4 addresses and 2^80 IPv6 addresses.")
+
+
+def test_no_address_count_without_a_record(page: Page) -> None:
+    submit_check(page, "nosuchdomain.example")
     expect(page.locator("#address-count")).to_have_count(0)
 
 

@@ -53,6 +53,13 @@ COMMANDS: dict[str, _Entry] = {
     "web": _Entry("spfkit.cli.web:web_command",
                   "Serve the wizard, checker and tester in a browser.", fixed=True,
                   extra="web", modules=("fastapi", "starlette", "uvicorn", "jinja2", "pydantic")),
+    # survey: the single-machine run needs the core install only; --dask (dask.distributed)
+    # and .parquet (pyarrow) say themselves which extra to install
+    "survey": _Entry("spfkit.cli.survey:survey_command",
+                     "Survey SPF (RFC 7208) and DMARC (RFC 7489) over a list of domains.",
+                     extra="survey"),
+    "stats": _Entry("spfkit.cli.stats:stats_command",
+                    "Share of received mail by SPF result, from policyd/milter logs or mail headers."),
 }
 
 
