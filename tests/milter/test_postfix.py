@@ -322,3 +322,35 @@ def test_client_drops_mid_message(mta: Mta) -> None:
     ], drop=True)
     _no_trouble(mta)
     _still_serving(mta)
+
+
+# --------------------------------------------------------------------------- spfkit stats
+
+
+def test_stats_counts_what_the_milter_logged(mta: Mta, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``spfkit stats`` over the milter's own log gives the counts the test sent (issue 14)."""
+    import json
+    import subprocess
+    import sys
+
+    tag = uuid.uuid4().hex[:10]
+    plan = {"prapass.example": ("pass", 3), "prasoft.example": ("softfail", 2),
+            "pranone.example": ("none", 1)}
+    for domain, (_, count) in plan.items():
+        for i in range(count):
+            subj = subject(f"stats-{i}", mta)
+            sent = mta.send(CLIENT, SENDER, message(subj, f"From: a-{tag}-{i}@{domain}"))
+            accepted(mta, subj, sent)
+    total = sum(count for _, count in plan.values())
+    lines = mta.milter.wait_lines(f"-{tag}-", count=total)
+    log = tmp_path / "milter.log"
+    log.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "spfkit", "stats", str(log), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)["identities"]
+    pra = {r: v["count"] for r, v in data["pra"]["results"].items() if v["count"]}
+    assert pra == {result: count for result, count in plan.values()}
+    # every message: MAIL FROM and HELO passed for 127.0.0.2, counted once each
+    assert data["mailfrom"]["total"] == data["helo"]["total"] == total
+    assert {r for r, v in data["mailfrom"]["results"].items() if v["count"]} == {"pass"}

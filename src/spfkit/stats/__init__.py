@@ -7,7 +7,13 @@
 * :mod:`~spfkit.stats.sources` — logs (``.gz`` too), Maildir, mbox, streamed.
 """
 
-from spfkit.stats.observe import Observation, from_headers, from_log_line, parse_time
+from spfkit.stats.observe import (
+    Observation,
+    from_headers,
+    from_log_line,
+    from_milter_line,
+    parse_time,
+)
 from spfkit.stats.sources import from_log_file, from_maildir, from_mbox
 from spfkit.stats.tally import Tally, tally
 
@@ -17,6 +23,7 @@ __all__ = [
     "from_headers",
     "from_log_file",
     "from_log_line",
+    "from_milter_line",
     "from_maildir",
     "from_mbox",
     "parse_time",

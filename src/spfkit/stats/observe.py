@@ -2,9 +2,11 @@
 
 Pure parsers (no I/O), each → :class:`Observation` values (identity, result, domain, time):
 
-* :func:`from_log_line` — spfkit's own decision lines (``spfkit policyd``; the milter writes
-  the same ``SPF <result>: client=… identity=…`` form), behind a syslog, ISO 8601 or
-  Python-logging timestamp, or none;
+* :func:`from_log_line` — ``spfkit policyd``'s decision lines (``SPF <result>: client=…
+  identity=…``), behind a syslog, ISO 8601 or Python-logging timestamp, or none;
+* :func:`from_milter_line` — ``spfkit milter``'s line per message (``client=… helo=…
+  envelope-from=…: helo=… mailfrom=… sender-id=… pra=…; action=…``): one observation per
+  identity it checked;
 * :func:`from_headers` — ``Received-SPF:`` (RFC 7208 §9.1) and ``Authentication-Results:``
   (RFC 8601 §2.7.2: ``spf``, ``sender-id``) fields of one message, topmost first. A message
   counts once per identity, from the topmost receiver only: trace fields are prepended (RFC
@@ -23,7 +25,7 @@ from typing import Final
 
 from spfkit.results import Result
 
-__all__ = ["Observation", "from_headers", "from_log_line", "parse_time"]
+__all__ = ["Observation", "from_headers", "from_log_line", "from_milter_line", "parse_time"]
 
 _RESULTS: Final = frozenset(r.value for r in Result)
 #: "SPF fail: client=…" (policyd's decision line; "SPF skipped"/"no verdict" carry no result)
@@ -93,6 +95,39 @@ def from_log_line(line: str, *, year: int | None = None) -> Observation | None:
     domain = _domain_of(keys.get("envelope-from")) if identity == "mailfrom" else keys.get("helo")
     return Observation(identity, m.group("result"), domain.lower() if domain else None,
                        parse_time(line, year))
+
+
+#: the milter's message line: the envelope, ": ", the results, "; action=" (milter/session.py)
+_MILTER: Final = re.compile(r"\bspfkit-milter\[\d+\]: (?P<envelope>client=\S*.*?envelope-from=\S*)"
+                            r"(?: queue-id=\S+)?: (?P<results>.*); action=(?P<action>.*)$")
+_MILTER_RESULT: Final = re.compile(r"(?:^|\s)(?P<key>helo|mailfrom|sender-id)=(?P<result>[a-z]+)\b")
+
+
+def from_milter_line(line: str, *, year: int | None = None) -> list[Observation]:
+    """The checks the milter's line about one message reports (none for other lines, and
+    none for the extra "test-only: would be …" line, so a message counts once)."""
+    m = _MILTER.search(line)
+    if m is None or m.group("action").startswith("test-only:"):
+        return []
+    keys = _keys(m.group("envelope"))
+    when = parse_time(line, year)
+    found: list[Observation] = []
+    for r in _MILTER_RESULT.finditer(m.group("results")):
+        result = r.group("result")
+        if result not in _RESULTS:
+            continue
+        key = r.group("key")
+        if key == "sender-id":
+            pra = _keys(m.group("results")).get("pra")
+            found.append(Observation("pra", result, _domain_of(pra if pra != "none" else None),
+                                     when))
+        elif key == "helo":
+            helo = keys.get("helo")
+            found.append(Observation("helo", result, helo.lower() if helo else None, when))
+        else:
+            found.append(Observation("mailfrom", result, _domain_of(keys.get("envelope-from")),
+                                     when))
+    return found
 
 
 def _received_spf(value: str) -> tuple[str, list[Observation]]:

@@ -15,7 +15,12 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from spfkit.stats.observe import Observation, from_headers, from_log_line
+from spfkit.stats.observe import (
+    Observation,
+    from_headers,
+    from_log_line,
+    from_milter_line,
+)
 
 __all__ = ["from_log_file", "from_maildir", "from_mbox"]
 
@@ -24,9 +29,12 @@ def from_log_file(path: str | Path, *, year: int | None = None) -> Iterator[Obse
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as f:
         for line in f:
-            obs = from_log_line(line.rstrip("\n"), year=year)
+            line = line.rstrip("\n")
+            obs = from_log_line(line, year=year)
             if obs is not None:
                 yield obs
+            else:
+                yield from from_milter_line(line, year=year)
 
 
 def _message_time(msg: Message) -> datetime | None:
