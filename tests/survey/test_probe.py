@@ -53,3 +53,13 @@ def test_authorised_addresses_are_counted_per_family() -> None:
 def test_answer_octets_is_the_rfc_1035_message_size() -> None:
     # header 12 + question (1+3 "foo" 1+7 "example" root 1 = 13, + 4) + RR (2 + 10 + 1 + 11)
     assert answer_octets("foo.example", ((b"v=spf1 -all",),)) == 12 + 17 + 24
+
+
+def test_summary_counts_records_that_authorise_over_100k_ipv4_addresses() -> None:
+    from spfkit.survey.result import DomainResult
+    from spfkit.survey.summary import summarise
+
+    rows = [DomainResult(f"d{i}.example", "NOERROR", "record", pass_ipv4=n, pass_ipv6=0)
+            for i, n in enumerate((256, 100_000, 100_001, 1 << 24))]
+    spf = summarise(rows).as_dict()["spf"]
+    assert (spf["over_100k_ipv4"], spf["over_100k_ipv4_pct"]) == (2, 50.0)

@@ -44,6 +44,8 @@ def summary_table(data: dict[str, Any]) -> Table:
     _row(table, "  syntax errors", spf["invalid"], spf["invalid_pct"], "publishing")
     _row(table, "  over 10 lookups", spf["over_10_lookups"], spf["over_10_lookups_pct"], "valid")
     _row(table, "  void lookups over 2", spf["void_over_2"], spf["void_over_2_pct"], "valid")
+    _row(table, "  over 100,000 IPv4 authorised", spf["over_100k_ipv4"], spf["over_100k_ipv4_pct"],
+         "valid")
     for q, share in spf["all"].items():
         _row(table, f"  {q}all" if q != "none" else "  no all", share["count"], share["pct"], "valid")
     _row(table, "  TXT over 512 octets (TCP)", spf["tcp_needed"])

@@ -51,7 +51,7 @@ class DomainResult:
     void_v6: int | None = None
     lint: tuple[str, ...] = ()  # lint finding codes, sorted
     tcp: bool = False  # the TXT answer exceeds 512 octets: TCP (or EDNS) needed (RFC 1035 §4.2.1)
-    #: addresses the record authorises (pass), from the compiled address maps; None until wired
+    #: addresses the record authorises (pass), from the compiled address maps (spfkit.compile)
     pass_ipv4: int | None = None
     pass_ipv6: int | None = None
     dmarc: str = "none"  # DmarcStatus

@@ -7,7 +7,7 @@ Denominators, so every percentage means one thing:
 * ``measured`` = domains − dns_errors − nxdomain: the domains whose publication is known;
   SPF adoption (any v=spf1 record: one, several, or one that does not parse) is over it;
 * ``several``, ``invalid`` — over the publishing domains; ``over_10_lookups``, ``void_over_2``,
-  qualifier shares of ``all`` and the include counts — over the domains with one valid record;
+  ``over_100k_ipv4`` (more than 100,000 IPv4 addresses authorised, lint's SPF-W350), qualifier shares of ``all`` and the include counts — over the domains with one valid record;
 * DMARC adoption (one valid record, RFC 7489 §6.6.3) over the domains whose ``_dmarc`` query was
   answered and which exist; ``p=`` shares over the domains with a DMARC record.
 
@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from spfkit.lint.address_rules import MANY_IPV4
 from spfkit.survey.result import DomainResult, SpfStatus
 
 __all__ = ["Summary", "percent", "summarise"]
@@ -45,6 +46,7 @@ class Summary:
     lookups: Counter[int] = field(default_factory=Counter)  # histogram, valid records
     over_10: int = 0
     void_over_2: int = 0
+    over_100k: int = 0  # valid records that let more than 100,000 IPv4 addresses pass
     tcp: int = 0
     dmarc: Counter[str] = field(default_factory=Counter)
     dmarc_p: Counter[str] = field(default_factory=Counter)
@@ -69,6 +71,7 @@ class Summary:
                 self.lookups[r.lookups] += 1
                 self.over_10 += r.lookups > 10
             self.void_over_2 += (r.void or 0) > 2
+            self.over_100k += (r.pass_ipv4 or 0) > MANY_IPV4  # lint's SPF-W350 threshold
         self.dmarc[r.dmarc] += 1
         self.dmarc_nxdomain += r.dmarc == "none" and r.dns == "NXDOMAIN"
         if r.dmarc == "record" and r.dmarc_p:
@@ -98,6 +101,7 @@ class Summary:
                 "invalid": self.spf[SpfStatus.INVALID], "invalid_pct": percent(self.spf[SpfStatus.INVALID], publishing),
                 "over_10_lookups": self.over_10, "over_10_lookups_pct": percent(self.over_10, valid),
                 "void_over_2": self.void_over_2, "void_over_2_pct": percent(self.void_over_2, valid),
+                "over_100k_ipv4": self.over_100k, "over_100k_ipv4_pct": percent(self.over_100k, valid),
                 "all": {q: {"count": self.qualifiers[q], "pct": percent(self.qualifiers[q], valid)}
                         for q in _QUALIFIERS},
                 "lookups_histogram": {str(k): v for k, v in sorted(self.lookups.items())},
