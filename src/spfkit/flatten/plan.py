@@ -37,7 +37,6 @@ from spfkit.record.terms import (
     Include,
     Mechanism,
     Qualifier,
-    Redirect,
 )
 from spfkit.results import Result
 
