@@ -46,7 +46,7 @@ def _json(result: Flattened) -> str:
         "source_record": result.plan.record,
         "records": [{"name": n, "text": t} for n, t in result.records],
         "equivalent": proof.equal,
-        "lookups": proof.lookups,
+        "lookups": result.lookups,
         "source_lookups": proof.source_lookups,
         "undecided_addresses": str(proof.undecided),
         "kept": [{"term": i.text, "reason": i.reason}
@@ -94,10 +94,10 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
         raise SystemExit(2) from None
     proof = result.proof
     click.echo(f"equivalent: the flattened records give the same result as {result.plan.domain}'s "
-               f"tree for every address ({proof.lookups} lookups, was {proof.source_lookups})",
+               f"tree for every address ({result.lookups} lookups, was {proof.source_lookups})",
                err=True)
     click.echo(output)
     if state is not None:
-        entry = domain_state(result.plan.sources, result.records, proof.lookups,
+        entry = domain_state(result.plan.sources, result.records, result.lookups,
                              name_pattern, time.time())
         state.write_text(dump_state({result.plan.domain: entry}))

@@ -42,7 +42,7 @@ async def _watch(domain: str, old: dict[str, Any], resolver: Resolver
         return changes, None
     pattern = next_pattern(old.get("pattern", "_spf{n}.{domain}"))
     result = await flatten(domain, resolver, pattern=pattern)
-    entry = domain_state(result.plan.sources, result.records, result.proof.lookups,
+    entry = domain_state(result.plan.sources, result.records, result.lookups,
                          pattern, time.time())
     return changes, entry
 
@@ -79,7 +79,7 @@ def watch_command(domains: tuple[str, ...], nameservers: tuple[str, ...],
             if domain not in known:
                 result = asyncio.run(flatten(domain, resolver))
                 known[domain] = domain_state(result.plan.sources, result.records,
-                                             result.proof.lookups, "_spf{n}.{domain}",
+                                             result.lookups, "_spf{n}.{domain}",
                                              time.time())
                 report[domain] = {"status": "recorded"}
                 update = True

@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spfkit.flatten.pack import DEFAULT_PATTERN, MAX_RECORD_BYTES, PackError, pack
-from spfkit.flatten.plan import FlattenError, Plan, plan_flattening
+from spfkit.flatten.plan import FlattenError, Kept, Plan, plan_flattening
 from spfkit.flatten.proof import Proof, prove
 from spfkit.lookup.protocol import Resolver
+from spfkit.record.parse import parse_record
 
-__all__ = ["DEFAULT_PATTERN", "MAX_RECORD_BYTES", "FlattenError", "Flattened", "flatten"]
+__all__ = ["DEFAULT_PATTERN", "MAX_RECORD_BYTES", "FlattenError", "Flattened", "flatten",
+           "published_lookups"]
 
 #: RFC 7208 §4.6.4
 MAX_LOOKUPS = 10
@@ -32,6 +34,8 @@ class Flattened:
     plan: Plan
     records: tuple[tuple[str, str], ...]
     proof: Proof
+    #: the most DNS lookups a receiver spends on the flattened tree (§4.6.4)
+    lookups: int
 
 
 async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = frozenset(),
@@ -43,18 +47,35 @@ async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = fro
         records = tuple(pack(plan, max_bytes=max_bytes, pattern=pattern))
     except PackError as exc:
         raise FlattenError(str(exc)) from None
+    written = published_lookups(records)
+    if written > target_lookups:
+        raise _over(plan, records, written, target_lookups)
     proof = await prove(plan.domain, dict(records), resolver)
     if proof.difference is not None:
         d = proof.difference
         raise FlattenError(
             f"not equivalent: {d.address} gets {_name(d.source)} from the source tree "
             f"but {_name(d.flattened)} from the flattened one")
-    if proof.lookups > target_lookups:
-        kept = [i for i in plan.items if not hasattr(i, "networks")]
-        raise FlattenError(
-            f"the flattened tree still needs {proof.lookups} lookups (target {target_lookups}): "
-            f"{len(kept)} term(s) kept as written and {len(records) - 1} chained record(s)")
-    return Flattened(plan, records, proof)
+    lookups = max(proof.lookups, written)
+    if lookups > target_lookups:
+        raise _over(plan, records, lookups, target_lookups)
+    return Flattened(plan, records, proof, lookups)
+
+
+def published_lookups(records: tuple[tuple[str, str], ...]) -> int:
+    """§4.6.4: the DNS-querying terms written in the published records (a kept include's
+    own subtree is counted by the proof, for the clients the compiler decides)."""
+    return sum(sum(1 for term in parse_record(text).terms if term.queries_dns)
+               for _name, text in records)
+
+
+def _over(plan: Plan, records: tuple[tuple[str, str], ...], lookups: int,
+          target: int) -> FlattenError:
+    kept = sum(1 for i in plan.items if isinstance(i, Kept))
+    return FlattenError(
+        f"cannot flatten below the limit: the flattened tree still needs {lookups} lookups "
+        f"(target {target}): {kept} term(s) kept as written and {len(records) - 1} chained "
+        f"record(s)")
 
 
 def _name(result: object) -> str:
