@@ -90,7 +90,7 @@ def test_a_big_provider_is_chained_and_every_string_and_record_fits() -> None:
     names = [n for n, _ in result.records]
     assert names[0] == "example.org" and names[1:4] == [
         "_spf1.example.org", "_spf2.example.org", "_spf3.example.org"]
-    for name, text in result.records:
+    for _name, text in result.records:
         assert len(text.encode()) <= 300
         assert all(len(s) <= 255 for s in split_strings(text))
         parse_record(text)

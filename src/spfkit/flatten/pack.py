@@ -86,9 +86,6 @@ def pack(plan: Plan, *, max_bytes: int = MAX_RECORD_BYTES,
         moved[run.index] = guess
         if _size(_top(tokens, moved, plan.tail)) <= max_bytes:
             break
-    if _size(_top(tokens, moved, plan.tail)) > max_bytes:
-        raise PackError(f"the terms that must stay in the top record (kept terms and "
-                        f"non-pass networks) need more than {max_bytes} octets")
     chained: list[tuple[str, str]] = []
     n = 1
     for index in sorted(moved):
@@ -97,9 +94,41 @@ def pack(plan: Plan, *, max_bytes: int = MAX_RECORD_BYTES,
         chained.extend(records)
         n += len(records)
     top = _top(tokens, moved, plan.tail)
-    if _size(top) > max_bytes:
-        raise PackError(f"the top record needs more than {max_bytes} octets")
-    return [(plan.domain, _text(top)), *chained]
+    if _size(top) <= max_bytes:
+        return [(plan.domain, _text(top)), *chained]
+    return [*_redirects(top, n, pattern, plan.domain, max_bytes), *chained]
+
+
+def _depends_on_domain(token: str) -> bool:
+    """Would this term mean something else in another record (§4.6.4 <domain>, %{d})?"""
+    name = token.lstrip("+-~?").split(":", 1)[0].split("/", 1)[0].lower()
+    return "%{d" in token.lower() or name in ("a", "mx", "ptr") and ":" not in token
+
+
+def _redirects(top: list[str], n: int, pattern: str, domain: str,
+               max_bytes: int) -> list[tuple[str, str]]:
+    """§6.1: the top record's terms cut into a chain of records linked by ``redirect=``,
+    which returns the next record's result as it stands (any qualifier may move). Each
+    record repeats ``exp=`` (§6.2: the explanation comes from the record that failed)."""
+    exp = [t for t in top if t.lower().startswith("exp=")]
+    rest = [t for t in top if t not in exp]
+    records: list[tuple[str, str]] = []
+    name = domain
+    while True:
+        if _size([*rest, *exp]) <= max_bytes:
+            return [*records, (name, _text([*rest, *exp]))]
+        link = f"redirect={record_name(pattern, n, domain)}"
+        body: list[str] = []
+        while rest and _size([*body, rest[0], link, *exp]) <= max_bytes:
+            body.append(rest.pop(0))
+        if not body:
+            raise PackError(f"the term {rest[0]!r} does not fit a record of {max_bytes} octets")
+        if any(_depends_on_domain(t) for t in rest):
+            raise PackError(f"the top record needs more than {max_bytes} octets, and a term "
+                            "that refers to the domain itself cannot move to another record")
+        records.append((name, _text([*body, link, *exp])))
+        name = record_name(pattern, n, domain)
+        n += 1
 
 
 def _top(tokens: list[list[str]], moved: dict[int, str], tail: tuple[str, ...]) -> list[str]:

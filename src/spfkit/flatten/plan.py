@@ -201,6 +201,8 @@ def merge_items(items: list[Item]) -> list[Item]:
     (``ipaddress.collapse_addresses`` joins only what touches: it never widens)."""
     out: list[Item] = []
     for item in items:
+        if isinstance(item, Networks) and not item.networks:
+            continue  # matches no client: nothing to write
         last = out[-1] if out else None
         if isinstance(item, Networks) and isinstance(last, Networks) \
                 and last.qualifier is item.qualifier:
