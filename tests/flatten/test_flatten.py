@@ -38,10 +38,10 @@ def test_the_14_lookup_tree_flattens_within_the_limit_and_keeps_exists_in_place(
     top = dict(result.records)["example.com"]
     terms = top.split()
     # exists kept as written, after the networks, before ~ip4 and -all: the order holds
-    assert terms.index("exists:%{i}._wl.example.com") < terms.index("~ip4:10.0.0.0/8") \
+    assert terms.index("exists:%{i}.wl.example.com") < terms.index("~ip4:10.0.0.0/8") \
         < terms.index("-all")
     kept = [i for i in result.plan.items if isinstance(i, Kept)]
-    assert [k.text for k in kept] == ["exists:%{i}._wl.example.com"]
+    assert [k.text for k in kept] == ["exists:%{i}.wl.example.com"]
     # 192.0.2.0/24 is "-" inside a.p1 (no match there) but x.p2 passes its lower half
     overlay = OverlayResolver(source, dict(result.records))
     for ip, want in (("192.0.2.5", "pass"), ("192.0.2.130", "fail"), ("192.0.2.200", "pass"),

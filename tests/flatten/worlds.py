@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 TOP = ("v=spf1 mx a:relay.example.com include:_spf.p1.example include:_spf.p2.example "
-       "exists:%{i}._wl.example.com ~ip4:10.0.0.0/8 -all")
+       "exists:%{i}.wl.example.com ~ip4:10.0.0.0/8 -all")
 
 
 def world(p1_extra: str = "") -> dict[str, list[Any]]:
@@ -16,8 +16,8 @@ def world(p1_extra: str = "") -> dict[str, list[Any]]:
         "example.com": [{"TXT": TOP}, {"MX": [10, "mail.example.com"]}],
         "mail.example.com": [{"A": "192.0.2.10"}, {"AAAA": "2001:db8::10"}],
         "relay.example.com": [{"A": "192.0.2.11"}],
-        "_wl.example.com": [],
-        "198.51.100.7._wl.example.com": [{"A": "127.0.0.2"}],
+        "wl.example.com": [],
+        "198.51.100.7.wl.example.com": [{"A": "127.0.0.2"}],
         "_spf.p1.example": [{"TXT": "v=spf1 include:a.p1.example include:b.p1.example "
                                     "include:c.p1.example -all"}],
         "a.p1.example": [{"TXT": "v=spf1 ip4:198.51.100.0/26 ip4:198.51.100.64/26 "

@@ -19,6 +19,7 @@ from spfkit.flatten.plan import FlattenError, Kept, Plan, plan_flattening
 from spfkit.flatten.proof import Proof, prove
 from spfkit.lookup.protocol import Resolver
 from spfkit.record.parse import parse_record
+from spfkit.wizard.zones import bind_owner
 
 __all__ = ["DEFAULT_PATTERN", "MAX_RECORD_BYTES", "FlattenError", "Flattened", "flatten",
            "published_lookups"]
@@ -47,6 +48,11 @@ async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = fro
         records = tuple(pack(plan, max_bytes=max_bytes, pattern=pattern))
     except PackError as exc:
         raise FlattenError(str(exc)) from None
+    for name, _text in records:
+        try:
+            bind_owner(name)  # a zone line that would not load is never printed
+        except ValueError as exc:
+            raise FlattenError(str(exc)) from None
     written = published_lookups(records)
     if written > target_lookups:
         raise _over(plan, records, written, target_lookups)

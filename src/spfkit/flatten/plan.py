@@ -46,6 +46,7 @@ Network = IPv4Network | IPv6Network
 #: the source tree is read without the §4.6.4 limits: the policy its owner meant
 UNLIMITED: Final = CheckOptions(max_dns_terms=10_000, max_void_lookups=10_000)
 _PROBE: Final = "_spfkit-flatten-probe"
+_PROBE_TTL: Final = float(2**31 - 1)
 _QUALIFIER: Final = {Result.PASS: Qualifier.PASS, Result.FAIL: Qualifier.FAIL,
                      Result.SOFTFAIL: Qualifier.SOFTFAIL, Result.NEUTRAL: Qualifier.NEUTRAL}
 
@@ -171,7 +172,9 @@ async def _flatten_term(term: Mechanism, domain: str, resolver: Resolver,
     if isinstance(term, Include) and name in keep:
         return Kept(text, "kept (--keep)"), None
     probe = f"{_PROBE}.{domain}"
-    overlay = OverlayResolver(resolver, {probe: f"v=spf1 {_probe_body(term, domain)} -all"})
+    # the probe's own TTL is the largest, so the map's TTL is the smallest of the real answers
+    overlay = OverlayResolver(resolver, {probe: f"v=spf1 {_probe_body(term, domain)} -all"},
+                              ttl=_PROBE_TTL)
     maps = await _maps(probe, overlay)
     problem = _problem(maps, {Result.PASS, Result.FAIL})
     ttl = min(maps[0].ttl, maps[1].ttl)
