@@ -74,8 +74,11 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
                     timeout: float, keep: tuple[str, ...], target_lookups: int,
                     name_pattern: str, max_record_bytes: int, fmt: str, ttl: int,
                     state: Path | None) -> None:
-    """Flatten DOMAIN's SPF tree into records within the lookup limit, and prove that they
-    give the same result as the source tree for every IPv4 and IPv6 address.
+    """Flatten DOMAIN's SPF tree into networks within the lookup limit, proven equal.
+
+    Before printing, the source tree and the flattened records are compiled and compared:
+    they give the same result for every IPv4 and IPv6 address, or nothing is printed.
+    ptr, exists, macros and --keep includes stay as written, in place.
 
     Exit status: 0 the records were printed (equivalence proven); 2 usage error, or the tree
     cannot be flattened (no record, DNS error, not equivalent, over the lookup target).

@@ -59,7 +59,10 @@ async def _watch(domain: str, old: dict[str, Any], resolver: Resolver
 def watch_command(domains: tuple[str, ...], nameservers: tuple[str, ...],
                   zones: tuple[str, ...], timeout: float, state: Path, fmt: str,
                   update: bool) -> None:
-    """Resolve DOMAINs' source includes again and compare them with the state file.
+    """Resolve flattened trees again and report provider network changes.
+
+    DOMAINs' sources (includes, redirect targets, a/mx terms) are resolved again and compared
+    with the state file.
 
     Exit status: 0 nothing changed (a domain new to the state file is recorded); 1 a
     provider's networks changed (added/removed per provider, and the records to publish);
