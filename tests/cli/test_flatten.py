@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -24,27 +22,14 @@ from tests.cli.conftest import spfkit
 from tests.fixtures.dnsserver import ZoneDataServer
 from tests.fixtures.named import running_named
 from tests.flatten.worlds import big_provider, world
+from tests.wizard.test_real_tools import ZONE_HEAD, tinydns_data, tinydns_get, workdir
 
-ZONE_HEAD = """$TTL 300
-. IN SOA ns.spfkit.test. hostmaster.spfkit.test. ( 1 3600 600 86400 300 )
-. IN NS ns.spfkit.test.
-ns.spfkit.test. IN A 127.0.0.1
-"""
-
+__all__ = ["workdir"]  # the wizard's fixture: a world-searchable directory
 
 @pytest.fixture
 def dns() -> Iterator[ZoneDataServer]:
     with ZoneDataServer({**world(), **big_provider(80)}) as server:
         yield server
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    """World-searchable (named drops privileges; tmp_path is 0700)."""
-    base = Path(tempfile.mkdtemp(prefix="spfkit-flatten-", dir="/tmp"))
-    base.chmod(0o755)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def _flatten(dns: ZoneDataServer, *args: str) -> subprocess.CompletedProcess[str]:
@@ -132,33 +117,7 @@ def test_tinydns_lines_load_and_mean_the_records(dns: ZoneDataServer, workdir: P
                     "example.org")
     assert proc.returncode == 0, proc.stderr
     data_dir = workdir / "data"
-    data_dir.mkdir()
-    (data_dir / "data").write_text(".example.org::ns.example.org:300\n" + proc.stdout,
-                                   encoding="ascii")
-    made = subprocess.run(["tinydns-data"], cwd=data_dir, capture_output=True, text=True,
-                          timeout=60)
-    assert made.returncode == 0, made.stderr
+    tinydns_data(data_dir, [".example.org::ns.example.org:300", *proc.stdout.splitlines()])
     for name, record in records:
-        got = subprocess.run(["tinydns-get", "TXT", name], cwd=data_dir, capture_output=True,
-                             text=True, timeout=60)
-        answer = [ln for ln in got.stdout.splitlines() if ln.startswith("answer: ")]
-        assert len(answer) == 1, got.stdout
-        raw = _octal(answer[0].split(" ", 4)[4])
-        strings, i = [], 0
-        while i < len(raw):
-            strings.append(raw[i + 1:i + 1 + raw[i]])
-            i += 1 + raw[i]
-        assert tuple(strings) == split_strings(record), name
-
-
-def _octal(text: str) -> bytes:
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        if text[i] == "\\":
-            out.append(int(text[i + 1:i + 4], 8))
-            i += 4
-        else:
-            out += text[i].encode("latin-1")
-            i += 1
-    return bytes(out)
+        strings, ttl = tinydns_get(data_dir, name)
+        assert strings == split_strings(record) and ttl == 300, name
