@@ -21,6 +21,7 @@ from spfkit.flatten import (
     FlattenError,
     flatten,
 )
+from spfkit.flatten.plan import Kept
 from spfkit.flatten.state import domain_state, dump_state
 from spfkit.wizard.zones import MAX_TTL, bind_lines, tinydns_lines
 
@@ -50,7 +51,7 @@ def _json(result: Flattened) -> str:
         "source_lookups": proof.source_lookups,
         "undecided_addresses": str(proof.undecided),
         "kept": [{"term": i.text, "reason": i.reason}
-                 for i in result.plan.items if not hasattr(i, "networks")],
+                 for i in result.plan.items if isinstance(i, Kept)],
     }, indent=2)
 
 

@@ -7,7 +7,9 @@ chained records named by ``pattern`` (``_spf{n}.{domain}``): the top record gets
 on; a chained record has no ``all`` (its end is ``neutral``: "no match", §5.2), so the
 networks keep their place in the first-match order. Only ``pass`` runs move: an include's
 non-pass result is "no match", so ``-``/``~``/``?`` terms and the terms kept as written stay
-in the top record. Each character-string is cut at 255 octets by the wizard's
+in the top record. If the top record is still too long, its terms continue in records linked
+by ``redirect=`` (§6.1), unless a term that refers to the domain itself would have to move.
+Each character-string is cut at 255 octets by the wizard's
 :func:`~spfkit.wizard.zones.split_strings` when written. Pure.
 """
 
