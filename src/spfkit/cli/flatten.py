@@ -1,0 +1,107 @@
+"""``spfkit flatten DOMAIN``: replace includes by the networks they resolve to, proven equal.
+
+The core is :mod:`spfkit.flatten`; the zone lines are the wizard's
+(:mod:`spfkit.wizard.zones`). stdout carries only the records; the verdict goes to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import click
+
+from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.flatten import (
+    DEFAULT_PATTERN,
+    MAX_RECORD_BYTES,
+    Flattened,
+    FlattenError,
+    flatten,
+)
+from spfkit.flatten.plan import Kept
+from spfkit.flatten.state import domain_state, dump_state
+from spfkit.wizard.zones import MAX_TTL, bind_lines, tinydns_lines
+
+__all__ = ["flatten_command", "render_records"]
+
+
+def render_records(records: tuple[tuple[str, str], ...], fmt: str, ttl: int) -> str:
+    """The records as BIND or tinydns zone lines, or text (one ``name record`` a line)."""
+    if fmt == "bind":
+        lines = [line for name, text in records for line in bind_lines(name, text, ttl)]
+    elif fmt == "tinydns":
+        lines = [line for name, text in records
+                 for line in tinydns_lines(name, text, ttl, generic=True)]
+    else:
+        lines = [f"{name} {text}" for name, text in records]
+    return "\n".join(lines)
+
+
+def _json(result: Flattened) -> str:
+    proof = result.proof
+    return json.dumps({
+        "domain": result.plan.domain,
+        "source_record": result.plan.record,
+        "records": [{"name": n, "text": t} for n, t in result.records],
+        "equivalent": proof.equal,
+        "lookups": result.lookups,
+        "source_lookups": proof.source_lookups,
+        "undecided_addresses": str(proof.undecided),
+        "kept": [{"term": i.text, "reason": i.reason}
+                 for i in result.plan.items if isinstance(i, Kept)],
+    }, indent=2)
+
+
+@click.command("flatten")
+@click.argument("domain")
+@dns_options
+@click.option("--keep", multiple=True, metavar="INCLUDE",
+              help="Keep this include of the top record as written (repeatable).")
+@click.option("--target-lookups", type=click.IntRange(0, 10), default=10, show_default=True,
+              help="Refuse when the flattened tree needs more DNS lookups (RFC 7208 §4.6.4).")
+@click.option("--name-pattern", default=DEFAULT_PATTERN, show_default=True,
+              help="Names of the chained records ({n}, {domain}).")
+@click.option("--max-record-bytes", type=click.IntRange(64, 4000), default=MAX_RECORD_BYTES,
+              show_default=True, help="Largest record (octets of text).")
+@click.option("--format", "fmt", type=click.Choice(["bind", "tinydns", "json", "text"]),
+              default="bind", show_default=True)
+@click.option("--ttl", type=click.IntRange(0, MAX_TTL), default=3600, show_default=True)
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the source networks (per include, with TTLs) for 'spfkit watch'.")
+def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str, ...],
+                    timeout: float, keep: tuple[str, ...], target_lookups: int,
+                    name_pattern: str, max_record_bytes: int, fmt: str, ttl: int,
+                    state: Path | None) -> None:
+    """Flatten DOMAIN's SPF tree into networks within the lookup limit, proven equal.
+
+    Before printing, the source tree and the flattened records are compiled and compared:
+    they give the same result for every IPv4 and IPv6 address, or nothing is printed.
+    ptr, exists, macros and --keep includes stay as written, in place.
+
+    Exit status: 0 the records were printed (equivalence proven); 2 usage error, or the tree
+    cannot be flattened (no record, DNS error, not equivalent, over the lookup target).
+    """
+    if "{n}" not in name_pattern:
+        raise click.UsageError("--name-pattern needs {n}")
+    resolver = dns_source(nameservers, zones, timeout).resolver()
+    wanted = frozenset(k.lower().rstrip(".") for k in keep)
+    try:
+        result = asyncio.run(flatten(domain, resolver, keep=wanted,
+                                     max_bytes=max_record_bytes, pattern=name_pattern,
+                                     target_lookups=target_lookups))
+        output = _json(result) if fmt == "json" else render_records(result.records, fmt, ttl)
+    except (FlattenError, ValueError) as exc:
+        click.echo(f"spfkit flatten: {exc}", err=True)
+        raise SystemExit(2) from None
+    proof = result.proof
+    click.echo(f"equivalent: the flattened records give the same result as {result.plan.domain}'s "
+               f"tree for every address ({result.lookups} lookups, was {proof.source_lookups})",
+               err=True)
+    click.echo(output)
+    if state is not None:
+        entry = domain_state(result.plan.sources, result.records, result.lookups,
+                             name_pattern, time.time())
+        state.write_text(dump_state({result.plan.domain: entry}))

@@ -1,0 +1,88 @@
+"""``spfkit flatten``'s core: a domain's tree replaced by the networks it resolves to, proven
+equal (RFC 7208 §4.6.4, §5).
+
+* :mod:`~spfkit.flatten.plan` — which terms flatten, which are kept as written;
+* :mod:`~spfkit.flatten.pack` — the top record and the chained ``_spf{n}`` records;
+* :mod:`~spfkit.flatten.proof` — both trees compiled and compared, address range by range;
+* :mod:`~spfkit.flatten.state` — the JSON state file and its diff (``spfkit watch``).
+
+:func:`flatten` runs the three first steps and refuses (:class:`FlattenError`) a result that
+is not equal, or that needs more lookups than the target. Sans-I/O apart from the resolver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spfkit.flatten.pack import DEFAULT_PATTERN, MAX_RECORD_BYTES, PackError, pack
+from spfkit.flatten.plan import FlattenError, Kept, Plan, plan_flattening
+from spfkit.flatten.proof import Proof, prove
+from spfkit.lookup.protocol import Resolver
+from spfkit.record.parse import parse_record
+from spfkit.wizard.zones import bind_owner
+
+__all__ = ["DEFAULT_PATTERN", "MAX_RECORD_BYTES", "FlattenError", "Flattened", "flatten",
+           "published_lookups"]
+
+#: RFC 7208 §4.6.4
+MAX_LOOKUPS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Flattened:
+    """The records to publish (top first), the plan they come from and the proof."""
+
+    plan: Plan
+    records: tuple[tuple[str, str], ...]
+    proof: Proof
+    #: the most DNS lookups a receiver spends on the flattened tree (§4.6.4)
+    lookups: int
+
+
+async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = frozenset(),
+                  max_bytes: int = MAX_RECORD_BYTES, pattern: str = DEFAULT_PATTERN,
+                  target_lookups: int = MAX_LOOKUPS) -> Flattened:
+    """Flatten, split and prove; :class:`FlattenError` says why not."""
+    plan = await plan_flattening(domain, resolver, keep)
+    try:
+        records = tuple(pack(plan, max_bytes=max_bytes, pattern=pattern))
+    except PackError as exc:
+        raise FlattenError(str(exc)) from None
+    for name, _text in records:
+        try:
+            bind_owner(name)  # a zone line that would not load is never printed
+        except ValueError as exc:
+            raise FlattenError(str(exc)) from None
+    written = published_lookups(records)
+    if written > target_lookups:
+        raise _over(plan, records, written, target_lookups)
+    proof = await prove(plan.domain, dict(records), resolver)
+    if proof.difference is not None:
+        d = proof.difference
+        raise FlattenError(
+            f"not equivalent: {d.address} gets {_name(d.source)} from the source tree "
+            f"but {_name(d.flattened)} from the flattened one")
+    lookups = max(proof.lookups, written)
+    if lookups > target_lookups:
+        raise _over(plan, records, lookups, target_lookups)
+    return Flattened(plan, records, proof, lookups)
+
+
+def published_lookups(records: tuple[tuple[str, str], ...]) -> int:
+    """§4.6.4: the DNS-querying terms written in the published records (a kept include's
+    own subtree is counted by the proof, for the clients the compiler decides)."""
+    return sum(sum(1 for term in parse_record(text).terms if term.queries_dns)
+               for _name, text in records)
+
+
+def _over(plan: Plan, records: tuple[tuple[str, str], ...], lookups: int,
+          target: int) -> FlattenError:
+    kept = sum(1 for i in plan.items if isinstance(i, Kept))
+    return FlattenError(
+        f"cannot flatten below the limit: the flattened tree still needs {lookups} lookups "
+        f"(target {target}): {kept} term(s) kept as written and {len(records) - 1} chained "
+        f"record(s)")
+
+
+def _name(result: object) -> str:
+    return "the evaluator (not compiled)" if result is None else str(result)
