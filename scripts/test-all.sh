@@ -42,4 +42,5 @@ fi
 . scripts/python-env.sh  # PY: this python3, or a .venv when the system manages its packages
 "$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
 "$PY" -m ruff check src tests benchmarks
-"$PY" -m pytest "$@"
+# every core (pytest-xdist); a test module stays on one worker, so its servers start once
+"$PY" -m pytest -n auto --dist loadfile "$@"
