@@ -57,7 +57,9 @@ def test_usage_and_refusals_exit_2_in_one_line(dns: ZoneDataServer) -> None:
                           (["--format", "text", "--name-pattern", "x" * 64 + "{n}.{domain}",
                             "example.org"], "not a valid owner name"),
                           (["--target-lookups", "2", "--max-record-bytes", "100", "example.org"],
-                           "cannot flatten below the limit")):
+                           "cannot flatten below the limit"),
+                          (["--keep", "_spf.p2.example", "--only", "_spf.p2.example",
+                            "example.com"], "both --keep and --only")):
         proc = _flatten(dns, *args)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

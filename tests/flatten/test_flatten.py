@@ -73,6 +73,21 @@ def test_ptr_macros_and_keep_are_kept_as_written() -> None:
     assert result.proof.equal
 
 
+def test_only_flattens_just_the_named_includes() -> None:
+    data = {"example.net": [{"TXT": "v=spf1 mx include:p.example include:q.example "
+                                    "redirect=r.example"}],
+            "p.example": [{"TXT": "v=spf1 ip4:192.0.2.0/24 -all"}],
+            "q.example": [{"TXT": "v=spf1 ip4:198.51.100.0/24 -all"}],
+            "r.example": [{"TXT": "v=spf1 ip4:203.0.113.0/24 -all"}]}
+    data["example.net"].append({"MX": [10, "mx.example.net"]})
+    data["mx.example.net"] = [{"A": "192.0.2.25"}]
+    result = _run("example.net", data, only=frozenset({"q.example"}))
+    # mx, include:p.example and the redirect stay as written; only q.example becomes networks
+    assert result.records[0][1] == ("v=spf1 mx include:p.example ip4:198.51.100.0/24 "
+                                    "redirect=r.example")
+    assert result.proof.equal
+
+
 def test_adjacent_networks_of_one_result_merge_and_never_widen() -> None:
     data = {"example.net": [{"TXT": "v=spf1 ip4:192.0.2.0/25 include:p.example "
                                     "-ip4:192.0.2.0/23 ip4:198.51.100.0/25 -all"}],

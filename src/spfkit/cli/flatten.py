@@ -60,6 +60,9 @@ def _json(result: Flattened) -> str:
 @dns_options
 @click.option("--keep", multiple=True, metavar="INCLUDE",
               help="Keep this include of the top record as written (repeatable).")
+@click.option("--only", multiple=True, metavar="INCLUDE",
+              help="Flatten only this include (or redirect target) of the top record; other "
+              "includes, a and mx stay as written (repeatable).")
 @click.option("--target-lookups", type=click.IntRange(0, 10), default=10, show_default=True,
               help="Refuse when the flattened tree needs more DNS lookups (RFC 7208 §4.6.4).")
 @click.option("--name-pattern", default=DEFAULT_PATTERN, show_default=True,
@@ -72,14 +75,16 @@ def _json(result: Flattened) -> str:
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the source networks (per include, with TTLs) for 'spfkit watch'.")
 def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str, ...],
-                    timeout: float, keep: tuple[str, ...], target_lookups: int,
+                    timeout: float, keep: tuple[str, ...], only: tuple[str, ...],
+                    target_lookups: int,
                     name_pattern: str, max_record_bytes: int, fmt: str, ttl: int,
                     state: Path | None) -> None:
     """Flatten DOMAIN's SPF tree into networks within the lookup limit, proven equal.
 
     Before printing, the source tree and the flattened records are compiled and compared:
     they give the same result for every IPv4 and IPv6 address, or nothing is printed.
-    ptr, exists, macros and --keep includes stay as written, in place.
+    ptr, exists, macros and --keep includes stay as written, in place; with --only, so does
+    every term but the named includes.
 
     Exit status: 0 the records were printed (equivalence proven); 2 usage error, or the tree
     cannot be flattened (no record, DNS error, not equivalent, over the lookup target).
@@ -88,8 +93,11 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
         raise click.UsageError("--name-pattern needs {n}")
     resolver = dns_source(nameservers, zones, timeout).resolver()
     wanted = frozenset(k.lower().rstrip(".") for k in keep)
+    chosen = frozenset(o.lower().rstrip(".") for o in only) or None
+    if chosen and chosen & wanted:
+        raise click.UsageError(f"{sorted(chosen & wanted)[0]} is named with both --keep and --only")
     try:
-        result = asyncio.run(flatten(domain, resolver, keep=wanted,
+        result = asyncio.run(flatten(domain, resolver, keep=wanted, only=chosen,
                                      max_bytes=max_record_bytes, pattern=name_pattern,
                                      target_lookups=target_lookups))
         output = _json(result) if fmt == "json" else render_records(result.records, fmt, ttl)

@@ -40,10 +40,10 @@ class Flattened:
 
 
 async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = frozenset(),
-                  max_bytes: int = MAX_RECORD_BYTES, pattern: str = DEFAULT_PATTERN,
+                  only: frozenset[str] | None = None, max_bytes: int = MAX_RECORD_BYTES, pattern: str = DEFAULT_PATTERN,
                   target_lookups: int = MAX_LOOKUPS) -> Flattened:
     """Flatten, split and prove; :class:`FlattenError` says why not."""
-    plan = await plan_flattening(domain, resolver, keep)
+    plan = await plan_flattening(domain, resolver, keep, only)
     try:
         records = tuple(pack(plan, max_bytes=max_bytes, pattern=pattern))
     except PackError as exc:

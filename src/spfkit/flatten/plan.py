@@ -160,7 +160,8 @@ def _has_macro(term: object) -> bool:
 
 
 async def _flatten_term(term: Mechanism, domain: str, resolver: Resolver,
-                        keep: frozenset[str]) -> tuple[Item, Source | None]:
+                        keep: frozenset[str], only: frozenset[str] | None
+                        ) -> tuple[Item, Source | None]:
     text = str(term)
     if isinstance(term, IP4 | IP6):
         return Networks(term.qualifier, (term.network,), text), None
@@ -171,6 +172,8 @@ async def _flatten_term(term: Mechanism, domain: str, resolver: Resolver,
     name = str(term.domain_spec).lower().rstrip(".") if isinstance(term, Include) else text
     if isinstance(term, Include) and name in keep:
         return Kept(text, "kept (--keep)"), None
+    if only is not None and not (isinstance(term, Include) and name in only):
+        return Kept(text, "not named with --only"), None
     probe = f"{_PROBE}.{domain}"
     # the probe's own TTL is the largest, so the map's TTL is the smallest of the real answers
     overlay = OverlayResolver(resolver, {probe: f"v=spf1 {_probe_body(term, domain)} -all"},
@@ -224,8 +227,13 @@ def _collapsed(item: Networks) -> Networks:
 
 
 async def plan_flattening(domain: str, resolver: Resolver,
-                          keep: frozenset[str] = frozenset()) -> Plan:
-    """The flattening of ``domain``'s record (see the module doc)."""
+                          keep: frozenset[str] = frozenset(),
+                          only: frozenset[str] | None = None) -> Plan:
+    """The flattening of ``domain``'s record (see the module doc).
+
+    ``only``: flatten just these include (and redirect) targets; every other term that would
+    be resolved (other includes, ``a``, ``mx``) stays as written, in place.
+    """
     domain = domain.lower().rstrip(".")
     text = await top_record(domain, resolver)
     try:
@@ -241,14 +249,14 @@ async def plan_flattening(domain: str, resolver: Resolver,
             tail.append(term.canonical())
             ended = True
             break  # §4.6.2: later terms are never reached, redirect is ignored (§6.1)
-        item, source = await _flatten_term(term, domain, resolver, keep)
+        item, source = await _flatten_term(term, domain, resolver, keep, only)
         items.append(item)
         if source is not None:
             sources.append(source)
     redirect = record.redirect
     if not ended and redirect is not None:
         target = str(redirect.domain_spec).lower().rstrip(".")
-        if "%" in target or target in keep:
+        if "%" in target or target in keep or (only is not None and target not in only):
             tail.append(f"redirect={redirect.domain_spec}")
         else:
             more, all_term, source = await _flatten_redirect(target, resolver)
