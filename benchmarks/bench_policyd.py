@@ -34,6 +34,7 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -190,7 +191,8 @@ async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tm
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit --workers 2 ...", flush=True)
         two = await spfkit_cell(cfg, dns, conc, checks[:n], tmp, workers=2)
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit spawn mode ...", flush=True)
-        spawn = await spawned_cell(spfkit_spawn_argv(cfg, dns.port), spfkit_env(), dns, conc, checks[:n])
+        spawn = await spawned_cell(spfkit_spawn_argv(cfg, dns.port),
+                                   compiled_env(spfkit_env(), tmp / "pycache"), dns, conc, checks[:n])
         rows.append({"dns_ms": dns.ms, "connections": conc, "requests": n,
                      "spfkit_workers_2": {k: {kk: vv for kk, vv in v.items() if kk != "_answers"}
                                           for k, v in two.items()},
@@ -248,14 +250,26 @@ def _row(dns: Dns, conc: int, n: int, mine: dict[str, Any] | None, peer: dict[st
 
 async def measure_startup(argv: Sequence[str], request: bytes, runs: int, env: dict[str, str] | None = None
                           ) -> dict[str, Any]:
-    times, answer = [], b""
+    times, cpu, answer = [], [], b""
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         elapsed, answer = await startup_time(argv, request, env)
-        times.append(elapsed * 1000)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(elapsed * 1000)  # the process's own CPU: what load on the machine moves least
+        cpu.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000)
     times.sort()
     return {"median_ms": round(statistics.median(times), 1), "min_ms": round(times[0], 1),
-            "max_ms": round(times[-1], 1), "runs": runs, "argv": " ".join(argv),
+            "max_ms": round(times[-1], 1), "cpu_median_ms": round(statistics.median(cpu), 1),
+            "runs": runs, "argv": " ".join(argv),
             "answer": answer.decode("utf-8", "replace").strip()[:200]}
+
+
+def compiled_env(env: dict[str, str], pycache: Path) -> dict[str, str]:
+    """``env`` with byte-compiled modules kept (in ``pycache``), as an installed wheel has
+    them: a PYTHONDONTWRITEBYTECODE shell would otherwise time compiling every module."""
+    env = {key: value for key, value in env.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
 
 
 def spawn_tree_argv(tmp: Path, cfg: Path, dns_port: int) -> list[str] | None:
@@ -314,10 +328,12 @@ def print_report(report: dict[str, Any]) -> None:
         print(table("Modes: --workers 2 vs one process; spawn mode (one spfkit process per connection)",
                     ["DNS", "conns", "cache", "n", "1 worker r/s", "2 workers r/s", "× 1 worker", "p99",
                      "spawn r/s", "p99", "cpu", "× policyd-spf"], mrows))
-    srows = [[name, s["median_ms"], s["min_ms"], s["max_ms"], s["runs"]] for name, s in report["startup"].items()]
+    srows = [[name, s["median_ms"], s["min_ms"], s["max_ms"], s.get("cpu_median_ms"), s["runs"]]
+             for name, s in report["startup"].items()]
     print()
-    print(table("Spawn-mode start-up: process start → answer to one request from a pipe (ms)",
-                ["implementation", "median", "min", "max", "runs"], srows))
+    print(table("Spawn-mode start-up: process start → answer to one request from a pipe (ms); "
+                "the process's CPU ms",
+                ["implementation", "median", "min", "max", "CPU median", "runs"], srows))
     print()
     for line in report["aims"]:
         print(line)
@@ -401,14 +417,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         with zero as srv0:
             dns0 = Dns(0, srv0.port, srv0.name, None)
             print(f"DNS 0 ms: {srv0.name} on 127.0.0.1:{srv0.port}", flush=True)
-            report["throughput"] += await measure_part(dns0, cfg, checks, sizes, tmp, peer,
-                                                       extra_peer_conc=() if args.quick else (4,))
-            concs = sorted({c for ms, c in sizes if ms == 0})
-            report["modes"] = await measure_modes(dns0, cfg, checks, sizes[(0, 1)], tmp, concs)
+            if not args.startup_only:
+                report["throughput"] += await measure_part(dns0, cfg, checks, sizes, tmp, peer,
+                                                           extra_peer_conc=() if args.quick else (4,))
+                concs = sorted({c for ms, c in sizes if ms == 0})
+                report["modes"] = await measure_modes(dns0, cfg, checks, sizes[(0, 1)], tmp, concs)
             print(f"  spawn start-up, {args.startup_runs} runs each ...", flush=True)
             first = render_request(next(c for c in checks if c.mail_from), 0, "startup")
+            for src in args.baseline_src:  # another revision's tree first, then this one
+                report["startup"][f"spfkit policyd (console script, {src})"] = await measure_startup(
+                    spfkit_spawn_argv(cfg, srv0.port), first, args.startup_runs,
+                    compiled_env(spfkit_env(src), tmp / "pycache-baseline"))
             report["startup"]["spfkit policyd (console script)"] = await measure_startup(
-                spfkit_spawn_argv(cfg, srv0.port), first, args.startup_runs, spfkit_env())
+                spfkit_spawn_argv(cfg, srv0.port), first, args.startup_runs,
+                compiled_env(spfkit_env(), tmp / "pycache"))
             tree = spawn_tree_argv(tmp, cfg, srv0.port)
             if tree:
                 report["startup"]["spfkit policyd (e2e spawn tree, python3 -I -S)"] = await measure_startup(
@@ -421,7 +443,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         policyd_spf_argv(srv0.port, tmp / "policyd-spf.log"), ping_request(0), args.startup_runs)
             if not args.quick:
                 report["startup"]["spfkit policyd (console script, ping, no DNS)"] = await measure_startup(
-                    spfkit_spawn_argv(cfg, srv0.port), ping_request(0), args.startup_runs, spfkit_env())
+                    spfkit_spawn_argv(cfg, srv0.port), ping_request(0), args.startup_runs,
+                    compiled_env(spfkit_env(), tmp / "pycache"))
+        if args.startup_only:
+            report["aims"] = []
+            return report
         with FixtureServer(world.zonedata, delay=DELAY) as srv20:
             dns20 = Dns(20, srv20.port, f"{srv20.name}, {DELAY * 1000:.0f} ms per answer", srv20)
             print(f"DNS 20 ms: {dns20.name} on 127.0.0.1:{srv20.port}", flush=True)
@@ -437,6 +463,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--domains", type=int, default=1000, help="sender domains in the world (default 1000)")
     ap.add_argument("--startup-runs", type=int, default=None, help=f"spawn start-up runs (default {STARTUP_RUNS})")
     ap.add_argument("--no-peer", action="store_true", help="spfkit only (no policyd-spf)")
+    ap.add_argument("--startup-only", action="store_true", help="only the spawn start-up rows")
+    ap.add_argument("--baseline-src", action="append", default=[], metavar="DIR",
+                    help="also time the start-up of the spfkit in DIR (another revision's src/), "
+                    "in the same run (repeatable)")
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON output (default {RESULTS.relative_to(HERE.parent)})")
     args = ap.parse_args(argv)
     if args.startup_runs is None:

@@ -57,10 +57,10 @@ def spfkit_config(path: Path, log: Path) -> Path:
     return path
 
 
-def spfkit_env() -> dict[str, str]:
-    """Run the spfkit of this working tree, whatever is installed."""
+def spfkit_env(src: str | Path = SRC) -> dict[str, str]:
+    """Run the spfkit of this working tree (or of ``src``), whatever is installed."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH", "")]))
     return env
 
 

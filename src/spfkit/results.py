@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from spfkit.lookup.protocol import Lookup, LookupStatus
+from spfkit.lookup.protocol import Lookup
 
 
 class Result(StrEnum):
@@ -101,7 +101,9 @@ class CheckResult:
     ``domain`` and ``mechanism`` name the record and the term that decided the result
     (``mechanism`` is ``"default"`` when no term matched, §4.7); ``problem`` is set for
     temperror/permerror; ``lookups`` counts the DNS-querying terms of §4.6.4 and
-    ``void_lookups`` the void lookups.
+    ``void_lookups`` the void lookups. ``no_such_domain`` (§4.3–§4.4): the checked domain
+    does not exist (its own TXT lookup was NXDOMAIN), so ``none`` means a misspelt or expired
+    name rather than a domain without a record; set by the evaluator, and by a compiled answer.
     """
 
     result: Result
@@ -112,17 +114,10 @@ class CheckResult:
     lookups: int = 0
     void_lookups: int = 0
     trace: tuple[TraceEvent, ...] = field(default=(), repr=False)
+    no_such_domain: bool = False
 
     @property
     def comment(self) -> str:
         """A short human sentence for header comments and logs."""
         return self.result.meaning
 
-    @property
-    def no_such_domain(self) -> bool:
-        """§4.3–§4.4: the checked domain does not exist (its own TXT lookup was NXDOMAIN),
-        so ``none`` means a misspelt or expired name rather than a domain without a record."""
-        for event in self.trace:
-            if event.kind is TraceKind.QUERY and event.depth == 0 and event.text.startswith("TXT "):
-                return event.answer is not None and event.answer.status is LookupStatus.NXDOMAIN
-        return False

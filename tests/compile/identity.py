@@ -22,7 +22,8 @@ from spfkit.identity import Identity, normalize_ip, sender_with_local_part
 from spfkit.lookup.protocol import Resolver
 from spfkit.results import CheckResult
 
-FIELDS = ("result", "domain", "mechanism", "problem", "lookups", "void_lookups", "explanation")
+FIELDS = ("result", "domain", "mechanism", "problem", "lookups", "void_lookups", "explanation",
+          "no_such_domain")
 
 
 def outcome(result: CheckResult) -> dict[str, object]:

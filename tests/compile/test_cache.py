@@ -8,7 +8,7 @@ import asyncio
 
 from spfkit.compile import PolicyMap, compile_policy
 from spfkit.compile.cache import CompiledCache
-from spfkit.lookup import MemoryResolver
+from spfkit.lookup import CachingResolver, MemoryResolver
 
 
 class Clock:
@@ -35,6 +35,22 @@ def test_a_map_expires_with_its_smallest_ttl() -> None:
     assert cache.get(key, "x@a.test", "") is policy
     clock.now += 1
     assert cache.get(key, "x@a.test", "") is None
+
+
+def test_a_map_built_from_cached_answers_lives_only_as_long_as_they_have_left() -> None:
+    """Through a DNS cache, the map's TTL is the time its answers have left there, not the
+    TTL they were published with: it is never served after the answers would be asked again."""
+    clock = Clock()
+    zone = {"a.test": {"TXT": "v=spf1 include:b.test -all"},
+            "b.test": {"TXT": "v=spf1 ip4:192.0.2.0/24 -all"}}
+    resolver = CachingResolver(MemoryResolver(zone, ttl=300), clock=clock)
+    asyncio.run(resolver.txt("b.test"))  # b.test cached first, a.test 100 s later
+    clock.now += 100
+    first = asyncio.run(compile_policy("a.test", 4, resolver=resolver))
+    assert first.ttl == 200  # b.test's answer expires from the DNS cache in 200 s
+    clock.now += 150
+    again = asyncio.run(compile_policy("a.test", 4, resolver=resolver))
+    assert again.ttl == 50
 
 
 def test_a_map_built_from_a_failure_is_not_kept() -> None:

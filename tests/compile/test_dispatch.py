@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from spfkit.compile.dispatch import cache_for
 from spfkit.evaluate import check
 from spfkit.identity import Identity
@@ -78,14 +80,22 @@ def test_an_ipv4_mapped_client_is_the_ipv4_client() -> None:
     assert not v6[1].trace and outcome(v6[0]) == outcome(v6[1])
 
 
-def test_trace_requests_and_domains_without_a_record_use_the_evaluator() -> None:
+def test_trace_requests_use_the_evaluator() -> None:
     resolver = MemoryResolver(ZONE)
     traced = _twice("192.0.2.9", "bob@example.test", resolver, trace=True)
     assert all(r.trace for r in traced)
-    none = _twice("192.0.2.9", "bob@nospf.test", resolver)
-    assert none[1].trace and none[1].result.value == "none"
-    gone = _twice("192.0.2.9", "bob@gone.test", resolver)
-    assert gone[1].no_such_domain
+
+
+@pytest.mark.parametrize(("sender", "gone"), [("bob@nospf.test", False), ("bob@gone.test", True)])
+def test_domains_without_a_record_are_compiled_and_say_whether_the_name_exists(
+        sender: str, gone: bool) -> None:
+    """nospf.test has a TXT record that is no SPF record; gone.test is not in the zone
+    (NXDOMAIN): both "none", only the second a name that does not exist (§4.3-§4.4)."""
+    resolver = MemoryResolver(ZONE)
+    first, second = _twice("192.0.2.9", sender, resolver)
+    assert first.trace and not second.trace  # the second answer is the compiled one
+    assert second.result.value == "none" and outcome(second) == outcome(first)
+    assert (first.no_such_domain, second.no_such_domain) == (gone, gone)
 
 
 def test_helo_checks_share_the_entry_point() -> None:

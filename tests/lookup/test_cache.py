@@ -78,7 +78,7 @@ def test_second_lookup_is_a_hit():
         return await cache.txt("example.com"), await cache.txt("Example.COM.")
 
     first, second = run(twice())
-    assert first is second
+    assert first == second  # no time passed: the same answer, the same time left
     assert inner.count() == 1
     assert cache.stats() == CacheStats(hits=1, misses=1, coalesced=0, entries=1)
 
@@ -111,6 +111,26 @@ def test_entries_expire_with_their_ttl():
     clock.now += 0.1
     run(cache.a("example.com"))
     assert inner.count() == 2
+
+
+def test_a_hit_carries_the_time_it_has_left():
+    """What is built from a cached answer (a compiled map) must not outlive it."""
+    clock = Clock()
+    cache = CachingResolver(MemoryResolver(ZONE, ttl=60), clock=clock)
+    fresh = run(cache.txt("example.com"))
+    clock.now += 45
+    later = run(cache.txt("example.com"))
+    assert (fresh.ttl, later.ttl) == (60, 15)
+    assert later.records == fresh.records and later.status is fresh.status
+
+
+def test_the_time_left_is_the_clamped_ttl():
+    clock = Clock()
+    cache = CachingResolver(Scripted(Lookup(LookupStatus.ANSWER, ((b"x",),), 10**7)),
+                            max_ttl=3600, clock=clock)
+    assert run(cache.txt("a.example")).ttl == 3600
+    clock.now += 600
+    assert run(cache.txt("a.example")).ttl == 3000
 
 
 def test_negative_answers_are_cached_for_their_ttl():

@@ -9,11 +9,31 @@
   entry point that ``evaluate.check()`` goes through.
 """
 
-from spfkit.compile.authorised import authorised_addresses
-from spfkit.compile.cache import CompiledCache
-from spfkit.compile.compiler import TooComplex, compile_policy
-from spfkit.compile.counts import AddressCounts, Contributor, address_counts
-from spfkit.compile.policy_map import Decision, PolicyMap
+
+import typing
+
+from spfkit import _lazy
+
+if typing.TYPE_CHECKING:
+    from spfkit.compile.authorised import authorised_addresses
+    from spfkit.compile.cache import CompiledCache
+    from spfkit.compile.compiler import TooComplex, compile_policy
+    from spfkit.compile.counts import AddressCounts, Contributor, address_counts
+    from spfkit.compile.policy_map import Decision, PolicyMap
+
+#: imported on first use: the first check of a domain is the evaluator's, so a process that
+#: answers once (a policy server spawned per connection) never loads the compiler
+__getattr__ = _lazy.lazy_exports(__name__, {
+    "authorised_addresses": "spfkit.compile.authorised",
+    "CompiledCache": "spfkit.compile.cache",
+    "TooComplex": "spfkit.compile.compiler",
+    "compile_policy": "spfkit.compile.compiler",
+    "AddressCounts": "spfkit.compile.counts",
+    "Contributor": "spfkit.compile.counts",
+    "address_counts": "spfkit.compile.counts",
+    "Decision": "spfkit.compile.policy_map",
+    "PolicyMap": "spfkit.compile.policy_map",
+})
 
 __all__ = [
     "AddressCounts",

@@ -66,6 +66,7 @@ class _Done:
     term: str | None
     record: Record | None
     budget: Budget
+    no_such_domain: bool = False
 
 
 class _Fallback:
@@ -145,8 +146,9 @@ class _Compiler:
             record = await self.fetch_record(frame, budget)
         except EvaluationError as exc:
             return [(region, self.fail(exc, frame, budget))]
-        if record is None:
-            return [(region, _Done(Result.NONE, domain, None, None, budget))]
+        if not isinstance(record, Record):
+            return [(region, _Done(Result.NONE, domain, None, None, budget,
+                                   record is LookupStatus.NXDOMAIN))]
         return await self.mechanisms(frame, record, 0, region, budget)
 
     def fail(self, exc: EvaluationError, frame: Frame, budget: Budget) -> Decision:
@@ -154,7 +156,7 @@ class _Compiler:
             exc.domain = frame.domain
         return _failed(exc, frame.domain, budget)
 
-    async def fetch_record(self, frame: Frame, budget: Budget) -> Record | None:
+    async def fetch_record(self, frame: Frame, budget: Budget) -> Record | LookupStatus:
         """§4.4–§4.5, as ``check_host.fetch_record``."""
         domain = frame.domain
         lookup = await self.query(RRType.TXT, domain)
@@ -164,7 +166,7 @@ class _Compiler:
             budget.charge_void_lookup(domain)
         text = select_record(lookup.records, self.options.scope)
         if text is None:
-            return None
+            return lookup.status
         budget.charge_work(len(text), f"the record of {domain}")
         try:
             return parse_record(text)
@@ -350,9 +352,8 @@ async def compile_policy(
     """§4: ``check_host(ip, domain, sender)`` for every ``ip`` of one IP version, as a map.
 
     A tree that splits the space into more than :data:`MAX_STEPS` pieces compiles to "ask
-    the evaluator" everywhere, and so do the clients for which the domain has no record (or
-    is no domain): that check is one lookup, and the evaluator's trace says whether the
-    name exists.
+    the evaluator" everywhere. A domain without a record compiles to one ``none`` range
+    (``no_such_domain`` when its TXT lookup was NXDOMAIN, as the evaluator sets it).
     """
     options = options or CheckOptions()
     ip: IPv4Address | IPv6Address = IPv4Address(0) if version == 4 else IPv6Address(0)
@@ -367,8 +368,6 @@ async def compile_policy(
         outcomes = [(everything, _FALLBACK)]
     for region, outcome in outcomes:
         decision = _decision(outcome)
-        if decision is not None and decision.result is Result.NONE:
-            decision = None
         pieces.extend((low, high, decision) for low, high in region.spans)
     starts, decisions = merge_ranges(pieces)
     ttl = 0.0 if compiler.ttl == float("inf") else compiler.ttl
@@ -384,4 +383,4 @@ def _decision(outcome: _Outcome) -> Decision | None:
     b = outcome.budget
     record = outcome.record if outcome.result is Result.FAIL else None
     return Decision(outcome.result, outcome.domain, outcome.term, None,
-                    b.dns_terms, b.void_lookups, record)
+                    b.dns_terms, b.void_lookups, record, outcome.no_such_domain)

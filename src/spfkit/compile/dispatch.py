@@ -21,7 +21,6 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from spfkit.compile.cache import CompiledCache, PolicyKey
-from spfkit.compile.compiler import compile_policy
 from spfkit.compile.policy_map import Decision, PolicyMap
 from spfkit.evaluate.check_host import check_host
 from spfkit.evaluate.explanation import default_explanation, explain
@@ -70,6 +69,9 @@ async def policy_for(
     sender = sender_with_local_part(sender, domain)
     if cache is not None and (found := cache.get(key, sender, helo)) is not None:
         return found
+    # the second check of a domain loads the compiler (see the docstring)
+    from spfkit.compile.compiler import compile_policy
+
     try:
         async with asyncio.timeout(options.time_budget):
             policy = await compile_policy(domain, version, resolver=resolver, sender=sender,

@@ -45,6 +45,7 @@ class Decision:
     lookups: int = 0
     void_lookups: int = 0
     record: Record | None = None
+    no_such_domain: bool = False  # a "none" because the domain's TXT lookup was NXDOMAIN
     _answer: CheckResult | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
@@ -54,7 +55,8 @@ class Decision:
         made = self._answer
         if made is None:
             made = CheckResult(self.result, self.domain, self.mechanism, None, self.problem,
-                               self.lookups, self.void_lookups)
+                               self.lookups, self.void_lookups,
+                               no_such_domain=self.no_such_domain)
             object.__setattr__(self, "_answer", made)
         return made
 

@@ -25,7 +25,7 @@ from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.prefetch import plan_prefetch
 from spfkit.evaluate.run import Evaluation, Frame
 from spfkit.identity import is_valid_domain, normalize_ip, sender_with_local_part
-from spfkit.lookup.protocol import Resolver, RRType
+from spfkit.lookup.protocol import LookupStatus, Resolver, RRType
 from spfkit.record.model import Record
 from spfkit.record.select import select_record
 from spfkit.record.terms import Include, LocalMechanism
@@ -42,6 +42,7 @@ class _Outcome:
     domain: str
     term: str | None = None
     record: Record | None = None
+    no_such_domain: bool = False  # §4.3: "none" because the domain's TXT lookup was NXDOMAIN
 
 
 async def check_host(
@@ -84,6 +85,7 @@ async def check_host(
         lookups=run.budget.dns_terms,
         void_lookups=run.budget.void_lookups,
         trace=tuple(run.trace),
+        no_such_domain=outcome.no_such_domain,
     )
 
 
@@ -102,8 +104,9 @@ def _error_result(run: Evaluation, domain: str, exc: EvaluationError) -> CheckRe
     )
 
 
-async def fetch_record(run: Evaluation, frame: Frame) -> Record | None:
-    """§4.4–§4.5: the domain's record, or None; TempError on DNS errors, PermError on syntax."""
+async def fetch_record(run: Evaluation, frame: Frame) -> Record | LookupStatus:
+    """§4.4–§4.5: the domain's record, or the status of a TXT answer that holds none
+    (NXDOMAIN: no such domain); TempError on DNS errors, PermError on syntax."""
     domain = frame.domain
     lookup = await run.query(RRType.TXT, domain, frame)
     if lookup.status.is_error:
@@ -112,7 +115,7 @@ async def fetch_record(run: Evaluation, frame: Frame) -> Record | None:
         run.budget.charge_void_lookup(domain)
     text = select_record(lookup.records, run.options.scope)
     if text is None:
-        return None
+        return lookup.status
     run.budget.charge_work(len(text), f"the record of {domain}")
     try:
         record = run.parse(text)
@@ -144,9 +147,9 @@ async def _evaluate(run: Evaluation, frame: Frame) -> _Outcome:
         return _Outcome(Result.NONE, domain)
     frame.check_loop()
     record = await fetch_record(run, frame)
-    if record is None:
+    if not isinstance(record, Record):
         run.note(TraceKind.RESULT, frame, "none", "no SPF record")
-        return _Outcome(Result.NONE, domain)
+        return _Outcome(Result.NONE, domain, no_such_domain=record is LookupStatus.NXDOMAIN)
     run.note(TraceKind.RECORD, frame, str(record))
     if run.options.prefetch and frame.depth == 0:
         plan_prefetch(run, record, domain)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from spfkit.bounded import SizedLRU
@@ -75,7 +75,8 @@ class CachingResolver(BaseResolver):
     TTLs are clamped to ``[min_ttl, max_ttl]`` for answers and ``[min_ttl, max_negative_ttl]``
     for NXDOMAIN / NODATA (RFC 2308 §5: 3 hours is BIND's default ceiling). ``clock`` returns
     seconds; tests pass a fake one instead of sleeping. A cached :class:`Lookup` is returned
-    as it was received: its ``ttl`` is the TTL published, not the time left.
+    with the time it has left in this cache as its ``ttl`` (as a DNS cache counts a TTL down,
+    RFC 1035 §3.2.1), so that what is built from it (a compiled map) never outlives it.
     """
 
     def __init__(
@@ -156,28 +157,31 @@ class CachingResolver(BaseResolver):
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[0] <= self._clock():
+        expires, lookup = entry
+        left = expires - self._clock()
+        if left <= 0:
             self._entries.discard(key)
             return None
         self.hits += 1
         # §4.6.4: a cached answer still counts as a lookup; only the network cost is saved.
-        return entry[1]
+        return replace(lookup, ttl=left)
 
     async def _miss(self, key: _Key, rrtype: RRType, name: str) -> Lookup[Any]:
         """Ask the inner resolver (once, however many ask meanwhile) and keep the answer."""
         self.misses += 1
         lookup = await self.inner.lookup(rrtype, name)
-        self._store(key, lookup)
-        return lookup
+        ttl = self._store(key, lookup)
+        return lookup if ttl == lookup.ttl else replace(lookup, ttl=ttl)
 
-    def _store(self, key: _Key, lookup: Lookup[Any]) -> None:
-        """Keep an answer for as long as its TTL allows."""
+    def _store(self, key: _Key, lookup: Lookup[Any]) -> float:
+        """Keep an answer for as long as its TTL allows; that time (clamped), 0 if not kept."""
         ttl = self._ttl(lookup)
         if ttl <= 0:
-            return
+            return 0.0
         self._entries.put(key, (self._clock() + ttl, lookup), answer_size(lookup))
         while len(self._entries) > self.max_entries:
             self._entries.pop_oldest()
+        return ttl
 
     def _ttl(self, lookup: Lookup[Any]) -> float:
         status = lookup.status

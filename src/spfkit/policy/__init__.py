@@ -20,27 +20,71 @@ The policy protocol:
 * ``logs`` — syslog, stderr or a file (never Postfix's socket in spawn mode).
 """
 
-from spfkit.policy.config import (
-    ConfigError,
-    ConfigProblem,
-    ListenAddress,
-    PolicyConfig,
-    load_config,
-    parse_config,
-)
-from spfkit.policy.decide import Transaction, decide
-from spfkit.policy.decision import Checks, Decision, Envelope, Outcome
-from spfkit.policy.logs import configure_logging
-from spfkit.policy.protocol import (
-    PolicyReader,
-    PolicyReply,
-    PolicyRequest,
-    ProtocolError,
-    ReaderState,
-    render,
-)
-from spfkit.policy.server import PolicyServer, ServerError, run_stdio
-from spfkit.policy.service import Explanation, PolicyService, make_resolver, reply_for
+import typing
+
+from spfkit import _lazy
+
+# a function named as its module: imported here, or importing the module would leave the
+# module under the name (it is on every path anyway)
+from spfkit.policy.decide import decide
+
+if typing.TYPE_CHECKING:
+    from spfkit.policy.config import (
+        ConfigError,
+        ConfigProblem,
+        ListenAddress,
+        PolicyConfig,
+        load_config,
+        parse_config,
+    )
+    from spfkit.policy.decide import Transaction
+    from spfkit.policy.decision import Checks, Decision, Envelope, Outcome
+    from spfkit.policy.logs import configure_logging
+    from spfkit.policy.protocol import (
+        PolicyReader,
+        PolicyReply,
+        PolicyRequest,
+        ProtocolError,
+        ReaderState,
+        render,
+    )
+    from spfkit.policy.server import PolicyServer, ServerError, run_stdio
+    from spfkit.policy.service import (
+        Explanation,
+        PolicyService,
+        make_resolver,
+        reply_for,
+    )
+
+#: imported on first use: a module of this package (``spfkit.policy.config``) loads only
+#: what it imports itself, not the whole receiver side
+__getattr__ = _lazy.lazy_exports(__name__, {
+    "ConfigError": "spfkit.policy.config",
+    "ConfigProblem": "spfkit.policy.config",
+    "ListenAddress": "spfkit.policy.config",
+    "PolicyConfig": "spfkit.policy.config",
+    "load_config": "spfkit.policy.config",
+    "parse_config": "spfkit.policy.config",
+    "Transaction": "spfkit.policy.decide",
+    "Checks": "spfkit.policy.decision",
+    "Decision": "spfkit.policy.decision",
+    "Envelope": "spfkit.policy.decision",
+    "Outcome": "spfkit.policy.decision",
+    "configure_logging": "spfkit.policy.logs",
+    "PolicyReader": "spfkit.policy.protocol",
+    "PolicyReply": "spfkit.policy.protocol",
+    "PolicyRequest": "spfkit.policy.protocol",
+    "ProtocolError": "spfkit.policy.protocol",
+    "ReaderState": "spfkit.policy.protocol",
+    "render": "spfkit.policy.protocol",
+    "PolicyServer": "spfkit.policy.server",
+    "ServerError": "spfkit.policy.server",
+    "run_stdio": "spfkit.policy.server",
+    "Explanation": "spfkit.policy.service",
+    "PolicyService": "spfkit.policy.service",
+    "make_resolver": "spfkit.policy.service",
+    "reply_for": "spfkit.policy.service",
+})
 
 __all__ = [
     "Checks",

@@ -54,7 +54,6 @@ from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.record.parse import RECORD_CACHE, estimated_size
 from spfkit.results import CheckResult, Result
-from spfkit.view.trace import trace_nodes, walk
 
 __all__ = [
     "CHECK_STATES",
@@ -401,6 +400,9 @@ def _for_later(decision: Decision) -> Decision:
 
 def trace_lines(result: CheckResult) -> list[str]:
     """One line per evaluation step, indented by include/redirect depth; values sanitised."""
+    # debug logging only: the renderers stay off the spawn path
+    from spfkit.view.trace import trace_nodes, walk
+
     lines = []
     for step in walk(trace_nodes(result.trace)):
         text = " ".join(quote_value(part) for part in (step.domain, step.text) if part)
