@@ -75,7 +75,8 @@ def test_state_file_has_the_networks_per_include_with_ttls(dns: ZoneDataServer,
         "192.0.2.0/25", "192.0.2.200/32", "100.64.0.0/24", "2001:db8:2::/64"] or set(
         sources["_spf.p2.example"]["networks"]) == {
         "192.0.2.0/25", "192.0.2.200/32", "100.64.0.0/24", "2001:db8:2::/64"}
-    assert sources["_spf.p1.example"]["ttl"] == 300 and entry["time"] > 0
+    # the zone's 300 s, or what a cached answer has left of it: never more
+    assert 0 < sources["_spf.p1.example"]["ttl"] <= 300 and entry["time"] > 0
 
 
 def _boundaries(resolver: object, domain: str) -> list[str]:

@@ -24,6 +24,7 @@ One instance may serve many checks and many tasks of one event loop.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -164,7 +165,7 @@ class CachingResolver(BaseResolver):
             return None
         self.hits += 1
         # §4.6.4: a cached answer still counts as a lookup; only the network cost is saved.
-        return replace(lookup, ttl=left)
+        return replace(lookup, ttl=math.ceil(left))  # whole seconds, as DNS counts them
 
     async def _miss(self, key: _Key, rrtype: RRType, name: str) -> Lookup[Any]:
         """Ask the inner resolver (once, however many ask meanwhile) and keep the answer."""
