@@ -23,21 +23,10 @@ from spfkit.flatten import (
 )
 from spfkit.flatten.plan import Kept
 from spfkit.flatten.state import domain_state, dump_state
-from spfkit.wizard.zones import MAX_TTL, bind_lines, tinydns_lines
+from spfkit.flatten.zone import render_records
+from spfkit.wizard.zones import MAX_TTL
 
-__all__ = ["flatten_command", "render_records"]
-
-
-def render_records(records: tuple[tuple[str, str], ...], fmt: str, ttl: int) -> str:
-    """The records as BIND or tinydns zone lines, or text (one ``name record`` a line)."""
-    if fmt == "bind":
-        lines = [line for name, text in records for line in bind_lines(name, text, ttl)]
-    elif fmt == "tinydns":
-        lines = [line for name, text in records
-                 for line in tinydns_lines(name, text, ttl, generic=True)]
-    else:
-        lines = [f"{name} {text}" for name, text in records]
-    return "\n".join(lines)
+__all__ = ["flatten_command"]
 
 
 def _json(result: Flattened) -> str:

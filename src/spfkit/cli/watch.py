@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.cli.flatten import render_records
 from spfkit.flatten import FlattenError, flatten
 from spfkit.flatten.plan import plan_flattening
 from spfkit.flatten.state import (
@@ -29,6 +28,7 @@ from spfkit.flatten.state import (
     load_state,
     next_pattern,
 )
+from spfkit.flatten.zone import render_records
 from spfkit.lookup.protocol import Resolver
 
 __all__ = ["watch_command"]
