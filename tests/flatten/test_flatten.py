@@ -153,3 +153,69 @@ def test_a_loop_or_an_outage_is_kept_as_written_not_flattened_to_nothing() -> No
     data["l.example"] = ["TIMEOUT"]
     plan = asyncio.run(plan_flattening("example.net", ZoneDataResolver(data)))
     assert plan.sources[0].error is not None and plan.sources[0].networks == ()
+
+
+def _nested(provider: str) -> dict:
+    return {"example.net": [{"TXT": "v=spf1 a:relay.example.net include:_spf.prov.example -all"}],
+            "relay.example.net": [{"A": "192.0.2.99"}],
+            "_spf.prov.example": [{"TXT": provider}],
+            "mid.prov.example": [{"TXT": "v=spf1 ip6:2001:db8:7::/48 include:kept.example ~all"}],
+            "other.prov.example": [{"TXT": "v=spf1 ip4:203.0.113.0/24 -all"}],
+            "tail.prov.example": [{"TXT": "v=spf1 ip4:100.64.0.0/24 ~all"}],
+            "kept.example": [{"TXT": "v=spf1 ip4:198.51.100.0/24 -all"}]}
+
+
+def _agree_everywhere(domain: str, data: dict, records: tuple[tuple[str, str], ...],
+                      ips: list[str]) -> None:
+    source = ZoneDataResolver(data)
+    overlay = OverlayResolver(source, dict(records))
+    for ip in ips:
+        flat = asyncio.run(check_host(ip, domain, "", resolver=overlay))
+        orig = asyncio.run(check_host(ip, domain, "", resolver=source, options=UNLIMITED))
+        assert (flat.result, flat.mechanism is None) == (orig.result, orig.mechanism is None), ip
+
+
+def test_keep_names_an_include_nested_inside_a_provider_and_the_rest_is_flattened() -> None:
+    data = _nested("v=spf1 ip4:192.0.2.0/25 include:mid.prov.example "
+                   "include:other.prov.example redirect=tail.prov.example")
+    result = _run("example.net", data, keep=frozenset({"kept.example"}))
+    top = result.records[0][1]
+    # the provider and its includes are networks (neighbours merged: 192.0.2.99 is in the
+    # /25); the nested kept include stays, in its place
+    assert top == ("v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:7::/48 include:kept.example "
+                   "ip4:100.64.0.0/24 ip4:203.0.113.0/24 -all")
+    assert result.proof.equal and result.lookups == 1
+    kept = [i for i in result.plan.items if isinstance(i, Kept)]
+    assert [(k.text, k.reason) for k in kept] == [("include:kept.example", "kept (--keep)")]
+    _agree_everywhere("example.net", data, result.records,
+                      ["192.0.2.99", "192.0.2.1", "192.0.2.200", "198.51.100.1", "203.0.113.9",
+                       "100.64.0.1", "2001:db8:7::1", "2001:db8:8::1", "10.0.0.1"])
+    # the kept include changes later: the flattened records follow it, as written
+    data["kept.example"] = [{"TXT": "v=spf1 ip4:198.51.101.0/24 -all"}]
+    _agree_everywhere("example.net", data, result.records, ["198.51.100.1", "198.51.101.1"])
+
+
+def test_a_kept_include_after_a_non_pass_term_of_its_provider_cannot_be_kept_in_place() -> None:
+    # -ip4 inside the provider stops 198.51.100.0/25 before the kept include is reached;
+    # written in the top record the kept include would pass them
+    data = _nested("v=spf1 -ip4:198.51.100.0/25 include:kept.example ~all")
+    result = _run("example.net", data, keep=frozenset({"kept.example"}))
+    assert result.records[0][1] == "v=spf1 ip4:192.0.2.99 include:_spf.prov.example -all"
+    [kept] = [i for i in result.plan.items if isinstance(i, Kept)]
+    assert "cannot be flattened around the kept include" in kept.reason
+    assert "198.51.100.0/25" in kept.reason and result.proof.equal
+    # after the kept include a non-pass term only narrows what later terms add
+    data = _nested("v=spf1 include:kept.example ~ip4:203.0.113.0/25 "
+                   "include:other.prov.example -all")
+    result = _run("example.net", data, keep=frozenset({"kept.example"}))
+    assert result.records[0][1] == ("v=spf1 ip4:192.0.2.99 include:kept.example "
+                                    "ip4:203.0.113.128/25 -all")
+    assert result.proof.equal
+    _agree_everywhere("example.net", data, result.records,
+                      ["203.0.113.1", "203.0.113.200", "198.51.100.7"])
+    # a qualified kept include, or one behind a client-dependent term, keeps the provider
+    for provider in ("v=spf1 ~include:kept.example -all",
+                     "v=spf1 exists:%{i}.x.example include:kept.example -all"):
+        result = _run("example.net", _nested(provider), keep=frozenset({"kept.example"}))
+        assert "include:_spf.prov.example" in result.records[0][1].split(), provider
+        assert result.proof.equal

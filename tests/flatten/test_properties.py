@@ -1,7 +1,8 @@
 """Property: for random provider trees, flattening is equivalent and fits the limits.
 
 Hypothesis draws a top record and up to four providers (each may include later ones, use
-``-``/``~``/``?`` terms, ``a:`` hosts, a ``redirect``); :func:`flatten` must either refuse
+``-``/``~``/``?`` terms, ``a:`` hosts, a ``redirect``) and some providers to keep (often
+nested inside another one); :func:`flatten` must either refuse
 for the lookup limit or a too-small record size, or give records that fit every limit and
 that the evaluator (not the compiler) judges like the source tree at every range boundary.
 """
@@ -68,17 +69,22 @@ def _boundaries(resolver: ZoneDataResolver) -> list[str]:
     return out
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(worlds(), st.sampled_from([120, 200, 450]))
-def test_flattening_is_equivalent_and_fits(data: dict[str, list[Any]], max_bytes: int) -> None:
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(), st.sampled_from([120, 200, 450]), st.sets(st.integers(1, 3), max_size=2))
+def test_flattening_is_equivalent_and_fits(data: dict[str, list[Any]], max_bytes: int,
+                                           kept: set[int]) -> None:
+    """``kept``: providers named with --keep, most often nested inside another provider."""
     source = ZoneDataResolver(data)
+    keep = frozenset(f"p{i}.example" for i in kept)
     try:
-        result = asyncio.run(flatten("example.com", source, max_bytes=max_bytes))
+        result = asyncio.run(flatten("example.com", source, max_bytes=max_bytes, keep=keep))
     except FlattenError as exc:
         assert "not equivalent" not in str(exc), exc
         event("refused: " + str(exc).split(":")[0])  # the limit or the record size
         return
     event(f"{len(result.records)} record(s)")
+    written = {t.lstrip("+-~?") for _n, text in result.records for t in text.split()}
+    event(f"kept nested: {bool(keep & {w.removeprefix('include:') for w in written})}")
     assert result.proof.equal and result.lookups <= 10
     for _name, text in result.records:
         assert len(text.encode()) <= max_bytes

@@ -21,6 +21,7 @@ from spfkit.flatten import (
     FlattenError,
     flatten,
 )
+from spfkit.flatten.drift import facts_state, observe
 from spfkit.flatten.plan import Kept
 from spfkit.flatten.state import domain_state, dump_state
 from spfkit.flatten.zone import render_records
@@ -99,6 +100,16 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
                err=True)
     click.echo(output)
     if state is not None:
-        entry = domain_state(result.plan.sources, result.records, result.lookups,
-                             name_pattern, time.time())
-        state.write_text(dump_state({result.plan.domain: entry}))
+        try:
+            facts = asyncio.run(observe(result.plan.domain, resolver))
+        except FlattenError as exc:
+            click.echo(f"spfkit flatten: --state: {exc}", err=True)
+            raise SystemExit(2) from None
+        entry = {**domain_state(result.plan.sources, result.records, result.lookups,
+                                name_pattern, time.time()),
+                 **facts_state(facts), "flattened": True}
+        try:
+            state.write_text(dump_state({result.plan.domain: entry}))
+        except OSError as exc:
+            click.echo(f"spfkit flatten: --state: {exc}", err=True)
+            raise SystemExit(2) from None

@@ -14,18 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spfkit.evaluate.budget import MAX_DNS_TERMS, MAX_VOID_LOOKUPS
 from spfkit.flatten.pack import DEFAULT_PATTERN, MAX_RECORD_BYTES, PackError, pack
 from spfkit.flatten.plan import FlattenError, Kept, Plan, plan_flattening
 from spfkit.flatten.proof import Proof, prove
+from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
 from spfkit.record.parse import parse_record
+from spfkit.tree import build_tree
 from spfkit.wizard.zones import bind_owner
 
 __all__ = ["DEFAULT_PATTERN", "MAX_RECORD_BYTES", "FlattenError", "Flattened", "flatten",
            "published_lookups"]
 
 #: RFC 7208 §4.6.4
-MAX_LOOKUPS = 10
+MAX_LOOKUPS = MAX_DNS_TERMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +65,18 @@ async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = fro
         raise FlattenError(
             f"not equivalent: {d.address} gets {_name(d.source)} from the source tree "
             f"but {_name(d.flattened)} from the flattened one")
-    lookups = max(proof.lookups, written)
+    # the maps count the clients they decide; a walk of the whole tree (lint's counts) also
+    # counts what a kept ptr/exists/macro term leaves to the evaluator
+    walked = await build_tree(plan.domain, OverlayResolver(resolver, dict(records)))
+    lookups = max(proof.lookups, written, walked.v4.needed_lookups, walked.v6.needed_lookups)
     if lookups > target_lookups:
         raise _over(plan, records, lookups, target_lookups)
+    voids = max(proof.void_lookups, walked.v4.needed_void, walked.v6.needed_void)
+    if voids > MAX_VOID_LOOKUPS:
+        raise FlattenError(
+            f"cannot flatten: the flattened tree has {voids} void lookups for some "
+            f"clients (limit {MAX_VOID_LOOKUPS}, RFC 7208 §4.6.4): receivers would return "
+            "permerror")
     return Flattened(plan, records, proof, lookups)
 
 

@@ -1,10 +1,12 @@
 """The equivalence proof: the flattened records authorise exactly what the source tree did.
 
-Both trees are compiled (``spfkit.compile``) for IPv4 and IPv6: the source as published,
-read without the §4.6.4 limits (the policy its owner meant), and the flattened records served
-through an :class:`~spfkit.lookup.overlay.OverlayResolver` *with* the limits, as receivers
-will evaluate them. The two maps are compared range by range; the first address where the
-results differ is the counter-example. Ranges that both maps leave to the evaluator (a kept
+Both trees are compiled (``spfkit.compile``) for IPv4 and IPv6, read without the §4.6.4
+limits: the source as published (the policy its owner meant) and the flattened records served
+through an :class:`~spfkit.lookup.overlay.OverlayResolver`, as receivers will see them. The
+two maps are compared range by range; the first address where the results differ is the
+counter-example. The most lookups and void lookups the flattened tree spends on any client
+are reported, so that the caller can hold them to the limits (then the limits change no
+result: the maps are what receivers compute). Ranges that both maps leave to the evaluator (a kept
 ``ptr``/``exists``/macro term) are counted, not compared: the same terms, as written, decide
 them. Sans-I/O apart from the injected resolver.
 """
@@ -16,7 +18,6 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from spfkit.compile import PolicyMap, compile_policy
-from spfkit.evaluate.options import CheckOptions
 from spfkit.flatten.plan import UNLIMITED
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
@@ -43,6 +44,8 @@ class Proof:
     lookups: int
     source_lookups: int
     undecided: int  # addresses both maps leave to the evaluator
+    #: the most void lookups (§4.6.4) the flattened tree spends for any client
+    void_lookups: int = 0
 
     @property
     def equal(self) -> bool:
@@ -76,19 +79,22 @@ def _max_lookups(policy: PolicyMap) -> int:
     return max((d.lookups for d in policy.decisions if d is not None), default=0)
 
 
-async def prove(domain: str, records: Mapping[str, str], resolver: Resolver,
-                options: CheckOptions | None = None) -> Proof:
+def _max_voids(policy: PolicyMap) -> int:
+    return max((d.void_lookups for d in policy.decisions if d is not None), default=0)
+
+
+async def prove(domain: str, records: Mapping[str, str], resolver: Resolver) -> Proof:
     """Compile both trees and compare them (see the module doc)."""
     flat_resolver = OverlayResolver(resolver, dict(records))
-    lookups = source_lookups = undecided = 0
+    lookups = source_lookups = undecided = voids = 0
     for version in (4, 6):
         source = await compile_policy(domain, version, resolver=resolver, options=UNLIMITED)
-        flat = await compile_policy(domain, version, resolver=flat_resolver,
-                                    options=options or CheckOptions())
+        flat = await compile_policy(domain, version, resolver=flat_resolver, options=UNLIMITED)
         difference, left = compare_maps(source, flat)
         lookups = max(lookups, _max_lookups(flat))
+        voids = max(voids, _max_voids(flat))
         source_lookups = max(source_lookups, _max_lookups(source))
         undecided += left
         if difference is not None:
-            return Proof(difference, lookups, source_lookups, undecided)
-    return Proof(None, lookups, source_lookups, undecided)
+            return Proof(difference, lookups, source_lookups, undecided, voids)
+    return Proof(None, lookups, source_lookups, undecided, voids)

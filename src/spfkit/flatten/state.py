@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, collapse_addresses, ip_network
 from typing import Any
 
-from spfkit.flatten.plan import Source
+from spfkit.flatten.plan import Network, Source, subtract
 
 __all__ = ["SourceChange", "diff_sources", "domain_state", "dump_state", "load_state",
            "next_pattern"]
@@ -66,14 +67,23 @@ def diff_sources(old: Mapping[str, Any], new: tuple[Source, ...]) -> list[Source
         if source.error is not None:
             changes.append(SourceChange(source.name, (), (), source.error))
             continue
-        was = set(before.get("networks", []))
-        now = {str(n) for n in source.networks}
-        if was != now or source.name not in old:
-            changes.append(SourceChange(source.name, tuple(sorted(now - was)),
-                                        tuple(sorted(was - now))))
+        was = [ip_network(n) for n in before.get("networks", [])]
+        now = list(source.networks)
+        added, removed = _difference(now, was), _difference(was, now)
+        if added or removed or source.name not in old:
+            changes.append(SourceChange(source.name, added, removed))
     for name in sorted(set(old) - seen):
         changes.append(SourceChange(name, (), tuple(old[name].get("networks", []))))
     return changes
+
+
+def _difference(a: list[Network], b: list[Network]) -> tuple[str, ...]:
+    """The addresses of ``a`` that ``b`` lacks, as the fewest networks (so a /24 taken out
+    of a /21 reads as that /24, however the networks were collapsed)."""
+    left = subtract(tuple(a), b)
+    v4 = collapse_addresses([x for x in left if isinstance(x, IPv4Network)])
+    v6 = collapse_addresses([x for x in left if isinstance(x, IPv6Network)])
+    return tuple(str(n) for n in (*v4, *v6))
 
 
 def next_pattern(pattern: str) -> str:
