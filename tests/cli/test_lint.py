@@ -81,7 +81,7 @@ def test_json_shape_over_real_dns(dns: ZoneDataServer) -> None:
     assert set(out["lookups"]) == set(out["void_lookups"]) == {"ipv4", "ipv6"}
     (split,) = [f for f in out["findings"] if f["code"] == "SPF-E112"]
     assert set(split) == {"code", "severity", "message", "rfc", "fix", "domain", "column",
-                          "term", "fixed_record"}
+                          "term", "fixed_record", "extra_records"}
     assert split["severity"] == "error" and split["column"] == 9
     assert split["fixed_record"] == "v=spf1 mx include:_spf.example.net -all"
     assert out["fixed_record"] == "v=spf1 mx include:_spf.example.net -all"

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from spfkit.evaluate import check_host
 from spfkit.lint.codes import CODES, CodeInfo
 from spfkit.lint.findings import Finding, Severity
+from spfkit.lint.runner import lint_domain
 from spfkit.lint.tree_rules import TREE_CODES, tree_findings
 from spfkit.lookup import MemoryResolver
 from spfkit.tree import RecordTree, build_tree
@@ -130,18 +132,58 @@ def test_the_docs_table_matches() -> None:
 # -- what the findings say and fix -----------------------------------------------------------
 
 
+def linted(zone: dict[str, Any], code: str, domain: str = "example.com") -> Finding:
+    """``lint_domain``'s one finding ``code`` (it adds the flattening to SPF-E401)."""
+    report = asyncio.run(lint_domain(domain, MemoryResolver(zone)))
+    [found] = [f for f in report.findings if f.code == code]
+    return found
+
+
 def test_over_the_limit_names_the_11th_and_flattens() -> None:
     zone = zone_with(includes(6))
-    found = only(zone, "SPF-E401")
+    found = linted(zone, "SPF-E401")
     assert "needs 12 DNS lookups" in found.message
     assert "include:c5.example in the record of example.com" in found.message
     assert "include:c0.example 2" in found.fix
+    assert "proven to give the same result for every IPv4 and IPv6 address" in found.fix
     # the fixed record, published in place of the old one, stays within the limit
     assert found.fixed_record is not None and found.fixed_record.startswith("v=spf1 ")
+    assert found.extra_records == ()
     fixed = tree({**zone, "example.com": {"TXT": found.fixed_record}})
     assert fixed.lookups_v4 <= 10 and fixed.lookups_v6 <= 10
     assert fixed.result_v4.result.value == "fail"
     assert "SPF-E401" not in [f.code for f in tree_findings(fixed)]
+    # and it authorises what the tree meant: the six include targets' addresses pass
+    for k in range(6):
+        for ip in (f"192.0.2.{k + 1}", f"2001:db8::{k + 1}"):
+            result = asyncio.run(check_host(ip, "example.com", "", resolver=MemoryResolver(
+                {**zone, "example.com": {"TXT": found.fixed_record}})))
+            assert result.result.value == "pass", ip
+    # the tree rules alone (no resolver) name the costs but offer no record
+    assert only(zone, "SPF-E401").fixed_record is None
+
+
+def test_over_the_limit_with_chained_records_and_a_refusal() -> None:
+    zone = {"example.com": {"TXT": "v=spf1 " + " ".join(
+        f"include:w{k}.example" for k in range(11)) + " -all"}}
+    for k in range(11):
+        nets = " ".join(f"ip4:10.{k}.{j}.0/24" for j in range(0, 40, 2))
+        zone[f"w{k}.example"] = {"TXT": f"v=spf1 {nets} -all"}
+    found = linted(zone, "SPF-E401")
+    assert found.fixed_record is not None and len(found.extra_records) >= 2
+    assert "chained records to publish first" in found.fix
+    published = {**zone, "example.com": {"TXT": found.fixed_record},
+                 **{name: {"TXT": text} for name, text in found.extra_records}}
+    for ip, want in (("10.3.4.9", "pass"), ("10.3.5.9", "fail"), ("10.10.38.1", "pass")):
+        result = asyncio.run(check_host(ip, "example.com", "", resolver=MemoryResolver(published)))
+        assert result.result.value == want, ip
+    # a tree whose ptr keeps the costly include as written: no record, and the reason
+    zone["w0.example"] = {"TXT": "v=spf1 ptr " + " ".join(
+        f"include:w{k}.example" for k in range(1, 11)) + " -all"}
+    zone["example.com"] = {"TXT": "v=spf1 include:w0.example -all"}
+    found = linted(zone, "SPF-E401")
+    assert found.fixed_record is None and "cannot do it" in found.fix
+    assert "cannot flatten below the limit" in found.fix
 
 
 def test_near_the_limit_is_a_warning_only() -> None:
@@ -150,10 +192,10 @@ def test_near_the_limit_is_a_warning_only() -> None:
 
 
 def test_flattening_keeps_includes_that_cannot_be_flattened() -> None:
-    """An include whose record has exists or -ip4 cannot be replaced by its networks."""
+    """An include whose record has exists depends on the client: it stays as written."""
     zone = zone_with(includes(5, "include:x.example -all"), **{
         "x.example": {"TXT": "v=spf1 exists:%{i}.x.example -all"}})
-    found = only(zone, "SPF-E401")
+    found = linted(zone, "SPF-E401")
     assert found.fixed_record is not None and "include:x.example" in found.fixed_record
 
 

@@ -225,6 +225,8 @@ def _print_finding(console: Console, f: Finding, text: str | None, domain: str |
     console.print(f"    [dim]RFC {escape(f.rfc)}[/] · fix: {escape(f.fix)}")
     if f.fixed_record:
         console.print(f"    corrected: [green]{escape(f.fixed_record)}[/]")
+    for name, record in f.extra_records:
+        console.print(f"    and publish at {escape(name)}: [green]{escape(record)}[/]")
 
 
 def _visible(text: str) -> str:

@@ -30,7 +30,8 @@ class Finding:
     ``column`` the 0-based offset in that record's text (None when it concerns the whole
     record or tree); ``term`` the offending term as written; ``rfc`` the section, e.g.
     ``"7208 §4.6.4"``; ``fix`` says what to do, and ``fixed_record`` is the corrected record
-    text when it can be computed.
+    text when it can be computed; ``extra_records`` the other records the fix needs published
+    with it, ``(name, text)`` (the chained ``_spf{n}`` records of a flattening).
     """
 
     code: str
@@ -42,6 +43,7 @@ class Finding:
     column: int | None = None
     term: str | None = None
     fixed_record: str | None = None
+    extra_records: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +56,7 @@ class Finding:
             "column": self.column,
             "term": self.term,
             "fixed_record": self.fixed_record,
+            "extra_records": [{"name": n, "text": t} for n, t in self.extra_records],
         }
 
 

@@ -20,6 +20,7 @@ from typing import Final
 
 from spfkit.compile.authorised import authorised_addresses
 from spfkit.errors import RecordSyntaxError
+from spfkit.flatten import FlattenError, flatten
 from spfkit.lint.address_rules import address_findings
 from spfkit.lint.codes import finding
 from spfkit.lint.findings import Finding, Severity, worst
@@ -269,11 +270,14 @@ def _merge(texts: list[str]) -> str | None:
 
 
 async def lint_domain(
-    domain: str, resolver: Resolver, *, tree: RecordTree | None = None
+    domain: str, resolver: Resolver, *, tree: RecordTree | None = None,
+    flatten_fix: bool = True,
 ) -> LintReport:
     """Every rule for ``domain``: its TXT RRset (§4.4–§4.5), its records, its tree (§4.6.4).
 
     ``tree``: the domain's tree when the caller has already built it (``spfkit show``, web).
+    ``flatten_fix``: a tree over the lookup limit gets ``spfkit flatten``'s records, proven
+    equal, as its fix (False: not worth the work, e.g. in a survey).
     """
     domain = domain.rstrip(".")
     lookup = await resolver.txt(domain)
@@ -302,8 +306,11 @@ async def lint_domain(
         if tree is None:
             tree = await build_tree(domain, resolver)
         texts = {n.domain.lower(): n.record_text for n in tree.nodes()}
+        found = tree_findings(tree)
+        if flatten_fix and any(f.code == "SPF-E401" for f in found):
+            found = await _with_flattening(found, domain, resolver)
         tagged += [(f, texts.get((f.domain or domain).lower()) if f.column is not None else None)
-                   for f in tree_findings(tree)]
+                   for f in found]
         counts = (tree.lookups_v4, tree.lookups_v6, tree.void_v4, tree.void_v6)
         allowed = await authorised_addresses(domain, resolver=resolver)
         tagged += [(f, None) for f in address_findings(allowed)]
@@ -317,6 +324,27 @@ async def lint_domain(
         lookups_v4=counts[0], lookups_v6=counts[1], void_v4=counts[2], void_v6=counts[3],
         fixed_record=fixed,
     )
+
+
+async def _with_flattening(found: list[Finding], domain: str,
+                           resolver: Resolver) -> list[Finding]:
+    """The over-limit findings (SPF-E401) with ``spfkit flatten``'s records as their fix."""
+    try:
+        result = await flatten(domain, resolver)
+    except FlattenError as exc:
+        addition = f" 'spfkit flatten {domain}' cannot do it: {exc}."
+        return [replace(f, fix=f.fix + addition) if f.code == "SPF-E401" else f for f in found]
+    chained = len(result.records) - 1
+    addition = (
+        f" 'spfkit flatten {domain}' does it: {result.lookups} lookup"
+        f"{'' if result.lookups == 1 else 's'} instead of {result.proof.source_lookups}, "
+        "proven to give the same result for every IPv4 and IPv6 address"
+        + (f", with {chained} chained record{'s' if chained > 1 else ''} to publish first"
+           if chained else "")
+        + "; 'spfkit watch' then tells when a provider's networks change.")
+    return [replace(f, fix=f.fix + addition, fixed_record=result.records[0][1],
+                    extra_records=result.records[1:]) if f.code == "SPF-E401" else f
+            for f in found]
 
 
 async def lint_zone(source: ZoneResolver | str | os.PathLike[str], *,

@@ -15,7 +15,7 @@ from spfkit.lint.codes import CodeInfo
 from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup.protocol import LookupStatus
 from spfkit.record.terms import Redirect
-from spfkit.tree.flatten import flatten, replace_voids, without
+from spfkit.tree.rewrite import replace_voids, without
 from spfkit.tree.model import (
     ErrorKind,
     Family,
@@ -112,13 +112,13 @@ def _lookups(tree: RecordTree) -> Iterator[Finding]:
             message = (f"{who} {verb} {at_least}{count} DNS lookups{why}; the limit is "
                        f"{tree.max_lookups}. Receivers stop at the 11th{stop} and return permerror, "
                        f"so SPF fails for all mail from {tree.domain}.")
-            fixed = flatten(tree, count - tree.max_lookups) if complete else None
             over = count - tree.max_lookups
             fix = (f"Remove at least {over} lookup{'s' if over > 1 else ''}: flatten the costliest "
                    "include into its ip4/ip6 ranges (they must then be kept up to date by hand), "
                    "replace a and mx with the addresses they stand for, and drop terms that are "
                    f"no longer used. Cost of each term of the top record: {listed}.")
-            yield _finding("SPF-E401", message, fix, domain=tree.domain, fixed_record=fixed)
+            # the flattened records (proven equal) are added by lint_domain: spfkit.flatten
+            yield _finding("SPF-E401", message, fix, domain=tree.domain)
         else:
             message = (f"{who} {verb} {count} of the {tree.max_lookups} DNS lookups a receiver "
                        f"allows{why}: one more include from a provider that grows its record "

@@ -138,7 +138,7 @@ async def _spf_fields(domain: str, answer: Lookup[TXTRecord], resolver: Resolver
                 out.update(await _evaluate(domain, resolver))
             out["pass_ipv4"], out["pass_ipv6"] = await authorised_addresses(domain, resolver, tree)
     if deep:
-        findings = (await lint_domain(domain, resolver, tree=tree)).findings
+        findings = (await lint_domain(domain, resolver, tree=tree, flatten_fix=False)).findings
     else:
         findings = tuple(f for r in spf1 for f in lint_text(decode_record(join_strings(r)),
                                                              domain=domain, strings=r))
