@@ -6,7 +6,7 @@ findings of :func:`~spfkit.lint.lint_domain`. Both read DNS through the request'
 :class:`~spfkit.web.limits.BudgetResolver`, which remembers its answers: the linter's walk
 costs no second round of queries. What the page shows of the tree is
 :func:`~spfkit.view.tree_view`'s (``spfkit show`` draws the same); ``templates/check.html``
-lays it out.
+lays it out, with the offer to flatten a tree over the limit (``spfkit.web.flatten``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from spfkit.view.dmarc import DmarcView, dmarc_view
 from spfkit.view.record_tree import TreeView, tree_view
 from spfkit.view.verdict import AddressCount, DomainVerdict, domain_verdict
 from spfkit.web.errors import field_errors
+from spfkit.web.flatten import flatten_offer
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.models import (
     CheckQuery,
@@ -122,5 +123,5 @@ async def check_page(request: Request, ctx: WebContext = Depends(web_context)) -
     result = await ctx.evaluate(lambda budget: check_domain(domain, budget))
     view = result.view
     values.update(result=result, summary=summary(view), root=view.root, verdict=result.verdict,
-                  dmarc=result.dmarc)
+                  dmarc=result.dmarc, offer=flatten_offer(result.tree, view.budget.lookups))
     return render(request, "check.html", values)
