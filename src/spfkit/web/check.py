@@ -26,7 +26,7 @@ from spfkit.view.dmarc import DmarcView, dmarc_view
 from spfkit.view.record_tree import TreeView, tree_view
 from spfkit.view.verdict import AddressCount, DomainVerdict, domain_verdict
 from spfkit.web.errors import field_errors
-from spfkit.web.flatten import flatten_offer
+from spfkit.web.flatten import FlattenOffer, flatten_offer
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.models import (
     CheckQuery,
@@ -69,6 +69,11 @@ class DomainCheck:
     @property
     def dmarc(self) -> DmarcView:
         return dmarc_view(self.dmarc_lookup)
+
+    @property
+    def offer(self) -> FlattenOffer | None:
+        """The offer to flatten the tree, when it is over the limit (``spfkit.web.flatten``)."""
+        return flatten_offer(self.tree, self.view.budget.lookups)
 
     def response(self) -> CheckResponse:
         tree = self.tree
@@ -123,5 +128,5 @@ async def check_page(request: Request, ctx: WebContext = Depends(web_context)) -
     result = await ctx.evaluate(lambda budget: check_domain(domain, budget))
     view = result.view
     values.update(result=result, summary=summary(view), root=view.root, verdict=result.verdict,
-                  dmarc=result.dmarc, offer=flatten_offer(result.tree, view.budget.lookups))
+                  dmarc=result.dmarc)
     return render(request, "check.html", values)

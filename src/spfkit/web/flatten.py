@@ -6,7 +6,8 @@ proves them equal to the source tree before it returns them, and their zone line
 :func:`spfkit.flatten.zone.render_records`. Everything reads DNS through the request's
 :class:`~spfkit.web.limits.BudgetResolver`: a tree the budget cannot read whole is never
 called equivalent (``incomplete``), since both sides of the proof would have seen the same
-timeouts. The lookups before are the checker's gauge (:func:`~spfkit.view.tree_view`).
+timeouts. The lookups before are the checker's gauge (:func:`~spfkit.view.tree_view`), and
+so are those after: the gauge of the flattened records served from memory over the same DNS.
 ``templates/flatten.html`` lays the page out.
 """
 
@@ -23,6 +24,8 @@ from spfkit.errors import RecordSyntaxError
 from spfkit.flatten import Flattened, FlattenError, flatten
 from spfkit.flatten.plan import Kept
 from spfkit.flatten.zone import render_records
+from spfkit.lookup import OverlayResolver
+from spfkit.lookup.protocol import Resolver
 from spfkit.record.parse import parse_record
 from spfkit.record.terms import Include
 from spfkit.tree import RecordTree, build_tree
@@ -44,9 +47,6 @@ from spfkit.web.report_models import GaugeModel
 __all__ = ["DomainFlattening", "FlattenOffer", "flatten_domain", "flatten_offer", "router"]
 
 LABELS: Final = {"domain": "Domain", "keep": "Keep as written", "ttl": "TTL"}
-#: RFC 7208 §4.6.4
-MAX_LOOKUPS: Final = 10
-
 router = APIRouter()
 
 
@@ -105,12 +105,14 @@ class DomainFlattening:
     queries: int
     exhausted: bool
     max_queries: int
+    #: what receivers will spend on the records once published (see :func:`_published_lookups`)
+    published_lookups: Gauge | None = None
 
     @property
     def outcome(self) -> Outcome:
         if self.exhausted:
             return "incomplete"
-        if self.result is not None and self.result.proof.equal:
+        if self.result is not None and self.result.proof.equal and self.reason is None:
             return "equivalent"
         return "refused"
 
@@ -125,9 +127,7 @@ class DomainFlattening:
 
     @property
     def after(self) -> Gauge | None:
-        if self.result is None or not self.equivalent:
-            return None
-        return Gauge(self.result.lookups, self.result.lookups, MAX_LOOKUPS)
+        return self.published_lookups if self.equivalent else None
 
     @property
     def kept(self) -> tuple[Kept, ...]:
@@ -227,15 +227,32 @@ async def flatten_domain(query: FlattenQuery, resolver: BudgetResolver) -> Domai
     record = tree.root.record_text if tree.root is not None else None
     result: Flattened | None = None
     reason: str | None = None
+    after: Gauge | None = None
     try:
         result = await flatten(query.domain, resolver, keep=frozenset(query.keep))
     except (FlattenError, ValueError) as exc:
         reason = str(exc)
+    else:
+        after = await _published_lookups(result, resolver)
+        if after.needed > after.limit:
+            reason = (f"cannot flatten below the limit: the flattened records still need "
+                      f"{after.needed} lookups for a client that no network lists")
     return DomainFlattening(
         domain=tree.domain, keep=tuple(query.keep), ttl=query.ttl, record=record or None,
         before=before, result=result, reason=reason, queries=resolver.queries,
-        exhausted=resolver.exhausted, max_queries=resolver.max_queries,
+        exhausted=resolver.exhausted, max_queries=resolver.max_queries, published_lookups=after,
     )
+
+
+async def _published_lookups(result: Flattened, resolver: Resolver) -> Gauge:
+    """§4.6.4: the lookups of the records once published: the most the proof found for any
+    client it decides, or — if more — what the checker's gauge will count for its sample
+    clients, which no network lists and so reach every term kept as written too."""
+    published = await build_tree(result.plan.domain, OverlayResolver(resolver,
+                                                                      dict(result.records)))
+    gauge = tree_view(published).budget.lookups
+    needed = max(result.lookups, gauge.needed)
+    return Gauge(needed, min(needed, gauge.limit), gauge.limit, gauge.at_least)
 
 
 @router.get("/flatten", response_class=HTMLResponse, include_in_schema=False)
