@@ -39,6 +39,7 @@ from spfkit.web.flatten_models import (
     FlattenResponse,
     KeptTermModel,
     Outcome,
+    Role,
 )
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.pages import WebContext, render, web_context
@@ -85,7 +86,7 @@ class FlatRecord:
     """One record to publish, with its zone lines."""
 
     name: str
-    role: str  # "top" or "chained"
+    role: Role
     text: str
     bind: tuple[str, ...]
     tinydns: tuple[str, ...]

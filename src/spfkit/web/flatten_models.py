@@ -7,7 +7,7 @@ zone lines :func:`spfkit.flatten.zone.render_records`'s, the lookup counts
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -19,8 +19,7 @@ __all__ = ["FlattenLookups", "FlattenQuery", "FlattenResponse", "FlattenedRecord
            "KeptTermModel"]
 
 Outcome = Literal["equivalent", "refused", "incomplete"]
-#: the outcomes, as the page's classes and the JSON say them
-OUTCOMES: Final[tuple[Outcome, ...]] = ("equivalent", "refused", "incomplete")
+Role = Literal["top", "chained"]
 
 
 def _keep_name(value: str) -> str:
@@ -45,7 +44,7 @@ class FlattenQuery(BaseModel):
 
 class FlattenedRecordModel(BaseModel):
     name: str = Field(examples=["_spf1.example.com"])
-    role: Literal["top", "chained"] = Field(
+    role: Role = Field(
         description="The domain's own record, or one it reaches by include/redirect (§5.2).")
     text: str
     bind: list[str] = Field(description="BIND zone lines (character-strings of ≤ 255 octets).")
