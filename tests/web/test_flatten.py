@@ -177,15 +177,24 @@ def test_within_the_limit_it_still_flattens_but_says_it_is_not_needed(api: TestC
     assert any("does not need flattening" in n for n in body["notes"])
 
 
+@pytest.mark.parametrize("short", [1, 14])
 def test_a_request_whose_dns_budget_runs_out_is_never_called_equivalent(
-        dns: ZoneDataServer) -> None:
-    with make_client(_resolver(dns.port), max_queries=8) as client:
+        dns: ZoneDataServer, short: int) -> None:
+    """One question short of what the request needs, or many: never "equivalent", never
+    records (with the whole budget it is equivalent: the bound is what makes the difference)."""
+    with make_client(_resolver(dns.port)) as client:
+        needs = flatten(client, "example.com")["dns_queries"]
+    budget = needs - short
+    with make_client(_resolver(dns.port), max_queries=needs) as client:
+        assert flatten(client, "example.com")["outcome"] == "equivalent"
+    with make_client(_resolver(dns.port), max_queries=budget) as client:
         body = flatten(client, "example.com")
     assert (body["outcome"], body["equivalent"], body["query_limit_reached"]) == \
         ("incomplete", False, True)
-    assert body["records"] == [] and body["bind_lines"] == []
-    assert body["sentence"].startswith("Not proven: this server asks at most 8 DNS questions")
-    assert body["dns_queries"] == 8
+    assert body["records"] == [] and body["bind_lines"] == [] and body["lookups"]["after"] is None
+    assert body["sentence"].startswith(f"Not proven: this server asks at most {budget} DNS "
+                                       "questions")
+    assert body["dns_queries"] == budget
 
 
 @pytest.mark.parametrize(("params", "loc", "message"), [
