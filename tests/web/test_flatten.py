@@ -162,6 +162,7 @@ def test_a_tree_that_cannot_go_below_the_limit_is_refused_with_the_reason(api: T
     assert body["sentence"] == f"Not flattened: {body['reason']}."
     assert body["records"] == [] and body["bind_lines"] == [] and body["lookups"]["after"] is None
     assert body["lookups"]["before"]["needed"] == 11
+    assert any("still cost their lookups" in n for n in body["notes"])
 
 
 def test_a_domain_without_a_record_is_refused(api: TestClient) -> None:

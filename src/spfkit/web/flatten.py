@@ -48,6 +48,8 @@ from spfkit.web.report_models import GaugeModel
 __all__ = ["DomainFlattening", "FlattenOffer", "flatten_domain", "flatten_offer", "router"]
 
 LABELS: Final = {"domain": "Domain", "keep": "Keep as written", "ttl": "TTL"}
+#: how :func:`spfkit.flatten.flatten` and this module begin the reason of a tree over the limit
+_BELOW_LIMIT: Final = "cannot flatten below the limit"
 router = APIRouter()
 
 
@@ -186,6 +188,11 @@ class DomainFlattening:
             notes.append(f"{self.domain}'s tree needs {self.before} DNS lookups, within the "
                          "limit: it does not need flattening, and a flattened copy has to be "
                          "kept up to date by hand.")
+        if self.outcome == "refused" and self.why.startswith(_BELOW_LIMIT):
+            notes.append("Terms kept as written (ptr, exists, macros, the includes ticked to "
+                         "keep) still cost their lookups once published. Drop the ones no "
+                         "longer needed, keep fewer includes, or send some mail from a "
+                         "subdomain with its own record.")
         if self.equivalent:
             if self.undecided:
                 terms = ", ".join(k.text for k in self.kept)
@@ -236,7 +243,7 @@ async def flatten_domain(query: FlattenQuery, resolver: BudgetResolver) -> Domai
     else:
         after = await _published_lookups(result, resolver)
         if after.needed > after.limit:
-            reason = (f"cannot flatten below the limit: the flattened records still need "
+            reason = (f"{_BELOW_LIMIT}: the flattened records still need "
                       f"{after.needed} lookups for a client that no network lists")
     return DomainFlattening(
         domain=tree.domain, keep=tuple(query.keep), ttl=query.ttl, record=record or None,
