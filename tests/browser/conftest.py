@@ -85,11 +85,13 @@ class WebServer:
             return None
 
 
-def start_web_server(*extra: str) -> WebServer:
+def start_web_server(*extra: str, zones: bool = True) -> WebServer:
     """Start ``spfkit web`` on a free loopback port with the example zone and
-    ``tests/fixtures/issue15.zone``; fail with its stderr."""
+    ``tests/fixtures/issue15.zone`` (``zones=False``: only ``extra``, e.g. ``--nameserver``);
+    fail with its stderr."""
     command = [sys.executable, "-m", "spfkit", "web", "--listen", "127.0.0.1:0",
-               "--zone", "examples/example.zone", "--zone", "tests/fixtures/issue15.zone", *extra]
+               *(("--zone", "examples/example.zone", "--zone", "tests/fixtures/issue15.zone")
+                 if zones else ()), *extra]
     process = subprocess.Popen(
         command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -378,7 +378,8 @@ def test_nav_links_by_keyboard(page: Page, path: str) -> None:
         assert re.search(rf"/{target}/?$", page.url), page.url
 
 
-@pytest.mark.parametrize("path", ["/wizard", "/check", "/test"])
+@pytest.mark.parametrize("path", ["/wizard", "/check", "/test", "/flatten",
+                                  "/flatten?domain=over.example"])
 def test_every_control_has_a_label(page: Page, path: str) -> None:
     page.goto(path)
     assert page.evaluate("document.documentElement.lang"), "<html> has no lang"
@@ -430,6 +431,11 @@ def reach_phone_state(page: Page, state: str) -> None:
             "nodes => nodes.forEach(node => { node.open = true; })")
     elif state == "check-legacy":
         check_domain(page, "legacy.example.com")
+    elif state == "flatten-over":
+        check_domain(page, "over.example")  # 11 lookups: the offer to flatten, used
+        with page.expect_navigation():
+            page.click("#flatten-offer #flatten-submit")
+        expect(page.locator("#flatten-verdict")).to_contain_text("Equivalent")
     elif state == "test-pass":
         try_address(page, "192.0.2.25", "alice@example.com", "mail.example.com")
     elif state == "test-fail":
@@ -439,7 +445,8 @@ def reach_phone_state(page: Page, state: str) -> None:
         try_address(page, "300.1.1.1", "alice@example.com")
 
 
-PHONE_STATES = ["wizard", "check-news", "check-legacy", "test-pass", "test-fail", "error"]
+PHONE_STATES = ["wizard", "check-news", "check-legacy", "flatten-over", "test-pass", "test-fail",
+                "error"]
 
 #: elements sticking out to the right, but for those inside a box that scrolls or clips (a wide
 #: <pre> that scrolls on its own is fine: the page itself does not)

@@ -295,7 +295,7 @@ def test_large_and_chunked_bodies_are_refused_unread(client: TestClient) -> None
 
 def test_openapi_schema_describes_the_api(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/api/wizard", "/api/check", "/api/test"}
+    assert set(schema["paths"]) == {"/api/wizard", "/api/check", "/api/test", "/api/flatten"}
     assert set(schema["paths"]["/api/wizard"]) == {"post"}
     components = schema["components"]["schemas"]
     assert components["WizardRequest"]["properties"]["domain"]["maxLength"] == 254

@@ -45,7 +45,8 @@ def test_api_never_fails_and_keeps_to_its_schema(case: Any) -> None:
 
 def test_every_operation_is_fuzzed() -> None:
     operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in schema.get_all_operations())}
-    assert operations == {"POST /api/wizard", "GET /api/check", "GET /api/test"}
+    assert operations == {"POST /api/wizard", "GET /api/check", "GET /api/test",
+                          "GET /api/flatten"}
 
 
 # -- the pages and the JSON body, with arbitrary text -------------------------------------------
@@ -75,6 +76,15 @@ def test_test_page_never_fails(pages: TestClient, ip: str, sender: str, helo: st
 @given(domain=st.one_of(TEXT, NAMES))
 def test_check_page_never_fails(pages: TestClient, domain: str) -> None:
     assert pages.get("/check", params={"domain": domain}).status_code in (200, 422)
+
+
+@FUZZ
+@given(domain=st.one_of(TEXT, NAMES), keep=st.lists(st.one_of(TEXT, NAMES), max_size=3),
+       ttl=st.one_of(TEXT, st.integers(-5, 2**32).map(str)))
+def test_flatten_page_never_fails(pages: TestClient, domain: str, keep: list[str],
+                                  ttl: str) -> None:
+    response = pages.get("/flatten", params={"domain": domain, "keep": keep, "ttl": ttl})
+    assert response.status_code in (200, 422)
 
 
 @FUZZ

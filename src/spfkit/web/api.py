@@ -1,4 +1,4 @@
-"""The JSON API: ``POST /api/wizard``, ``GET /api/check``, ``GET /api/test``.
+"""The JSON API: ``POST /api/wizard``, ``GET /api/check``, ``GET /api/test``, ``GET /api/flatten``.
 
 Each route validates its input with the models of ``spfkit.web.models`` (422 with clear
 messages otherwise), counts against the client's rate limit (429 with ``Retry-After``), then
@@ -14,6 +14,8 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request
 
 from spfkit.web.check import check_domain
+from spfkit.web.flatten import flatten_domain
+from spfkit.web.flatten_models import FlattenQuery, FlattenResponse
 from spfkit.web.models import (
     CheckQuery,
     CheckResponse,
@@ -87,3 +89,18 @@ async def api_test(
     the evaluation trace and the ``Received-SPF:`` header a receiver would add (§9.1)."""
     test = await ctx.evaluate(lambda budget: evaluate_sender(query, budget, ctx.receiver))
     return test.response()
+
+
+@router.get("/flatten", responses=RESPONSES,
+            summary="Flatten a domain's SPF tree into networks, proven equivalent")
+async def api_flatten(
+    query: Annotated[FlattenQuery, Query()], ctx: WebContext = Depends(admitted)
+) -> FlattenResponse:
+    """``spfkit flatten``: includes, ``a``, ``mx`` and ``redirect`` replaced by the networks
+    they resolve to, split into a top record and chained ``_spf{n}`` records within the
+    lookup limit (RFC 7208 §4.6.4); ``ptr``, ``exists``, macros and the ``keep`` includes
+    stay as written. The records are given only when the proof finds them equivalent to the
+    source tree for every IPv4 and IPv6 address; otherwise ``reason`` says why not. A
+    refusal is an answer (200), not an error."""
+    result = await ctx.evaluate(lambda budget: flatten_domain(query, budget))
+    return result.response()

@@ -2,8 +2,8 @@
 
 Nothing happens at import: the caller (``spfkit web``, a test) passes the resolver — the one
 shared :class:`~spfkit.lookup.CachingResolver`, or a :class:`~spfkit.lookup.ZoneResolver`
-for the bundled example zone — and the limits. The app serves the three pages
-(``spfkit.web.wizard``, ``.check``, ``.tester``), the JSON API (``spfkit.web.api``) with its
+for the bundled example zone — and the limits. The app serves the pages
+(``spfkit.web.wizard``, ``.check``, ``.flatten``, ``.tester``), the JSON API (``spfkit.web.api``) with its
 schema at ``/openapi.json``, the stylesheet and script under ``/static/``, and answers every
 refusal in the form the client asked for: JSON under ``/api/``, a page elsewhere.
 """
@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from spfkit import __version__
 from spfkit.lookup.protocol import Resolver
 from spfkit.metrics import NO_METRICS, ServiceMetrics
-from spfkit.web import api, check, tester, wizard
+from spfkit.web import api, check, flatten, tester, wizard
 from spfkit.web.errors import api_detail
 from spfkit.web.limits import (
     MAX_QUERIES,
@@ -57,7 +57,8 @@ _SECURITY_HEADERS: Final = [
 
 _DESCRIPTION: Final = """\
 SPF (RFC 7208) for postmasters: draft a record (the wizard), check a domain's record tree and
-lint findings, test whether a client may send for an address. Every lookup obeys the RFC's
+lint findings, flatten a tree over the lookup limit (proven equivalent), test whether a client
+may send for an address. Every lookup obeys the RFC's
 limits; each request is also bounded in DNS questions, and each client in requests a minute.
 """
 
@@ -120,7 +121,7 @@ def create_app(
     async def home(request: Request) -> HTMLResponse:
         return render(request, "home.html", {"page": "home"})
 
-    for module in (wizard, check, tester, api):
+    for module in (wizard, check, flatten, tester, api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _add_handlers(app)

@@ -6,7 +6,7 @@ findings of :func:`~spfkit.lint.lint_domain`. Both read DNS through the request'
 :class:`~spfkit.web.limits.BudgetResolver`, which remembers its answers: the linter's walk
 costs no second round of queries. What the page shows of the tree is
 :func:`~spfkit.view.tree_view`'s (``spfkit show`` draws the same); ``templates/check.html``
-lays it out.
+lays it out, with the offer to flatten a tree over the limit (``spfkit.web.flatten``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from spfkit.view.dmarc import DmarcView, dmarc_view
 from spfkit.view.record_tree import TreeView, tree_view
 from spfkit.view.verdict import AddressCount, DomainVerdict, domain_verdict
 from spfkit.web.errors import field_errors
+from spfkit.web.flatten import FlattenOffer, flatten_offer
 from spfkit.web.limits import BudgetResolver
 from spfkit.web.models import (
     CheckQuery,
@@ -68,6 +69,11 @@ class DomainCheck:
     @property
     def dmarc(self) -> DmarcView:
         return dmarc_view(self.dmarc_lookup)
+
+    @property
+    def offer(self) -> FlattenOffer | None:
+        """The offer to flatten the tree, when it is over the limit (``spfkit.web.flatten``)."""
+        return flatten_offer(self.tree, self.view.budget.lookups)
 
     def response(self) -> CheckResponse:
         tree = self.tree
