@@ -55,7 +55,7 @@ COMMANDS: dict[str, _Entry] = {
                      "Milter: check SPF (HELO, MAIL FROM) and Sender ID (PRA) inside Postfix or Sendmail.",
                      extra="milter", modules=("Milter",)),
     "web": _Entry("spfkit.cli.web:web_command",
-                  "Serve the wizard, checker and tester in a browser.", fixed=True,
+                  "Serve the wizard, checker (with flattening) and tester in a browser.", fixed=True,
                   extra="web", modules=("fastapi", "starlette", "uvicorn", "jinja2", "pydantic")),
     # survey: the single-machine run needs the core install only; --dask (dask.distributed)
     # and .parquet (pyarrow) say themselves which extra to install

@@ -38,7 +38,7 @@ def _json(result: Flattened) -> str:
         "records": [{"name": n, "text": t} for n, t in result.records],
         "equivalent": proof.equal,
         "lookups": result.lookups,
-        "source_lookups": proof.source_lookups,
+        "source_lookups": result.source_lookups,
         "undecided_addresses": str(proof.undecided),
         "kept": [{"term": i.text, "reason": i.reason}
                  for i in result.plan.items if isinstance(i, Kept)],
@@ -94,9 +94,8 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
     except (FlattenError, ValueError) as exc:
         click.echo(f"spfkit flatten: {exc}", err=True)
         raise SystemExit(2) from None
-    proof = result.proof
     click.echo(f"equivalent: the flattened records give the same result as {result.plan.domain}'s "
-               f"tree for every address ({result.lookups} lookups, was {proof.source_lookups})",
+               f"tree for every address ({result.lookups} lookups, was {result.source_lookups})",
                err=True)
     click.echo(output)
     if state is not None:

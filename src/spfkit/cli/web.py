@@ -91,7 +91,7 @@ async def _serve(server: _Server, sock: socket.socket, host: str) -> None:
     await task
 
 
-@click.command("web", short_help="Serve the wizard, checker and tester in a browser.")
+@click.command("web", short_help="Serve the wizard, checker (with flattening) and tester in a browser.")
 @click.option("--listen", default=_DEFAULT_LISTEN, show_default=True, metavar="HOST:PORT",
               callback=_listen,
               help="Address and port to serve on; port 0 picks a free one. Only loopback "

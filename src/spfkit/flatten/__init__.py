@@ -40,6 +40,8 @@ class Flattened:
     proof: Proof
     #: the most DNS lookups a receiver spends on the flattened tree (§4.6.4)
     lookups: int
+    #: what the source tree needs, the §4.6.4 limits lifted (``lint``'s and ``show``'s count)
+    source_lookups: int = 0
 
 
 async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = frozenset(),
@@ -77,7 +79,9 @@ async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = fro
             f"cannot flatten: the flattened tree has {voids} void lookups for some "
             f"clients (limit {MAX_VOID_LOOKUPS}, RFC 7208 §4.6.4): receivers would return "
             "permerror")
-    return Flattened(plan, records, proof, lookups)
+    source = await build_tree(plan.domain, resolver)
+    needed = max(proof.source_lookups, source.v4.needed_lookups, source.v6.needed_lookups)
+    return Flattened(plan, records, proof, lookups, needed)
 
 
 def published_lookups(records: tuple[tuple[str, str], ...]) -> int:

@@ -337,7 +337,7 @@ async def _with_flattening(found: list[Finding], domain: str,
     chained = len(result.records) - 1
     addition = (
         f" 'spfkit flatten {domain}' does it: {result.lookups} lookup"
-        f"{'' if result.lookups == 1 else 's'} instead of {result.proof.source_lookups}, "
+        f"{'' if result.lookups == 1 else 's'} instead of {result.source_lookups}, "
         "proven to give the same result for every IPv4 and IPv6 address"
         + (f", with {chained} chained record{'s' if chained > 1 else ''} to publish first"
            if chained else "")

@@ -15,7 +15,6 @@ from spfkit.lint.codes import CodeInfo
 from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup.protocol import LookupStatus
 from spfkit.record.terms import Redirect
-from spfkit.tree.rewrite import replace_voids, without
 from spfkit.tree.model import (
     ErrorKind,
     Family,
@@ -24,6 +23,7 @@ from spfkit.tree.model import (
     TreeError,
     TreeNode,
 )
+from spfkit.tree.rewrite import replace_voids, without
 
 __all__ = ["TREE_CODES", "tree_findings"]
 

@@ -95,7 +95,8 @@ class DomainCheck:
 async def check_domain(domain: str, resolver: BudgetResolver) -> DomainCheck:
     """``spfkit show`` and ``spfkit lint`` of ``domain`` (already validated), and its DMARC."""
     tree = await build_tree(domain, resolver)
-    report = await lint_domain(domain, resolver, tree=tree)
+    # the page offers flattening itself (/flatten): the lint fix need not flatten too
+    report = await lint_domain(domain, resolver, tree=tree, flatten_fix=False)
     dmarc = await lookup_dmarc(resolver, domain)
     addresses = None
     if tree.root is not None:  # what the compiled policy passes (§2.6.3), as `spfkit show` says

@@ -180,6 +180,13 @@ class ErrorMessage(BaseModel):
     detail: str
 
 
+class ExtraRecord(BaseModel):
+    """Another record a finding's fix needs published (a chained ``_spf{n}`` record)."""
+
+    name: str
+    text: str
+
+
 class FindingModel(BaseModel):
     code: str
     severity: Literal["error", "warning", "info"]
@@ -190,6 +197,7 @@ class FindingModel(BaseModel):
     column: int | None = None
     term: str | None = None
     fixed_record: str | None = None
+    extra_records: list[ExtraRecord] = []
 
 
 class PublishedRecord(BaseModel):
