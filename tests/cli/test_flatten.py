@@ -29,7 +29,9 @@ __all__ = ["workdir"]  # the wizard's fixture: a world-searchable directory
 
 @pytest.fixture
 def dns() -> Iterator[ZoneDataServer]:
-    with ZoneDataServer({**world(), **big_provider(80)}) as server:
+    loop = {"loop.example": [{"TXT": "v=spf1 include:l1.example -all"}],
+            "l1.example": [{"TXT": "v=spf1 ip4:192.0.2.0/24 include:loop.example -all"}]}
+    with ZoneDataServer({**world(), **big_provider(80), **loop}) as server:
         yield server
 
 
@@ -59,7 +61,9 @@ def test_usage_and_refusals_exit_2_in_one_line(dns: ZoneDataServer) -> None:
                           (["--target-lookups", "2", "--max-record-bytes", "100", "example.org"],
                            "cannot flatten below the limit"),
                           (["--keep", "_spf.p2.example", "--only", "_spf.p2.example",
-                            "example.com"], "both --keep and --only")):
+                            "example.com"], "both --keep and --only"),
+                          (["loop.example"], "broken at l1.example"),
+                          (["--keep", "nowhere.example", "loop.example"], "loop")):
         proc = _flatten(dns, *args)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

@@ -144,15 +144,22 @@ def test_bad_trees_are_refused_with_a_reason(data: dict, message: str) -> None:
         _run("example.net", data)
 
 
-def test_a_loop_or_an_outage_is_kept_as_written_not_flattened_to_nothing() -> None:
+def test_a_loop_or_an_outage_is_refused_with_the_reason_never_flattened_to_nothing() -> None:
     data = {"example.net": [{"TXT": "v=spf1 include:l.example ip4:192.0.2.1 -all"}],
             "l.example": [{"TXT": "v=spf1 include:l.example -all"}]}
-    result = _run("example.net", data)
-    assert result.records[0][1].startswith("v=spf1 include:l.example ")
-    assert result.plan.sources[0].error is not None and result.proof.equal
+    with pytest.raises(FlattenError, match="broken at l.example: .*permerror.*fix it first"):
+        _run("example.net", data)
+    plan = asyncio.run(plan_flattening("example.net", ZoneDataResolver(data)))
+    assert plan.sources[0].error is not None and not plan.sources[0].temporary
     data["l.example"] = ["TIMEOUT"]
+    with pytest.raises(FlattenError, match="broken at l.example: .*temperror.*try again later"):
+        _run("example.net", data)
     plan = asyncio.run(plan_flattening("example.net", ZoneDataResolver(data)))
     assert plan.sources[0].error is not None and plan.sources[0].networks == ()
+    assert plan.sources[0].temporary
+    # a provider that depends on the client is no error: kept as written
+    data["l.example"] = [{"TXT": "v=spf1 exists:%{i}.l.example -all"}]
+    assert _run("example.net", data).records[0][1].startswith("v=spf1 include:l.example ")
 
 
 def _nested(provider: str) -> dict:

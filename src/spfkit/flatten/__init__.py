@@ -49,6 +49,13 @@ async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = fro
                   target_lookups: int = MAX_LOOKUPS) -> Flattened:
     """Flatten, split and prove; :class:`FlattenError` says why not."""
     plan = await plan_flattening(domain, resolver, keep, only)
+    broken = [s for s in plan.sources if s.error is not None and s.error.startswith("gives ")]
+    if broken:
+        # a loop, a syntax error, a missing record or a DNS failure: flattening would only
+        # copy it (receivers return permerror or temperror there); it must be fixed first
+        first = broken[0]
+        later = "; try again later" if first.temporary else "; fix it first"
+        raise FlattenError(f"the tree is broken at {first.name}: it {first.error}{later}")
     try:
         records = tuple(pack(plan, max_bytes=max_bytes, pattern=pattern))
     except PackError as exc:
