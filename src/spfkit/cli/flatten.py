@@ -95,7 +95,7 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
         click.echo(f"spfkit flatten: {exc}", err=True)
         raise SystemExit(2) from None
     click.echo(f"equivalent: the flattened records give the same result as {result.plan.domain}'s "
-               f"tree for every address ({result.lookups} lookups, was {result.source_lookups})",
+               f"tree for every address ({_lookups(result.lookups)}, was {result.source_lookups})",
                err=True)
     click.echo(output)
     if state is not None:
@@ -112,3 +112,7 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
         except OSError as exc:
             click.echo(f"spfkit flatten: --state: {exc}", err=True)
             raise SystemExit(2) from None
+
+
+def _lookups(n: int) -> str:
+    return f"{n} DNS lookup{'' if n == 1 else 's'}"

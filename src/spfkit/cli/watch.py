@@ -161,7 +161,8 @@ def _text(report: dict[str, Any]) -> str:
     for domain, entry in report.items():
         head = f"{domain}: {entry['status']}" + (f": {entry['error']}" if "error" in entry else "")
         if "lookups" in entry:
-            head += (f" ({entry['lookups']} lookups, {entry['void_lookups']} void"
+            n = entry["lookups"]
+            head += (f" ({n} lookup{'' if n == 1 else 's'}, {entry['void_lookups']} void"
                      f"{', flattened records published' if entry['published'] == 'flattened' else ''})")
         lines.append(head)
         tree = entry.get("tree", {})
