@@ -21,7 +21,7 @@ from spfkit.flatten import (
     FlattenError,
     flatten,
 )
-from spfkit.flatten.drift import facts_state, observe
+from spfkit.flatten.drift import facts_state, tree_facts
 from spfkit.flatten.plan import Kept
 from spfkit.flatten.state import domain_state, dump_state
 from spfkit.flatten.zone import render_records
@@ -99,11 +99,7 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
                err=True)
     click.echo(output)
     if state is not None:
-        try:
-            facts = asyncio.run(observe(result.plan.domain, resolver))
-        except FlattenError as exc:
-            click.echo(f"spfkit flatten: --state: {exc}", err=True)
-            raise SystemExit(2) from None
+        facts = tree_facts(result.plan.record, result.source_tree, result.plan)
         entry = {**domain_state(result.plan.sources, result.records, result.lookups,
                                 name_pattern, time.time()),
                  **facts_state(facts), "flattened": True}

@@ -21,7 +21,7 @@ from spfkit.flatten.proof import Proof, prove
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
 from spfkit.record.parse import parse_record
-from spfkit.tree import build_tree
+from spfkit.tree import RecordTree, build_tree
 from spfkit.wizard.zones import bind_owner
 
 __all__ = ["DEFAULT_PATTERN", "MAX_RECORD_BYTES", "FlattenError", "Flattened", "flatten",
@@ -41,7 +41,9 @@ class Flattened:
     #: the most DNS lookups a receiver spends on the flattened tree (§4.6.4)
     lookups: int
     #: what the source tree needs, the §4.6.4 limits lifted (``lint``'s and ``show``'s count)
-    source_lookups: int = 0
+    source_lookups: int
+    #: the source tree, walked as ``lint`` and ``show`` walk it
+    source_tree: RecordTree
 
 
 async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = frozenset(),
@@ -88,7 +90,7 @@ async def flatten(domain: str, resolver: Resolver, *, keep: frozenset[str] = fro
             "permerror")
     source = await build_tree(plan.domain, resolver)
     needed = max(proof.source_lookups, source.v4.needed_lookups, source.v6.needed_lookups)
-    return Flattened(plan, records, proof, lookups, needed)
+    return Flattened(plan, records, proof, lookups, needed, source)
 
 
 def published_lookups(records: tuple[tuple[str, str], ...]) -> int:

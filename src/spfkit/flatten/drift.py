@@ -19,15 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spfkit.flatten.plan import FlattenError, Source, plan_flattening, top_record
+from spfkit.flatten.plan import FlattenError, Plan, Source, plan_flattening, top_record
 from spfkit.flatten.state import SourceChange, diff_sources
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
 from spfkit.results import Result
-from spfkit.tree import build_tree
+from spfkit.tree import RecordTree, build_tree
 from spfkit.tree.model import ErrorKind
 
-__all__ = ["TreeChanges", "TreeFacts", "compare", "facts_state", "observe", "source_record"]
+__all__ = ["TreeChanges", "TreeFacts", "compare", "facts_state", "observe", "source_record",
+           "tree_facts"]
 
 #: errors that the lookup counts already show (the source of a flattening is often over them)
 _COUNTED = frozenset({ErrorKind.LOOKUP_LIMIT, ErrorKind.VOID_LIMIT})
@@ -109,6 +110,11 @@ async def observe(domain: str, resolver: Resolver,
     view = resolver if _same(record, published) else OverlayResolver(resolver, {domain: record})
     tree = await build_tree(domain, view)
     plan = await plan_flattening(domain, view)
+    return tree_facts(published, tree, plan)
+
+
+def tree_facts(published: str, tree: RecordTree, plan: Plan) -> TreeFacts:
+    """The facts of a source tree already walked (``tree``) and planned (``plan``)."""
     errors: set[str] = set()
     outage: str | None = None
     for node in tree.nodes():
@@ -122,7 +128,7 @@ async def observe(domain: str, resolver: Resolver,
         if source.temporary and outage is None:
             outage = f"{source.name}: {source.error}"
     return TreeFacts(
-        domain, record, published,
+        plan.domain, plan.record, published,
         lookups=max(tree.v4.needed_lookups, tree.v6.needed_lookups),
         void_lookups=max(tree.v4.needed_void, tree.v6.needed_void),
         errors=tuple(sorted(errors)), sources=plan.sources, outage=outage)
