@@ -43,7 +43,7 @@ COMMANDS: dict[str, _Entry] = {
     "flatten": _Entry("spfkit.cli.flatten:flatten_command",
                       "Flatten DOMAIN's SPF tree into networks within the lookup limit, proven equal."),
     "watch": _Entry("spfkit.cli.watch:watch_command",
-                    "Resolve flattened trees again and report provider network changes."),
+                    "Resolve DOMAINs' SPF trees again and report what changed since the state file."),
     "policyd": _Entry("spfkit.cli.policyd:policyd_command",
                       "Postfix policy server: answer check_policy_service requests with the SPF verdict."),
     "verify": _Entry("spfkit.cli.verify:verify_command",
