@@ -1,9 +1,10 @@
 """The state file of ``spfkit flatten --state`` / ``spfkit watch``, and its diff (JSON).
 
-``{"version": 1, "domains": {"example.com": {"time": …, "generation": "a", "pattern": …,
-"lookups": n, "sources": {"p1.net": {"networks": [...], "ttl": 300, "error": null}},
-"records": [[name, text], …]}}}``. A source whose lookup failed carries its ``error`` and
-no networks: an outage is an error, never "all networks removed". Pure.
+``{"version": 1, "domains": {"example.com": {"time": …, "pattern": …, "flattened": true,
+"lookups": n, "records": [[name, text], …], "previous_records": […], "source_record": …,
+"source_lookups": n, "void_lookups": n, "errors": […], "sources": {"p1.net": {"networks":
+[...], "ttl": 300, "error": null}}}}}``. A source whose lookup failed carries its ``error``
+and no networks: an outage is an error, never "all networks removed". Pure.
 """
 
 from __future__ import annotations
