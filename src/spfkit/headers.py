@@ -306,14 +306,14 @@ def received_spf(
     ``pra`` is the checked address for :attr:`Identity.PRA`, named in the comment.
     Raises ``ValueError`` for a ``client_ip`` that is not an IP address or a bad key.
     """
-    ip = normalize_ip(client_ip)  # ValueError for a non-IP: a caller mistake
+    ip = str(normalize_ip(client_ip))  # ValueError for a non-IP: a caller mistake
     if comment is None:
         sender = _sender(identity, envelope_from, helo, pra, result.domain)
-        comment = _default_comment(result.result, str(ip), sender, receiver)
+        comment = _default_comment(result.result, ip, sender, receiver)
     pairs: list[tuple[str, str | None]] = [
         ("receiver", receiver),
         ("identity", identity.value),
-        ("client-ip", str(ip)),  # §9.1: an IPv6 address is a quoted-string (":" is no atext)
+        ("client-ip", ip),  # §9.1: an IPv6 address is a quoted-string (":" is no atext)
         ("envelope-from", envelope_from),
         ("helo", helo),
         ("mechanism", result.mechanism),

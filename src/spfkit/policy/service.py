@@ -51,6 +51,7 @@ from spfkit.metrics import NO_METRICS, ServiceMetrics, reply_kind
 from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
 from spfkit.policy.decide import Relay, RelayTest, Transaction
 from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
+from spfkit.policy.inline import awaited
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.record.parse import RECORD_CACHE, estimated_size
 from spfkit.results import CheckResult, Result
@@ -134,22 +135,47 @@ async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions
     if txn.skip is not None:
         return
     envelope, receiver = txn.envelope, txn.receiver
+
+    def identity(which: Identity) -> Coroutine[Any, Any, CheckResult]:
+        return check(envelope.client_ip, envelope.sender, envelope.helo_name, resolver=resolver,
+                     identity=which, receiver=receiver, options=options, trace=trace)
+
+    if txn.relays:
+        await _with_relays(txn, identity, resolver, options)
+        return
+    # The usual case: HELO is checked in place, and MAIL FROM starts beside it only if HELO has
+    # to wait (DNS); a warm check never waits, so neither needs a task of its own (inline.py).
+    mailfrom: asyncio.Task[CheckResult] | None = None
+
+    def start_mailfrom() -> None:
+        nonlocal mailfrom
+        if txn.check_mailfrom and mailfrom is None:
+            mailfrom = asyncio.ensure_future(identity(Identity.MAILFROM))
+
+    try:
+        if txn.check_helo and txn.add_helo(await awaited(identity(Identity.HELO), start_mailfrom)):
+            return  # §2.3: HELO decides; MAIL FROM is not needed
+        if txn.check_mailfrom:
+            txn.add_mailfrom(await (identity(Identity.MAILFROM) if mailfrom is None else mailfrom))
+    finally:
+        if mailfrom is not None:
+            mailfrom.cancel()
+
+
+async def _with_relays(txn: Transaction, identity: Callable[[Identity], Coroutine[Any, Any, CheckResult]],
+                       resolver: Resolver, options: CheckOptions) -> None:
+    """:func:`run_checks` with trusted-relay tests: those, HELO and MAIL FROM all at once."""
     tasks: list[asyncio.Task[Any]] = []
 
     def start(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         tasks.append(asyncio.ensure_future(coro))
         return tasks[-1]
 
-    def identity(which: Identity) -> asyncio.Task[Any]:
-        return start(check(envelope.client_ip, envelope.sender, envelope.helo_name,
-                           resolver=resolver, identity=which, receiver=receiver, options=options,
-                           trace=trace))
-
-    relays = start(_trusted_relay(txn, resolver, options)) if txn.relays else None
-    helo = identity(Identity.HELO) if txn.check_helo else None
-    mailfrom = identity(Identity.MAILFROM) if txn.check_mailfrom else None
+    relays = start(_trusted_relay(txn, resolver, options))
+    helo = start(identity(Identity.HELO)) if txn.check_helo else None
+    mailfrom = start(identity(Identity.MAILFROM)) if txn.check_mailfrom else None
     try:
-        if relays is not None and (relay := await relays) is not None:
+        if (relay := await relays) is not None:
             txn.trust(relay)
             return
         if helo is not None and txn.add_helo(await helo):
@@ -344,7 +370,7 @@ class PolicyService:
             return None
         # a digest, not the values: a client chooses HELO names and senders of kilobytes, and
         # 10,000 transactions are remembered
-        text = "\0".join((instance, str(request.client_ip), request.helo_name.lower(),
+        text = "\0".join((instance, request.get("client_address"), request.helo_name.lower(),
                            request.sender.lower()))
         return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
@@ -395,7 +421,8 @@ def _for_later(decision: Decision) -> Decision:
     result = decision.result
     if result is not None and result.trace:
         result = replace(result, trace=())
-    return replace(decision, result=result, log_line="")
+    d = decision  # built field by field: dataclasses.replace() looks the fields up each time
+    return Decision(d.outcome, d.action, d.headers, d.identity, result, d.why, "", d.would)
 
 
 def trace_lines(result: CheckResult) -> list[str]:
