@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import select
 import signal
@@ -301,36 +302,82 @@ class PolicyServer:
         codec = PolicyReader()
         began: float | None = None
         _bound_unsent(writer)
-        while not self._stopping.is_set():
-            config = self.service.config
-            wait = next_wait(codec.pending, began, loop.time(), config)
-            began = wait.began
-            connection.idle = not codec.pending
-            try:
-                async with asyncio.timeout_at(wait.until):
-                    chunk = await reader.read(READ_SIZE)
-            except TimeoutError:
-                self.log.info("closing a connection: %s", wait.reason)
-                return
-            if not chunk:
-                if (error := codec.close()) is not None:
-                    self.log.warning("connection closed: %s", error.reason)
-                return
-            arrived = loop.time()
-            connection.idle = False
-            items = codec.feed(chunk)
-            for item in items:
-                writer.write(render(await self.service.handle(item)))
-                if not writer.transport.get_write_buffer_size():
-                    continue  # all handed to the kernel (the usual case): nothing to wait for
-                try:
-                    async with asyncio.timeout(config.read_timeout):
-                        await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
-                except TimeoutError:
-                    self.log.info("closing a connection: the client has not read its answers "
-                                  "for %g s", config.read_timeout)
+        deadline = _Deadline(loop, self.log, writer.transport)
+        try:
+            while not self._stopping.is_set():
+                config = self.service.config
+                wait = next_wait(codec.pending, began, loop.time(), config)
+                began = wait.began
+                connection.idle = not codec.pending
+                deadline.set(wait.until, wait.reason)
+                chunk = await reader.read(READ_SIZE)
+                if deadline.expired:
+                    return  # closed for wait.reason (logged)
+                deadline.clear()  # answering: the deadline of the checks applies instead
+                if not chunk:
+                    if (error := codec.close()) is not None:
+                        self.log.warning("connection closed: %s", error.reason)
                     return
-            began = request_began(began, len(items), arrived)
+                arrived = loop.time()
+                connection.idle = False
+                items = codec.feed(chunk)
+                for item in items:
+                    writer.write(render(await self.service.handle(item)))
+                    if not writer.transport.get_write_buffer_size():
+                        continue  # all handed to the kernel (the usual case): nothing to wait for
+                    try:
+                        async with asyncio.timeout(config.read_timeout):
+                            await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
+                    except TimeoutError:
+                        self.log.info("closing a connection: the client has not read its answers "
+                                      "for %g s", config.read_timeout)
+                        return
+                began = request_began(began, len(items), arrived)
+        finally:
+            deadline.cancel()
+
+
+class _Deadline:
+    """A connection's one timer for :func:`next_wait`, moved lazily: setting a later deadline
+    (every answered request does) costs an assignment, and the timer, when it fires early,
+    sets itself again for the deadline now in force. When one passes, the connection is
+    closed (its read then returns): ``expired`` tells why."""
+
+    __slots__ = ("_handle", "_log", "_loop", "_transport", "_when", "expired", "reason", "until")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, log: logging.Logger,
+                 transport: asyncio.BaseTransport) -> None:
+        self._loop, self._log, self._transport = loop, log, transport
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = self.until = math.inf
+        self.reason = ""
+        self.expired = False
+
+    def set(self, until: float, reason: str) -> None:
+        self.until, self.reason = until, reason
+        if until < self._when:  # earlier than the timer: set it again
+            self.cancel()
+            self._when, self._handle = until, self._loop.call_at(until, self._fire)
+
+    def clear(self) -> None:
+        """No deadline until the next :meth:`set` (the timer, if it fires, just stops)."""
+        self.until = math.inf
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle, self._when = None, math.inf
+
+    def _fire(self) -> None:
+        self._handle, self._when = None, math.inf
+        if self.until == math.inf:
+            return
+        if self.until - self._loop.time() > 0.001:  # moved on since the timer was set
+            self._when, self._handle = self.until, self._loop.call_at(self.until, self._fire)
+            return
+        self.expired = True
+        self._log.info("closing a connection: %s", self.reason)
+        self._transport.close()
 
 
 def _bound_unsent(writer: asyncio.StreamWriter) -> None:
