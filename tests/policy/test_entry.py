@@ -1,4 +1,4 @@
-"""``spfkit-policyd`` (policy/entry.py) against ``spfkit policyd``: the same answers on a pipe
+"""``spfkit-policyd`` (spfkit/spawn.py, policy/entry.py) against ``spfkit policyd``: the same answers on a pipe
 with real DNS on loopback, the same help, errors and exit statuses for every other command
 line, and no click on the spawn path. Both run as processes, as master.cf starts them."""
 
@@ -24,8 +24,8 @@ ZONEDATA: dict[str, Any] = {
 #: the entry point, then the modules it loaded (on stdout after the answers)
 _ENTRY = """\
 import sys
-from spfkit.policy.entry import main
-status = main(sys.argv[1:])
+from spfkit.spawn import main
+status = main()
 sys.stdout.write("".join(f"module {name}\\n" for name in sorted(sys.modules)))
 sys.exit(status)
 """
@@ -86,6 +86,7 @@ def test_spawn_mode_answers_as_the_command_does_without_click(nameserver: str) -
     assert answers[3] == "action=DUNNO"  # garbage: the error action, and the process goes on
     assert "SPF pass: client=192.0.2.10" in err and "malformed policy request" in err
     assert not {name for name in modules if name == "click" or name.startswith(("click.", "spfkit.cli"))}
+    assert "ssl" not in modules  # asyncio without its TLS support (spfkit/spawn.py)
 
 
 @pytest.mark.parametrize("args", [
