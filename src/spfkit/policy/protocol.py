@@ -298,10 +298,16 @@ class PolicyReader:
             return None
         if len(lines) > self.max_attributes or end - len(lines) + 1 > self.max_request_octets:
             return None
-        attrs: dict[str, str] = {}
-        for line in lines:
-            name, equals, value = line.partition("=")
-            if not name or not equals or attrs.setdefault(name, value) != value:
+        try:  # one C-level pass; a line without "=" is a ValueError
+            attrs = dict(line.split("=", 1) for line in lines)
+        except ValueError:
+            return None
+        if "" in attrs:
+            return None  # a line with an empty name
+        if len(attrs) != len(lines):  # an attribute repeated: plain only with the same value
+            first: dict[str, str] = {}
+            if any(first.setdefault(name, value) != value
+                   for name, _, value in (line.partition("=") for line in lines)):
                 return None
         try:
             return PolicyRequest.build(attrs)
