@@ -64,6 +64,7 @@ from policyd_peers import (
     policyd_spf_version,
     spfkit_config,
     spfkit_env,
+    spfkit_policyd_argv,
     spfkit_spawn_argv,
 )
 from servers import BindServer, FixtureServer, bind_available
@@ -198,7 +199,7 @@ async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tm
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit --workers 2 ...", flush=True)
         two = await spfkit_cell(cfg, dns, conc, checks[:n], tmp, workers=2)
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit spawn mode ...", flush=True)
-        spawn = await spawned_cell(spfkit_spawn_argv(cfg, dns.port),
+        spawn = await spawned_cell(spfkit_policyd_argv(cfg, dns.port, tmp),
                                    compiled_env(spfkit_env(), tmp / "pycache"), dns, conc, checks[:n],
                                    SPFKIT_PHASES)
         rows.append({"dns_ms": dns.ms, "connections": conc, "requests": n,
@@ -454,6 +455,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             report["startup"]["spfkit policyd (console script)"] = await measure_startup(
                 spfkit_spawn_argv(cfg, srv0.port), first, args.startup_runs,
                 compiled_env(spfkit_env(), tmp / "pycache"))
+            report["startup"]["spfkit-policyd (console script, no click)"] = await measure_startup(
+                spfkit_policyd_argv(cfg, srv0.port, tmp), first, args.startup_runs,
+                compiled_env(spfkit_env(), tmp / "pycache"))
             tree = spawn_tree_argv(tmp, cfg, srv0.port)
             if tree:
                 report["startup"]["spfkit policyd (e2e spawn tree, python3 -I -S)"] = await measure_startup(
@@ -467,6 +471,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if not args.quick:
                 report["startup"]["spfkit policyd (console script, ping, no DNS)"] = await measure_startup(
                     spfkit_spawn_argv(cfg, srv0.port), ping_request(0), args.startup_runs,
+                    compiled_env(spfkit_env(), tmp / "pycache"))
+                report["startup"]["spfkit-policyd (ping, no DNS)"] = await measure_startup(
+                    spfkit_policyd_argv(cfg, srv0.port, tmp), ping_request(0), args.startup_runs,
                     compiled_env(spfkit_env(), tmp / "pycache"))
         if args.startup_only:
             report["aims"] = []
