@@ -6,8 +6,9 @@
 The real server loop (``PolicyServer`` on TCP, ``PolicyService``, the benchmark's
 configuration with its log file and the queued log sink) runs in a thread of its own with its
 own event loop; one blocking client connection in the main thread sends the workload's
-requests one at a time. A cold pass fills the shared DNS cache (DNS answered from memory);
-then the warm passes are measured with the *server thread's* CPU time (``time.thread_time``),
+requests one at a time. A cold pass fills the shared DNS cache (DNS answered from memory),
+a second pass compiles each domain's map (a domain's second check does: its CPU is printed
+apart); then the warm passes are measured with the *server thread's* CPU time (``time.thread_time``),
 so the client's work is not counted, and profiled with cProfile enabled in that thread only.
 "CPU in check_host" is the cumulative time of ``spfkit.evaluate.check_host.check_host``; the
 rest is the per-request overhead (codec, decision, headers, log line, asyncio plumbing).
