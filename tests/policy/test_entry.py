@@ -9,18 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.fixtures.dnsserver import ZoneDataServer
+from tests.policy.test_server import ZONEDATA, request
 
 ROOT = Path(__file__).resolve().parents[2]
-ZONEDATA: dict[str, Any] = {
-    "example.net": [{"TXT": "v=spf1 mx -all"}, {"MX": (10, "mail.example.net")}],
-    "mail.example.net": [{"A": "192.0.2.10"}, {"TXT": "v=spf1 a -all"}],
-    "soft.example": [{"TXT": "v=spf1 ip4:192.0.2.10 ~all"}],
-}
 #: the entry point, then the modules it loaded (on stdout after the answers)
 _ENTRY = """\
 import sys
@@ -29,12 +24,6 @@ status = main()
 sys.stdout.write("".join(f"module {name}\\n" for name in sorted(sys.modules)))
 sys.exit(status)
 """
-
-
-def _request(client: str, sender: str, helo: str = "mail.example.net", instance: str = "i") -> bytes:
-    return (f"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address={client}\n"
-            f"helo_name={helo}\nsender={sender}\nrecipient=b@example.org\n"
-            f"instance={instance}\n\n").encode()
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +60,11 @@ def command(*args: str, stdin: bytes = b"") -> tuple[int, list[str], str]:
 
 
 def test_spawn_mode_answers_as_the_command_does_without_click(nameserver: str) -> None:
-    stdin = (_request("192.0.2.10", "alice@example.net", instance="a")
-             + _request("192.0.2.99", "bob@example.net", helo="x.example", instance="b")
-             + _request("192.0.2.99", "carol@soft.example", helo="x.example", instance="c")
+    stdin = (request(client_address="192.0.2.10", sender="alice@example.net", instance="a")
+             + request(client_address="192.0.2.99", sender="bob@example.net", helo_name="x.example",
+                       instance="b")
+             + request(client_address="192.0.2.99", sender="carol@soft.example",
+                       helo_name="x.example", instance="c")
              + b"garbage\n\n")
     args = ("--nameserver", nameserver, "--timeout=2", "--log", "stderr", "--log-level", "info")
     status, answers, err, modules = entry(*args, stdin=stdin)
