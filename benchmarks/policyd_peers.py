@@ -34,7 +34,7 @@ DNS_TIMEOUT = "2"
 
 __all__ = [
     "SpfkitServer", "policyd_spf_argv", "policyd_spf_available", "policyd_spf_version",
-    "spfkit_config", "spfkit_env", "spfkit_spawn_argv",
+    "spfkit_config", "spfkit_env", "spfkit_policyd_argv", "spfkit_spawn_argv",
 ]
 
 
@@ -62,6 +62,30 @@ def spfkit_env(src: str | Path = SRC) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH", "")]))
     return env
+
+
+#: what pip writes for the ``spfkit-policyd`` console script (pyproject.toml), for a tree whose
+#: installed scripts predate it (an editable install made before it existed)
+_LAUNCHER = """#!{python}
+import re
+import sys
+from spfkit.spawn import main
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def spfkit_policyd_argv(config: Path, dns_port: int, tmp: Path) -> list[str]:
+    """What master.cf would run with the click-free entry point: ``spfkit-policyd`` next to
+    this interpreter, else the same launcher written into ``tmp``."""
+    script = Path(sys.executable).with_name("spfkit-policyd")
+    if not script.exists():
+        script = tmp / "spfkit-policyd"
+        script.write_text(_LAUNCHER.format(python=sys.executable))
+        script.chmod(0o755)
+    return [str(script), "--config", str(config), "--nameserver", f"127.0.0.1:{dns_port}",
+            "--timeout", DNS_TIMEOUT]
 
 
 def spfkit_spawn_argv(config: Path, dns_port: int) -> list[str]:

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spfkit import headers
@@ -540,6 +540,32 @@ def test_quote_value_round_trips_printable_text(raw: str) -> None:
 @given(_printable)
 def test_comment_text_round_trips_printable_text(raw: str) -> None:
     assert re.sub(r"\\(.)", r"\1", comment_text(raw), flags=re.DOTALL) == raw
+
+
+# Printable ASCII, the fast paths' domain, with the characters each path escapes made common,
+# at lengths on both sides of the limits (a quote or backslash doubles: 255 of them are 510).
+_ASCII = st.sampled_from([chr(c) for c in range(0x20, 0x7F)] + ['"', "\\", "(", ")", "."] * 8)
+_LIMITS = [254, 255, 256, 507, 508, 509, 510, 511, 512, 513, 514]
+
+
+@st.composite
+def _near_limit(draw: st.DrawFn) -> str:
+    """Text of a length at or near a limit, of one filler with a few other characters set in."""
+    n = draw(st.one_of(st.sampled_from(_LIMITS), st.integers(0, 520)))
+    filler = draw(st.sampled_from(["a", "a.", " ", '"', "\\", "(", "\u00e9", "\x00"]))
+    text = list((filler * n)[:n])
+    for _ in range(draw(st.integers(0, 3)) if text else 0):
+        text[draw(st.integers(0, n - 1))] = draw(st.sampled_from('"\\() .a\u00e9\x00'))
+    return "".join(text)
+
+
+@settings(max_examples=1000)  # each example costs microseconds; the limits need many
+@given(st.one_of(st.text(max_size=600), st.text(_ASCII, max_size=600), _near_limit()))
+def test_the_fast_paths_answer_as_the_general_ones(raw: str) -> None:
+    """quote_value and comment_text take a whole-string path for plain ASCII; it must give
+    exactly what the general, character-by-character path gives, for every input."""
+    assert quote_value(raw) == headers._quote_any(raw)
+    assert comment_text(raw) == headers._comment_any(raw)
 
 
 def test_headers_module_is_pure() -> None:

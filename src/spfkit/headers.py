@@ -138,12 +138,18 @@ def quote_value(s: str) -> str:
     octets (see the module docstring).  Used for every header value and log value.
     """
     if len(s) <= MAX_VALUE_OCTETS and s.isascii() and s.isprintable():
-        # fast path (the usual case): one octet per character, nothing to make visible
+        # fast path (the usual case): one octet per character, nothing to make visible;
+        # the same answer as _quote_any's (a property test compares them)
         if _TOKEN.fullmatch(s):
             return s
         quoted = s.replace("\\", "\\\\").replace('"', '\\"')
         if len(quoted) <= MAX_VALUE_OCTETS - 2:
             return '"' + quoted + '"'
+    return _quote_any(s)
+
+
+def _quote_any(s: str) -> str:
+    """:func:`quote_value` for any text, one visible unit per character (the general path)."""
     units, truncated = _visible(s, MAX_VALUE_OCTETS)
     text = "".join(units)
     if not truncated and len(text) <= MAX_VALUE_OCTETS and _TOKEN.fullmatch(text):
@@ -164,6 +170,11 @@ def comment_text(s: str) -> str:
         escaped = s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         if len(escaped) <= MAX_COMMENT_OCTETS:
             return escaped
+    return _comment_any(s)
+
+
+def _comment_any(s: str) -> str:
+    """:func:`comment_text` for any text, one visible unit per character (the general path)."""
     units, truncated = _visible(s, MAX_COMMENT_OCTETS)
     pieces = [u.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for u in units]
     return _fit(pieces, truncated, MAX_COMMENT_OCTETS)
@@ -295,14 +306,14 @@ def received_spf(
     ``pra`` is the checked address for :attr:`Identity.PRA`, named in the comment.
     Raises ``ValueError`` for a ``client_ip`` that is not an IP address or a bad key.
     """
-    ip = normalize_ip(client_ip)  # ValueError for a non-IP: a caller mistake
+    ip = str(normalize_ip(client_ip))  # ValueError for a non-IP: a caller mistake
     if comment is None:
         sender = _sender(identity, envelope_from, helo, pra, result.domain)
-        comment = _default_comment(result.result, str(ip), sender, receiver)
+        comment = _default_comment(result.result, ip, sender, receiver)
     pairs: list[tuple[str, str | None]] = [
         ("receiver", receiver),
         ("identity", identity.value),
-        ("client-ip", str(ip)),  # §9.1: an IPv6 address is a quoted-string (":" is no atext)
+        ("client-ip", ip),  # §9.1: an IPv6 address is a quoted-string (":" is no atext)
         ("envelope-from", envelope_from),
         ("helo", helo),
         ("mechanism", result.mechanism),

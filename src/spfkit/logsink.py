@@ -35,6 +35,17 @@ class OneLineFormatter(logging.Formatter):
         super().__init__()
         self.prefix = prefix
         self.timestamp = timestamp
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        """``logging.Formatter``'s time, with ``strftime`` done once a second, not per line."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second[0]:
+            self._second = (second, time.strftime(self.default_time_format,
+                                                  self.converter(record.created)))
+        return self.default_msec_format % (self._second[1], record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()

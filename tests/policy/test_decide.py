@@ -3,9 +3,13 @@ one header per transaction (service.reply_for)."""
 
 from __future__ import annotations
 
-import pytest
+import ipaddress
 
-from spfkit.identity import Identity
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spfkit.identity import Identity, is_valid_domain
 from spfkit.policy.config import PolicyConfig, parse_config
 from spfkit.policy.decide import Relay, RelayTest, Transaction, decide
 from spfkit.policy.decision import (
@@ -361,3 +365,25 @@ def test_any_transport_gets_the_same_decision() -> None:
         config = PolicyConfig()
         assert decide(envelope, checks, config, receiver=RECEIVER) == \
             decide(request, checks, config, receiver=RECEIVER)
+
+
+_HELO_TEXT = st.text(st.sampled_from("0123456789abcdef.:[]-x%"), max_size=20)
+
+
+@given(st.one_of(_HELO_TEXT, st.text(max_size=12),
+                 st.ip_addresses().map(str), st.ip_addresses().map(lambda ip: f"{ip}.")))
+def test_a_helo_name_is_a_domain_unless_it_is_an_address(helo: str) -> None:
+    """§2.3 as written: not empty, no address literal, no IP address, a valid domain whose
+    last label is not all digits (the name-only shortcut must never change the answer)."""
+    name = helo.strip()  # as the request reads it
+    try:
+        ipaddress.ip_address(name)
+        is_ip = True
+    except ValueError:
+        is_ip = False
+    expected = (bool(name) and not name.startswith("[") and not is_ip and is_valid_domain(name)
+                and not name.rstrip(".").rsplit(".", 1)[-1].isdigit())
+    assert Transaction(
+        PolicyRequest.build({"request": "smtpd_access_policy", "client_address": "192.0.2.1",
+                             "helo_name": helo, "sender": "a@example.org"}),
+        parse_config({}), receiver="mx.example").check_helo == expected

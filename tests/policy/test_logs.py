@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from spfkit import logsink
 from spfkit.policy.config import ConfigError, parse_config
 from spfkit.policy.logs import LOGGER, configure_logging, level_of
 
@@ -74,3 +77,14 @@ def test_without_syslog_a_server_logs_to_stderr_and_says_so(
     log.info("after")
     err = capsys.readouterr().err
     assert "warning: syslog is not reachable at" in err and "after" in err
+
+
+@given(st.lists(st.floats(0, 4e9, allow_nan=False), max_size=20))
+def test_a_log_file_line_has_the_standard_timestamp_whatever_the_order(times: list[float]) -> None:
+    """The file sink's formatter formats each second once; every line still gets logging's
+    own time (spfkit.logsink.OneLineFormatter)."""
+    ours, standard = logsink.OneLineFormatter(timestamp=True), logging.Formatter()
+    for created in sorted(times) + times:  # in order (the cache is used), then any order
+        record = logging.LogRecord("t", logging.INFO, "", 0, "m", None, None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        assert ours.formatTime(record) == standard.formatTime(record)

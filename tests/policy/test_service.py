@@ -128,6 +128,35 @@ def test_run_checks_drives_a_transaction_without_the_policy_protocol() -> None:
     assert txn.decide().action.startswith("550 5.7.23 SPF fail for HELO mail.example.net")
 
 
+class CountingResolver(MemoryResolver):
+    """TXT lookups wait a little; ``most`` is how many were ever waiting at the same time."""
+
+    def __init__(self, zone: dict[str, Any]) -> None:
+        super().__init__(zone)
+        self.waiting = self.most = 0
+
+    async def lookup(self, rrtype: RRType, name: str) -> Lookup[Any]:
+        if rrtype is RRType.TXT:
+            self.waiting += 1
+            self.most = max(self.most, self.waiting)
+            try:
+                await asyncio.sleep(0.05)
+            finally:
+                self.waiting -= 1
+        return await super().lookup(rrtype, name)
+
+
+def test_helo_and_mail_from_are_looked_up_at_the_same_time_when_dns_must_be_asked() -> None:
+    """A cold check waits on DNS: MAIL FROM's lookups start beside HELO's, not after them
+    (the warm path answers in place, without a task per check)."""
+    resolver = CountingResolver(ZONE)
+    svc = service({}, resolver)
+    reply = answer(svc, client_address="192.0.2.10", helo_name="mail.example.net",
+                   sender="x@soft.example")
+    assert reply.startswith("PREPEND Received-SPF: softfail")
+    assert resolver.most == 2  # mail.example.net and soft.example, both in flight
+
+
 # --------------------------------------------------------------------------- skips
 
 

@@ -16,15 +16,12 @@ import click
 
 from spfkit.cli.metrics_option import metrics_option, start_metrics
 from spfkit.cli.service_options import ConfigurationError, service_options
+from spfkit.policy.entry import CONFIG_DIR, default_config, remote_warning, serve
 
 if TYPE_CHECKING:
-    from spfkit.metrics import ServiceMetrics
-    from spfkit.metrics.prometheus import MetricsServer
     from spfkit.policy.config import PolicyConfig
     from spfkit.policy.service import Explanation, PolicyService
 
-#: read when no --config is given and it exists; SPFKIT_CONFIG_DIR moves it (docs/operations.md)
-CONFIG_DIR = "/etc/spfkit"
 #: where an installed wheel keeps docs/*.md and examples/ (pyproject.toml's data-files)
 DOC_DIR = os.path.join(sys.prefix, "share", "doc", "spfkit")
 _MAX_EXPLAIN_INPUT = 1 << 20
@@ -127,21 +124,16 @@ def policyd_command(
         raise ConfigurationError(str(exc)) from None
 
 
-def default_config() -> str | None:
-    """``policyd.toml`` in ``$SPFKIT_CONFIG_DIR`` (else :data:`CONFIG_DIR`) if it exists."""
-    path = os.path.join(os.environ.get("SPFKIT_CONFIG_DIR") or CONFIG_DIR, "policyd.toml")
-    return path if os.path.exists(path) else None
-
-
 def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config: bool,
          explain: bool, metrics_address: tuple[str, int] | None = None,
          workers: int = 1) -> None:
-    from spfkit.policy.logs import configure_logging, stop_logging
-    from spfkit.policy.server import PolicyServer, ServerError, run_stdio
+    from spfkit.policy.logs import configure_logging
+    from spfkit.policy.server import ServerError
     from spfkit.policy.service import PolicyService, make_resolver
 
     resolver = make_resolver(config)  # loads zone files: a bad one fails here, at start-up
-    _warn_if_remote(config)
+    if (warning := remote_warning(config)) is not None:
+        click.echo(warning, err=True)
     if check_config:
         _print_summary(config)
         return
@@ -150,47 +142,12 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
         service = PolicyService(config, resolver)
         _explain(service)
         return
-    if config.listen is None:
-        service = PolicyService(config, resolver)
-        configure_logging(config, stdio=True, queued=True)
-        try:
-            status = run_stdio(service, reload=load)
-        finally:
-            _stop_logging(stop_logging)
-        raise click.exceptions.Exit(status)
-    if workers > 1:
-        from spfkit.policy.workers import run_workers
-
-        try:
-            status = run_workers(config, load, resolver, workers)
-        except ServerError as exc:
-            raise click.ClickException(str(exc)) from None
-        raise click.exceptions.Exit(status)
-    metrics, endpoint = start_metrics(metrics_address, "policyd")
-    service = PolicyService(config, resolver, metrics=metrics)
-    configure_logging(config, stdio=False, queued=True)
-    _watch(metrics, endpoint, service)
-    server = PolicyServer(service, reload=load)
+    metrics = start_metrics(metrics_address, "policyd") if config.listen and workers == 1 else None
     try:
-        asyncio.run(server.serve())
+        status = serve(config, load, resolver, workers=workers, metrics=metrics)
     except ServerError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        if endpoint is not None:
-            endpoint.close()
-        _stop_logging(stop_logging)
-
-
-def _warn_if_remote(config: PolicyConfig) -> None:
-    """A policy server anyone can reach answers anyone (as ``web`` needs --allow-remote)."""
-    from ipaddress import ip_address
-
-    where = config.listen
-    if where is None or where.is_unix or ip_address(where.host).is_loopback:
-        return
-    click.echo(f"spfkit: warning: --listen {where} is not a loopback address: anyone who can reach "
-               "it may query it; firewall the port to your Postfix hosts, or listen on 127.0.0.1 "
-               f"and use check_policy_service inet:127.0.0.1:{where.port}", err=True)
+    raise click.exceptions.Exit(status)
 
 
 def _import(path: str, output: str | None) -> None:
@@ -214,24 +171,6 @@ def _import(path: str, output: str | None) -> None:
             handle.write(result)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-
-
-def _watch(metrics: ServiceMetrics, endpoint: MetricsServer | None, service: PolicyService) -> None:
-    """The parsed-record cache and the log queue, read at each scrape; the endpoint logged."""
-    from spfkit.policy.logs import running_queue
-    from spfkit.record.parse import RECORD_CACHE
-
-    metrics.watch_cache("records", RECORD_CACHE.stats)
-    if (queue := running_queue()) is not None:
-        metrics.watch_log(queue)
-    if endpoint is not None:
-        service.log.info("serving metrics on %s", endpoint.url)
-
-
-def _stop_logging(stop: Callable[[], bool]) -> None:
-    """A log sink still stalled at exit (a pipe nobody reads) must not hang the exit."""
-    if not stop():
-        os._exit(0)  # the answers are all written; only unwritten log lines are lost
 
 
 def verdict_lines(config: PolicyConfig) -> list[str]:

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import click
 from click.core import ParameterSource
 
 from spfkit.cli.dns_options import dns_options
+from spfkit.policy.entry import LEVELS, overrides
 
 __all__ = ["LEVELS", "ConfigurationError", "service_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: ``--log-level`` → the configuration's ``debugLevel``
-LEVELS: Final = {"warning": 0, "info": 1, "debug": 2}
-
 
 class ConfigurationError(click.ClickException):
     """A configuration that cannot be used: one line on stderr, exit status 2."""
@@ -61,17 +58,4 @@ def _overrides(nameservers: tuple[str, ...], zones: tuple[str, ...], timeout: fl
     """The configuration keys the options set (a source given replaces the other one)."""
     if zones and nameservers:
         raise click.UsageError("--zone and --nameserver cannot be combined")
-    overrides: dict[str, object] = {}
-    if nameservers:
-        overrides.update(nameservers=list(nameservers), zones=[])
-    if zones:
-        overrides.update(zones=list(zones), nameservers=[])
-    if timeout is not None:
-        overrides["dns_timeout"] = timeout
-    if test_only:
-        overrides["test_only"] = True
-    if log_target is not None:
-        overrides["log"] = log_target
-    if log_level is not None:
-        overrides["debugLevel"] = LEVELS[log_level]
-    return overrides
+    return overrides(nameservers, zones, timeout, test_only, log_target, log_level)

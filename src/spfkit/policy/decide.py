@@ -173,6 +173,8 @@ def _is_domain(helo: str) -> bool:
     """§2.3: a HELO name that is a domain — not an address literal nor a bare IP address."""
     if not helo or helo.startswith("["):
         return False
+    if ":" not in helo and not helo[-1].isdigit() and helo[-1] != ".":
+        return is_valid_domain(helo)  # neither an IPv6 nor an IPv4 address: spare the parse
     try:
         ip_address(helo)
     except ValueError:

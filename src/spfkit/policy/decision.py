@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final, Protocol
 
 from spfkit.headers import (
@@ -266,7 +267,7 @@ def _shorten(text: str) -> str:
 def _plain(envelope: Envelope, checked: CheckResult) -> str:
     """A sentence for a result that has no text of its own; values sanitised."""
     domain = quote_value(checked.domain) if checked.domain else "the domain"
-    ip = quote_value(str(envelope.client_ip))
+    ip = quote_value(_ip_text(envelope.client_ip))
     return {
         Result.PASS: f"{domain} designates {ip} as permitted sender",
         Result.FAIL: f"{domain} does not designate {ip} as permitted sender",
@@ -284,18 +285,25 @@ def _sentence(envelope: Envelope, checked: CheckResult) -> str:
     text = _plain(envelope, checked)
     if checked.result is Result.FAIL and checked.explanation and \
             checked.explanation != f"{checked.domain} does not designate " \
-                                   f"{envelope.client_ip} as permitted sender":
+                                   f"{_ip_text(envelope.client_ip)} as permitted sender":
         text += f"; explanation={_shorten(checked.explanation)}"
     if checked.problem and checked.result in (Result.PERMERROR, Result.TEMPERROR):
         text += f"; problem={_shorten(checked.problem)}"
     return text
 
 
+@lru_cache(maxsize=4096)
+def _ip_text(ip: IPAddress) -> str:
+    """``str(ip)``, remembered: ipaddress spells an address in Python, and every decision
+    names its client three times (a client sends many mails)."""
+    return str(ip)
+
+
 def _line(head: str, envelope: Envelope,
           decided: tuple[Identity, CheckResult] | None, tail: str) -> str:
     """``SPF fail: client=… helo=… envelope-from=… identity=mailfrom …: <tail>``."""
     parts = [
-        f"client={quote_value(str(envelope.client_ip))}",
+        f"client={quote_value(_ip_text(envelope.client_ip))}",
         f"helo={quote_value(envelope.helo_name)}",
         f"envelope-from={quote_value(envelope.sender or '<>')}",
     ]

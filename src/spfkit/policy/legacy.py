@@ -18,7 +18,6 @@ Pure: imports no asyncio, socket or dnspython; reads no file.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -256,6 +255,8 @@ def translate(text: str) -> Translation:
 
 
 def _toml_value(key: str, value: object) -> str:
+    import json  # only --import writes TOML: not on the policy server's start-up path
+
     if isinstance(value, bool):
         return str(value).lower()
     if key == "socket_mode" and isinstance(value, int):

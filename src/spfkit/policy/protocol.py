@@ -34,8 +34,8 @@ reading attributes, dropping the rest of an over-long line, or dropping the line
 request — and each octet's meaning follows from that state alone.
 
 **Memory** is bounded: at most one line's head (``max_line_octets + 1``) and one request's kept
-attributes (``max_request_octets``) are held, however the input is cut or however long a line
-runs; the rest of an over-long line is skipped as it arrives.
+attributes (``max_request_octets``) are held, however the input is cut; the rest of an
+over-long line is skipped as it arrives.
 
 **Replies.** ``action=<text>`` and an empty line. :class:`PolicyReply` refuses text holding a
 control or line-break character or longer than :data:`MAX_ACTION_OCTETS`, so :func:`render`
@@ -284,10 +284,8 @@ class PolicyReader:
     def _whole(self, data: bytes) -> PolicyRequest | ProtocolError | None:
         """The usual chunk — exactly one plain request, whole — read in one go; None for
         anything else, which the line-by-line reading below then takes, as it would this.
-
         Plain: no CR, NUL or octet that is not UTF-8, no line past the limits, every line
-        ``name=value``, no attribute repeated with another value (nothing to note or refuse).
-        """
+        ``name=value``, no attribute repeated with another value (nothing to note or refuse)."""
         end = len(data) - 2
         if (end < 1 or len(data) > self.max_line_octets or data.find(b"\n\n") != end
                 or b"\r" in data or b"\0" in data):
@@ -298,11 +296,14 @@ class PolicyReader:
             return None
         if len(lines) > self.max_attributes or end - len(lines) + 1 > self.max_request_octets:
             return None
-        attrs: dict[str, str] = {}
-        for line in lines:
-            name, equals, value = line.partition("=")
-            if not name or not equals or attrs.setdefault(name, value) != value:
-                return None
+        try:  # one pass; a line without "=" is a ValueError
+            attrs = dict(line.split("=", 1) for line in lines)
+        except ValueError:
+            return None
+        first: dict[str, str] = {}  # plain: no empty name, a repeat only with the same value
+        if "" in attrs or len(attrs) != len(lines) and any(
+                first.setdefault(n, v) != v for n, _, v in (ln.partition("=") for ln in lines)):
+            return None
         try:
             return PolicyRequest.build(attrs)
         except ValueError as exc:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from spfkit.policy.config import ConfigError, ListenAddress, PolicyConfig
+from spfkit.policy.deadline import Deadline
 from spfkit.policy.logs import level_of
 from spfkit.policy.protocol import PolicyReader, render
 from spfkit.policy.service import PolicyService, make_resolver
@@ -301,36 +302,39 @@ class PolicyServer:
         codec = PolicyReader()
         began: float | None = None
         _bound_unsent(writer)
-        while not self._stopping.is_set():
-            config = self.service.config
-            wait = next_wait(codec.pending, began, loop.time(), config)
-            began = wait.began
-            connection.idle = not codec.pending
-            try:
-                async with asyncio.timeout_at(wait.until):
-                    chunk = await reader.read(READ_SIZE)
-            except TimeoutError:
-                self.log.info("closing a connection: %s", wait.reason)
-                return
-            if not chunk:
-                if (error := codec.close()) is not None:
-                    self.log.warning("connection closed: %s", error.reason)
-                return
-            arrived = loop.time()
-            connection.idle = False
-            items = codec.feed(chunk)
-            for item in items:
-                writer.write(render(await self.service.handle(item)))
-                if not writer.transport.get_write_buffer_size():
-                    continue  # all handed to the kernel (the usual case): nothing to wait for
-                try:
-                    async with asyncio.timeout(config.read_timeout):
-                        await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
-                except TimeoutError:
-                    self.log.info("closing a connection: the client has not read its answers "
-                                  "for %g s", config.read_timeout)
+        deadline = Deadline(loop, self.log, writer.transport)
+        try:
+            while not self._stopping.is_set():
+                config = self.service.config
+                wait = next_wait(codec.pending, began, loop.time(), config)
+                began = wait.began
+                connection.idle = not codec.pending
+                deadline.set(wait.until, wait.reason)
+                chunk = await reader.read(READ_SIZE)
+                if deadline.expired:
+                    return  # closed for wait.reason (logged)
+                deadline.clear()  # answering: the deadline of the checks applies instead
+                if not chunk:
+                    if (error := codec.close()) is not None:
+                        self.log.warning("connection closed: %s", error.reason)
                     return
-            began = request_began(began, len(items), arrived)
+                arrived = loop.time()
+                connection.idle = False
+                items = codec.feed(chunk)
+                for item in items:
+                    writer.write(render(await self.service.handle(item)))
+                    if not writer.transport.get_write_buffer_size():
+                        continue  # all handed to the kernel (the usual case): nothing to wait for
+                    try:
+                        async with asyncio.timeout(config.read_timeout):
+                            await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
+                    except TimeoutError:
+                        self.log.info("closing a connection: the client has not read its answers "
+                                      "for %g s", config.read_timeout)
+                        return
+                began = request_began(began, len(items), arrived)
+        finally:
+            deadline.cancel()
 
 
 def _bound_unsent(writer: asyncio.StreamWriter) -> None:

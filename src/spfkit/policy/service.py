@@ -3,7 +3,7 @@
 It speaks for decide.py's transport-neutral :class:`~spfkit.policy.decide.Transaction` in
 Postfix's policy protocol (SMTPD_POLICY_README), and adds everything that waits:
 
-* **Checks** (:func:`run_checks`, which a milter can drive too): what the transaction asks for,
+* **Checks** (:func:`run_checks`, in checks.py; a milter drives it too): what the transaction asks for,
   through :func:`spfkit.evaluate.check` with one shared resolver (a ``CachingResolver``: one TTL
   cache for all connections). The trusted-relay tests, HELO (§2.3) and MAIL FROM (§2.4) run at
   the same time; a trusted relay, or a HELO result that decides, cancels the rest.
@@ -36,24 +36,23 @@ import logging
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from ipaddress import ip_address
-from typing import Any, Final
+from typing import Final
 
-from spfkit.evaluate import CheckOptions, check, check_host
+from spfkit.evaluate import CheckOptions
 from spfkit.evaluate.budget import LARGE_RECORD
 from spfkit.headers import quote_value
-from spfkit.identity import Identity, sender_with_local_part
-from spfkit.lookup.overlay import OverlayResolver
+from spfkit.identity import Identity
 from spfkit.lookup.protocol import Resolver
 from spfkit.metrics import NO_METRICS, ServiceMetrics, reply_kind
+from spfkit.policy.checks import run_checks
 from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
-from spfkit.policy.decide import Relay, RelayTest, Transaction
+from spfkit.policy.decide import Transaction
 from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
 from spfkit.policy.protocol import PolicyReply, PolicyRequest, ProtocolError
 from spfkit.record.parse import RECORD_CACHE, estimated_size
-from spfkit.results import CheckResult, Result
+from spfkit.results import CheckResult
 
 __all__ = [
     "CHECK_STATES",
@@ -120,66 +119,6 @@ def malformed(error: ProtocolError, config: PolicyConfig) -> Decision:
     line = (f"malformed policy request: {quote_value(error.reason)}; client={client} "
             f"instance={instance}; action={action}")
     return Decision(Outcome.FALLBACK, action, why=error.reason, log_line=line)
-
-
-async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions, *,
-                     trace: bool = False) -> None:
-    """Look up what ``txn`` asks for and hand it the results (decide.py's order, §2.3, §2.4).
-
-    ``trace``: run the evaluator for its trace (debug logging) instead of a compiled answer.
-
-    The trusted-relay tests, HELO and MAIL FROM run at the same time; a trusted relay, or a
-    HELO result that decides, cancels the rest. Transport-neutral: any front end may drive it.
-    """
-    if txn.skip is not None:
-        return
-    envelope, receiver = txn.envelope, txn.receiver
-    tasks: list[asyncio.Task[Any]] = []
-
-    def start(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        tasks.append(asyncio.ensure_future(coro))
-        return tasks[-1]
-
-    def identity(which: Identity) -> asyncio.Task[Any]:
-        return start(check(envelope.client_ip, envelope.sender, envelope.helo_name,
-                           resolver=resolver, identity=which, receiver=receiver, options=options,
-                           trace=trace))
-
-    relays = start(_trusted_relay(txn, resolver, options)) if txn.relays else None
-    helo = identity(Identity.HELO) if txn.check_helo else None
-    mailfrom = identity(Identity.MAILFROM) if txn.check_mailfrom else None
-    try:
-        if relays is not None and (relay := await relays) is not None:
-            txn.trust(relay)
-            return
-        if helo is not None and txn.add_helo(await helo):
-            return  # §2.3: HELO decides; MAIL FROM is not needed
-        if mailfrom is not None:
-            txn.add_mailfrom(await mailfrom)
-    finally:
-        for task in tasks:
-            task.cancel()
-
-
-async def _trusted_relay(txn: Transaction, resolver: Resolver, options: CheckOptions) -> Relay | None:
-    """The first of ``txn.relays`` whose test holds (all run at once), else None."""
-    held = await asyncio.gather(*(_vouches(relay, txn, resolver, options) for relay in txn.relays))
-    return next((relay for relay, ok in zip(txn.relays, held, strict=True) if ok), None)
-
-
-async def _vouches(relay: Relay, txn: Transaction, resolver: Resolver, options: CheckOptions) -> bool:
-    client = txn.envelope.client_ip
-    if relay.test is RelayTest.HELO_WHITELIST:  # the name's A/AAAA records hold the client
-        lookup = await (resolver.a(relay.name) if client.version == 4 else resolver.aaaa(relay.name))
-        return any(ip_address(record) == client for record in lookup.records)
-    if relay.test is RelayTest.DOMAIN_WHITELIST_PTR:
-        # "Matching is done using the same rules as the SPF PTR mechanism" (policyd-spf's
-        # documentation): §5.5's validated names, by evaluating "ptr" at the trusted domain.
-        resolver = OverlayResolver(resolver, {relay.name: "v=spf1 ptr -all"})
-    result = await check_host(client, relay.name, sender_with_local_part("", relay.name),
-                              resolver=resolver, helo=txn.envelope.helo_name,
-                              receiver=txn.receiver, options=options)
-    return result.result is Result.PASS  # Domain_Whitelist, Domain_Whitelist_PTR
 
 
 @dataclass(slots=True)
@@ -344,7 +283,7 @@ class PolicyService:
             return None
         # a digest, not the values: a client chooses HELO names and senders of kilobytes, and
         # 10,000 transactions are remembered
-        text = "\0".join((instance, str(request.client_ip), request.helo_name.lower(),
+        text = "\0".join((instance, request.get("client_address"), request.helo_name.lower(),
                            request.sender.lower()))
         return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
@@ -376,7 +315,10 @@ class PolicyService:
 
     def _log(self, decision: Decision, checks: Checks | None) -> None:
         level = logging.WARNING if decision.outcome is Outcome.FALLBACK else logging.INFO
-        self.log.log(level, decision.log_line)
+        log = self.log
+        if log.isEnabledFor(level):  # the record made here: Logger.log would also look up the
+            # caller's frame, which no sink shows (one line per decision: the hot path)
+            log.handle(log.makeRecord(log.name, level, "", 0, decision.log_line, None, None))
         self.metrics.decided(decision.outcome.value, () if checks is None else (
             (identity.value, result.result.value) for identity, result in
             ((Identity.HELO, checks.helo), (Identity.MAILFROM, checks.mailfrom)) if result))
@@ -395,7 +337,8 @@ def _for_later(decision: Decision) -> Decision:
     result = decision.result
     if result is not None and result.trace:
         result = replace(result, trace=())
-    return replace(decision, result=result, log_line="")
+    d = decision  # built field by field: dataclasses.replace() looks the fields up each time
+    return Decision(d.outcome, d.action, d.headers, d.identity, result, d.why, "", d.would)
 
 
 def trace_lines(result: CheckResult) -> list[str]:
