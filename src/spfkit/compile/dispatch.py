@@ -17,12 +17,12 @@ import time
 from collections.abc import Hashable
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from spfkit.compile.cache import CompiledCache, PolicyKey
 from spfkit.compile.policy_map import Decision, PolicyMap
-from spfkit.evaluate.check_host import check_host
+from spfkit.evaluate.check_host import check_host, evaluate_check
 from spfkit.evaluate.explanation import default_explanation, explain
 from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.run import Evaluation
@@ -55,8 +55,16 @@ def cache_for(resolver: Resolver) -> CompiledCache | None:
 
 
 def _options_key(options: CheckOptions) -> Hashable:
-    """The options that change results (not the explanation text: that is per client)."""
-    return (options.scope, options.max_dns_terms, options.max_void_lookups, options.max_work)
+    """The options that change results (not the explanation text: that is per client);
+    None for the defaults."""
+    if options is _DEFAULT_OPTIONS:
+        return None
+    key = (options.scope, options.max_dns_terms, options.max_void_lookups, options.max_work)
+    return None if key == _DEFAULT_KEY else key
+
+
+_DEFAULT_KEY: Final = (_DEFAULT_OPTIONS.scope, _DEFAULT_OPTIONS.max_dns_terms,
+                       _DEFAULT_OPTIONS.max_void_lookups, _DEFAULT_OPTIONS.max_work)
 
 
 async def policy_for(
@@ -101,19 +109,31 @@ async def check_host_compiled(
         return await check_host(client, domain, sender, resolver=resolver, helo=helo,
                                 receiver=receiver, options=options)
     full_sender = sender_with_local_part(sender, domain)
-    key: PolicyKey = (domain, client.version, _options_key(options))
+    options_key = _options_key(options)
+    key: PolicyKey = (domain, client.version, options_key)
     policy = cache.get(key, full_sender, helo)
     if policy is None and not cache.first_time(key):
         policy = await policy_for(domain, client.version, resolver=resolver, sender=sender,
                                   helo=helo, options=options, cache=cache)
-    decision = None if policy is None else policy.decide(int(client))
+    if policy is None:  # a first check, or compiling took too long
+        return await check_host(client, domain, sender, resolver=resolver, helo=helo,
+                                receiver=receiver, options=options)
+    address = int(client)
+    decision = policy.decide(address)
+    remember = None
+    if decision is None:  # the map leaves this client to the evaluator: asked before?
+        remember = (domain, options_key, client.version, address)
+        decision = cache.answers.get(remember, full_sender, helo, receiver or "unknown")
     if decision is not None:
         answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
                                        helo=helo, receiver=receiver, options=options)
         if answer is not None:
             return answer
-    return await check_host(client, domain, sender, resolver=resolver, helo=helo,
-                            receiver=receiver, options=options)
+    evaluated = await evaluate_check(client, domain, sender, resolver=resolver, helo=helo,
+                                     receiver=receiver, options=options)
+    if remember is not None:
+        cache.answers.put(remember, evaluated, full_sender, helo, receiver or "unknown")
+    return evaluated.answer
 
 
 async def compiled_answer(
