@@ -57,7 +57,7 @@ def test_a_map_built_from_a_failure_is_not_kept() -> None:
     cache = CompiledCache()
     policy = _policy({"a.test": {"TXT": "v=spf1 include:b.test -all"}, "b.test": "TIMEOUT"})
     assert policy.decide(1).result.value == "temperror"  # type: ignore[union-attr]
-    failed = PolicyMap(policy.domain, 4, policy.starts, policy.decisions, 0.0)
+    failed = PolicyMap(policy.domain, 4, policy.starts, policy.decisions, 0.0, index=policy.index)
     cache.put(("a.test", 4, None), failed, "", "")
     assert cache.get(("a.test", 4, None), "", "") is None
 

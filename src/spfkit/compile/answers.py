@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable
 from typing import Final
 
 from spfkit.bounded import LRUStats, SizedLRU
-from spfkit.compile.policy_map import Decision
+from spfkit.compile.policy_map import Decision, decision
 from spfkit.evaluate.check_host import Evaluated
 from spfkit.results import Result
 
@@ -35,11 +35,11 @@ _INPUTS: Final = (("s", "sender"), ("l", "sender"), ("o", "sender"), ("h", "helo
 
 
 def decision_of(evaluated: Evaluated) -> Decision:
-    """The evaluator's answer as a :class:`Decision` (a fail's record kept for "exp")."""
+    """The evaluator's answer as a :data:`Decision` (without its trace and explanation; a
+    fail's record kept when its "exp" explains it)."""
     a = evaluated.answer
-    record = evaluated.record if a.result is Result.FAIL else None
-    return Decision(a.result, a.domain, a.mechanism, a.problem, a.lookups, a.void_lookups,
-                    record, a.no_such_domain)
+    return decision(a.result, a.domain, a.mechanism, a.problem, a.lookups, a.void_lookups,
+                    evaluated.record, a.no_such_domain)
 
 
 class RememberedAnswers:

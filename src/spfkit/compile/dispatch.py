@@ -21,7 +21,7 @@ from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from spfkit.compile.cache import CompiledCache, PolicyKey
-from spfkit.compile.policy_map import Decision, PolicyMap
+from spfkit.compile.policy_map import Decision, PolicyMap, answer_and_record
 from spfkit.evaluate.check_host import check_host, evaluate_check
 from spfkit.evaluate.explanation import default_explanation, explain
 from spfkit.evaluate.options import CheckOptions
@@ -143,10 +143,11 @@ async def compiled_answer(
     """The ``CheckResult`` of a compiled decision for one client; a fail's explanation is
     expanded now (§6.2: it may use the client's macros). None if that took too long."""
     if decision.result is not Result.FAIL:
-        return decision.answer
-    record = decision.record
+        assert isinstance(decision, CheckResult)  # only a fail is an ExplainedFail
+        return decision
+    answer, record = answer_and_record(decision)
     if record is None or record.explanation is None:  # no "exp": no DNS, the default text
-        ctx = MacroContext(sender, decision.domain, client, helo, receiver or "unknown",
+        ctx = MacroContext(sender, answer.domain, client, helo, receiver or "unknown",
                            int(time.time()))
         explanation = default_explanation(options.default_explanation, ctx)
     else:
@@ -154,9 +155,9 @@ async def compiled_answer(
                          int(time.time()))
         try:
             async with asyncio.timeout(options.time_budget):
-                explanation = await explain(run, record, decision.domain)
+                explanation = await explain(run, record, answer.domain)
         except TimeoutError:
             return None
         finally:
             run.queries.close()
-    return replace(decision.answer, explanation=explanation)
+    return replace(answer, explanation=explanation)

@@ -26,13 +26,14 @@ from typing import Final, overload
 from spfkit.record.model import Record
 from spfkit.results import CheckResult, Result
 
-__all__ = ["Decision", "PolicyMap", "WideStarts"]
+__all__ = ["Decision", "ExplainedFail", "PolicyMap", "WideStarts", "answer_and_record", "decision"]
 
 #: bytes measured (``sys.getsizeof``, CPython 3.11, 64-bit) of what a map is made of: the
 #: map itself and its TTL, a Decision and its CheckResult, an array's header, a tuple's
 #: header and one slot of it; kept beside the code that allocates them (``size()``)
-_MAP_BYTES: Final = 80 + 24
-_DECISION_BYTES: Final = 48 + 104
+_MAP_BYTES: Final = 88 + 24
+_ANSWER_BYTES: Final = 104
+_EXPLAINED_BYTES: Final = 48
 _ARRAY_BYTES: Final = 64
 _TUPLE_BYTES: Final = 40
 _SLOT_BYTES: Final = 8
@@ -41,32 +42,26 @@ _WIDE_INT_BYTES: Final = 48
 #: IPv6 maps with more ranges than this keep their starts in two arrays (:class:`WideStarts`)
 _SMALL_WIDE: Final = 2
 _LOW64: Final = (1 << 64) - 1
+#: the starts of every one-range map, and a bytes object's header
+_FROM_ZERO: Final = (0,)
+_BYTES_BYTES: Final = 33
 
 
-class Decision:
-    """What ``check_host()`` returns for every client of one range, and the record whose
-    "exp" explains a ``fail`` (§6.2, expanded per client).
-
-    The ``CheckResult`` (a fail's without its explanation) is made once, with the decision,
-    and shared by every range, map and check that reaches it; the fields are read from it.
-    Immutable; equal when the answer is equal and the record is the same object.
-    """
+class ExplainedFail:
+    """A ``fail`` decided in a record that has "exp" (§6.2): the answer (without its
+    explanation, which is expanded per client) and that record. Reads like the answer."""
 
     __slots__ = ("answer", "record")
 
     answer: CheckResult
-    record: Record | None
+    record: Record
 
-    def __init__(self, result: Result, domain: str, mechanism: str | None = None,
-                 problem: str | None = None, lookups: int = 0, void_lookups: int = 0,
-                 record: Record | None = None, no_such_domain: bool = False) -> None:
-        set_ = object.__setattr__
-        set_(self, "answer", CheckResult(result, domain, mechanism, None, problem, lookups,
-                                         void_lookups, no_such_domain=no_such_domain))
-        set_(self, "record", record)
+    def __init__(self, answer: CheckResult, record: Record) -> None:
+        object.__setattr__(self, "answer", answer)
+        object.__setattr__(self, "record", record)
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Decision is immutable: cannot set {name}")
+        raise AttributeError(f"ExplainedFail is immutable: cannot set {name}")
 
     @property
     def result(self) -> Result:
@@ -97,7 +92,7 @@ class Decision:
         return self.answer.no_such_domain
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Decision):
+        if not isinstance(other, ExplainedFail):
             return NotImplemented
         return self.record is other.record and self.answer == other.answer
 
@@ -105,9 +100,33 @@ class Decision:
         return hash((self.answer, id(self.record)))
 
     def __repr__(self) -> str:
-        a = self.answer
-        return (f"Decision({a.result.value}, {a.domain!r}, {a.mechanism!r}, lookups={a.lookups}, "
-                f"void_lookups={a.void_lookups}{', exp' if self.record is not None else ''})")
+        return f"ExplainedFail({self.answer!r}, exp={self.record.explanation})"
+
+
+#: what ``check_host()`` returns for every client of one range: its ``CheckResult`` (a
+#: fail's without the explanation), made once and shared by every range, map and check that
+#: reaches it; an :class:`ExplainedFail` for a fail whose record has "exp"
+Decision = CheckResult | ExplainedFail
+
+
+def decision(result: Result, domain: str, mechanism: str | None = None,
+             problem: str | None = None, lookups: int = 0, void_lookups: int = 0,
+             record: Record | None = None, no_such_domain: bool = False) -> Decision:
+    """The :data:`Decision` of these ``CheckResult`` fields; ``record`` is the one whose term
+    decided, kept only for a fail it can explain with "exp" (§6.2)."""
+    answer = CheckResult(result, domain, mechanism, None, problem, lookups, void_lookups,
+                         no_such_domain=no_such_domain)
+    if result is Result.FAIL and record is not None and record.explanation is not None:
+        return ExplainedFail(answer, record)
+    return answer
+
+
+def answer_and_record(found: Decision) -> tuple[CheckResult, Record | None]:
+    """The ``CheckResult`` of a decision, and the record whose "exp" explains it, if any."""
+    if type(found) is ExplainedFail:
+        return found.answer, found.record
+    assert isinstance(found, CheckResult)
+    return found, None
 
 
 class WideStarts(Sequence[int]):
@@ -153,8 +172,9 @@ class WideStarts(Sequence[int]):
 
 @dataclass(frozen=True, slots=True)
 class PolicyMap:
-    """``starts[k]`` is the first address of range k (range k ends where k+1 starts);
-    ``decisions[k]`` its decision, ``None`` for "ask the evaluator"."""
+    """``starts[k]`` is the first address of range k (range k ends where k+1 starts); its
+    decision is ``decisions[index[k]]``, ``None`` for "ask the evaluator" (without an
+    ``index``, ``decisions[k]``). ``decisions`` holds each distinct decision once."""
 
     domain: str
     version: int
@@ -166,19 +186,26 @@ class PolicyMap:
     ttl: float
     #: which inputs besides the address the decisions depend on ("sender", "helo")
     keyed_on: frozenset[str] = frozenset()
+    #: one byte a range: the position of its decision in ``decisions`` (``merge_ranges``)
+    index: bytes | None = None
 
     def decide(self, address: int) -> Decision | None:
         """The decision for the client whose address (as an integer) is ``address``."""
         starts = self.starts
         if type(starts) is WideStarts:
-            return self.decisions[starts.rank(address) - 1]
-        return self.decisions[bisect_right(starts, address) - 1]
+            k = starts.rank(address) - 1
+        else:
+            k = bisect_right(starts, address) - 1
+        index = self.index
+        return self.decisions[k if index is None else index[k]]
 
     def ranges(self) -> list[tuple[int, int, Decision | None]]:
         """Every range as ``(first, last, decision)``."""
         end = (1 << (32 if self.version == 4 else 128)) - 1
         lasts = [s - 1 for s in self.starts[1:]] + [end]
-        return list(zip(self.starts, lasts, self.decisions))
+        index, decisions = self.index, self.decisions
+        per_range = decisions if index is None else [decisions[i] for i in index]
+        return list(zip(self.starts, lasts, per_range))
 
     @property
     def complete(self) -> bool:
@@ -210,21 +237,30 @@ class PolicyMap:
         """:meth:`size` without the decisions that are also in ``shared``."""
         starts = self.starts
         n = len(starts)
-        if isinstance(starts, WideStarts):
+        if starts is _FROM_ZERO:  # one range: the shared starts of every such map
+            held = 0
+        elif isinstance(starts, WideStarts):
             held = starts.size()
         elif isinstance(starts, array):
             held = _ARRAY_BYTES + starts.itemsize * n
         else:  # a tuple of Python ints
             held = _TUPLE_BYTES + (_SLOT_BYTES + _WIDE_INT_BYTES) * n
+        if self.index is not None:
+            held += _BYTES_BYTES + len(self.index)
         known = {id(d) for d in shared}
-        distinct = {id(d) for d in self.decisions if d is not None} - known
-        return (_MAP_BYTES + held + _TUPLE_BYTES + _SLOT_BYTES * len(self.decisions)
-                + _DECISION_BYTES * len(distinct))
+        for d in self.decisions:
+            if d is not None and id(d) not in known:
+                known.add(id(d))
+                held += _ANSWER_BYTES + (_EXPLAINED_BYTES if type(d) is ExplainedFail else 0)
+        return _MAP_BYTES + held + _TUPLE_BYTES + _SLOT_BYTES * len(self.decisions)
 
 
 def compact_starts(version: int, starts: Sequence[int]) -> Sequence[int]:
     """Range starts in little memory: IPv4 ones as 32-bit unsigned integers (an array),
-    IPv6 ones as :class:`WideStarts`, or a tuple when there are only one or two."""
+    IPv6 ones as :class:`WideStarts`, or a tuple when there are only one or two; the one
+    range of a map that decides every client alike shares one tuple."""
+    if len(starts) == 1:
+        return _FROM_ZERO
     if version == 4:
         return array("I", starts)
     return tuple(starts) if len(starts) <= _SMALL_WIDE else WideStarts(starts)
@@ -232,16 +268,21 @@ def compact_starts(version: int, starts: Sequence[int]) -> Sequence[int]:
 
 def merge_ranges(
     pieces: Sequence[tuple[int, int, Decision | None]],
-) -> tuple[tuple[int, ...], tuple[Decision | None, ...]]:
-    """Sorted starts and decisions from disjoint pieces covering the space; neighbours with
+) -> tuple[tuple[int, ...], tuple[Decision | None, ...], bytes | None]:
+    """Sorted starts, the distinct decisions and each range's position among them (None
+    when there is one range, or over 256 decisions: then a decision per range), from disjoint pieces covering the space; neighbours with
     equal decisions become one range."""
     starts: list[int] = []
-    decisions: list[Decision | None] = []
+    per_range: list[Decision | None] = []
     # equal decisions (the "-all" between the networks of a record …) are kept once
-    one: dict[Decision, Decision] = {}
+    position: dict[Decision | None, int] = {}
     for first, _last, decision in sorted(pieces, key=lambda p: p[0]):
-        if decisions and decisions[-1] == decision:
+        if per_range and per_range[-1] == decision:
             continue
         starts.append(first)
-        decisions.append(None if decision is None else one.setdefault(decision, decision))
-    return tuple(starts), tuple(decisions)
+        per_range.append(decision)
+        position.setdefault(decision, len(position))
+    distinct = tuple(position)
+    if len(distinct) > 256 or len(starts) == 1:
+        return tuple(starts), tuple(per_range), None
+    return tuple(starts), distinct, bytes(position[d] for d in per_range)
