@@ -3,12 +3,12 @@
 depend on the client, so the map cannot hold it, but the same client asking again about
 the same domain gets the same answer for as long as the DNS answers it was built from.
 
-An answer is kept under (domain, options, client address), with the sender, HELO or
-receiver when the records read use their macros (``%{s}``, ``%{l}``, ``%{o}``, ``%{h}``,
-``%{r}``), for no longer than the smallest TTL of the DNS answers the evaluation read; an
-answer that read a DNS error or a TTL-0 answer, a ``temperror``, or one whose records use
-``%{t}`` (the time) is not kept. A ``fail`` keeps its record, not its explanation: that is
-expanded per client (§6.2, ``dispatch.compiled_answer``). Bounded in bytes
+An answer is kept under (domain, options, client address), with the sender or HELO when
+the records read use their macros (``%{s}``, ``%{l}``, ``%{o}``, ``%{h}``), for no longer
+than the smallest TTL of the DNS answers the evaluation read; an answer that read a DNS
+error or a TTL-0 answer, or a ``temperror``, is not kept. The receiver and the time
+(``%{r}``, ``%{t}``) may appear only in "exp" (§7.2), and a ``fail`` keeps its record, not
+its explanation: that is expanded per client (§6.2, ``dispatch.compiled_answer``). Bounded in bytes
 (:class:`~spfkit.bounded.SizedLRU`), one answer per (domain, client). Pure: no I/O.
 """
 
@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from spfkit.bounded import LRUStats, SizedLRU
 from spfkit.compile.policy_map import Decision, decision
-from spfkit.evaluate.check_host import Evaluated
 from spfkit.results import Result
+
+if TYPE_CHECKING:  # only its type: the evaluator reaches this module through the dispatcher
+    from spfkit.evaluate.check_host import Evaluated
 
 __all__ = ["RememberedAnswers", "decision_of"]
 
@@ -30,8 +32,7 @@ __all__ = ["RememberedAnswers", "decision_of"]
 #: CheckResult; measured by tests/compile/test_answers.py
 ANSWER_BYTES: Final = 560
 #: §7.2 letters whose values an answer is kept under, besides the domain and the client
-_INPUTS: Final = (("s", "sender"), ("l", "sender"), ("o", "sender"), ("h", "helo"),
-                  ("r", "receiver"))
+_INPUTS: Final = (("s", "sender"), ("l", "sender"), ("o", "sender"), ("h", "helo"))
 
 
 def decision_of(evaluated: Evaluated) -> Decision:
@@ -52,7 +53,7 @@ class RememberedAnswers:
         self._answers: SizedLRU[Hashable, tuple[float, tuple[str, ...], tuple[str, ...], Decision]] = (
             SizedLRU(max_bytes))
 
-    def get(self, key: Hashable, sender: str, helo: str, receiver: str) -> Decision | None:
+    def get(self, key: Hashable, sender: str, helo: str) -> Decision | None:
         """The answer kept for this client (``key``) if it is fresh and was made for the
         same values of the inputs it depends on."""
         found = self._answers.get(key)
@@ -62,23 +63,20 @@ class RememberedAnswers:
         if self._clock() >= expires:
             self._answers.discard(key)
             return None
-        if inputs and values != _values(inputs, sender, helo, receiver):
+        if inputs and values != _values(inputs, sender, helo):
             return None
         return decision
 
-    def put(self, key: Hashable, evaluated: Evaluated, sender: str, helo: str,
-            receiver: str) -> bool:
+    def put(self, key: Hashable, evaluated: Evaluated, sender: str, helo: str) -> bool:
         """Keep ``evaluated`` for this client if it can be (see the module doc); True if kept."""
         if evaluated.answer.result is Result.TEMPERROR:
-            return False
-        letters = evaluated.letters()
-        if "t" in letters:  # the answer depends on the time of the check
             return False
         ttl = evaluated.ttl()
         if not 0 < ttl < float("inf"):
             return False
+        letters = evaluated.letters()
         inputs = tuple(sorted({what for letter, what in _INPUTS if letter in letters}))
-        values = _values(inputs, sender, helo, receiver)
+        values = _values(inputs, sender, helo)
         entry = (self._clock() + ttl, inputs, values, decision_of(evaluated))
         self._answers.put(key, entry, ANSWER_BYTES + sum(len(v) + 49 for v in values))
         return True
@@ -90,6 +88,5 @@ class RememberedAnswers:
         return len(self._answers)
 
 
-def _values(inputs: tuple[str, ...], sender: str, helo: str, receiver: str) -> tuple[str, ...]:
-    given = {"sender": sender, "helo": helo, "receiver": receiver}
-    return tuple(given[what] for what in inputs)
+def _values(inputs: tuple[str, ...], sender: str, helo: str) -> tuple[str, ...]:
+    return tuple(sender if what == "sender" else helo for what in inputs)

@@ -123,7 +123,7 @@ async def check_host_compiled(
     remember = None
     if decision is None:  # the map leaves this client to the evaluator: asked before?
         remember = (domain, options_key, client.version, address)
-        decision = cache.answers.get(remember, full_sender, helo, receiver or "unknown")
+        decision = cache.answers.get(remember, full_sender, helo)
     if decision is not None:
         answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
                                        helo=helo, receiver=receiver, options=options)
@@ -132,7 +132,7 @@ async def check_host_compiled(
     evaluated = await evaluate_check(client, domain, sender, resolver=resolver, helo=helo,
                                      receiver=receiver, options=options)
     if remember is not None:
-        cache.answers.put(remember, evaluated, full_sender, helo, receiver or "unknown")
+        cache.answers.put(remember, evaluated, full_sender, helo)
     return evaluated.answer
 
 
