@@ -6,8 +6,10 @@ A compiled answer equals ``check_host()``'s in every field but the trace (it has
 result, the deciding term and its domain, the §4.6.4 counts, the problem and, for a fail, the
 explanation, expanded for this client by the evaluator's own ``exp`` code (§6.2). The first
 check of a domain is the evaluator's (a one-off check costs what it did); the second compiles
-the domain. Maps live in one :class:`CompiledCache` per resolver (the DNS state they were
-built from), held only as long as the resolver itself.
+the domain. A client the map leaves to the evaluator ("ptr", ``%{i}`` …) is evaluated, and
+its answer remembered for the next time (``compile.answers``: keyed by client, TTL-bound).
+Maps live in one :class:`CompiledCache` per resolver (the DNS state they were built from),
+held only as long as the resolver itself.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ async def check_host_compiled(
     cache: CompiledCache | None = None,
 ) -> CheckResult:
     """§4 ``check_host()``, answered from ``cache``'s compiled map of ``domain`` when it
-    decides this client, else by the evaluator. Same arguments and errors as ``check_host``."""
+    decides this client, else from the answer remembered for this client, else by the
+    evaluator. Same arguments and errors as ``check_host``."""
     client = normalize_ip(ip)
     if cache is None or not is_valid_domain(domain):
         return await check_host(client, domain, sender, resolver=resolver, helo=helo,
@@ -125,6 +128,8 @@ async def check_host_compiled(
         remember = (domain, options_key, client.version, address)
         decision = cache.answers.get(remember, full_sender, helo)
     if decision is not None:
+        if type(decision) is CheckResult and decision.result is not Result.FAIL:
+            return decision  # the answer as it is (no coroutine for the common case)
         answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
                                        helo=helo, receiver=receiver, options=options)
         if answer is not None:
