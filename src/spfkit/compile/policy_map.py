@@ -21,6 +21,7 @@ from ipaddress import (
     collapse_addresses,
     summarize_address_range,
 )
+from sys import intern
 from typing import Final, overload
 
 from spfkit.record.model import Record
@@ -36,6 +37,7 @@ _ANSWER_BYTES: Final = 104
 _EXPLAINED_BYTES: Final = 48
 _ARRAY_BYTES: Final = 64
 _TUPLE_BYTES: Final = 40
+_STR_BYTES: Final = 49
 _SLOT_BYTES: Final = 8
 #: a Python int of up to 128 bits, as a tuple of IPv6 starts holds them
 _WIDE_INT_BYTES: Final = 48
@@ -114,8 +116,10 @@ def decision(result: Result, domain: str, mechanism: str | None = None,
              record: Record | None = None, no_such_domain: bool = False) -> Decision:
     """The :data:`Decision` of these ``CheckResult`` fields; ``record`` is the one whose term
     decided, kept only for a fail it can explain with "exp" (§6.2)."""
-    answer = CheckResult(result, domain, mechanism, None, problem, lookups, void_lookups,
-                         no_such_domain=no_such_domain)
+    # the terms and domains of decisions repeat across maps ("-all", "include:_spf.provider…",
+    # the target of a shared redirect): one string each, whatever record text they came from
+    answer = CheckResult(result, intern(domain), None if mechanism is None else intern(mechanism),
+                         None, problem, lookups, void_lookups, no_such_domain=no_such_domain)
     if result is Result.FAIL and record is not None and record.explanation is not None:
         return ExplainedFail(answer, record)
     return answer
@@ -252,6 +256,8 @@ class PolicyMap:
             if d is not None and id(d) not in known:
                 known.add(id(d))
                 held += _ANSWER_BYTES + (_EXPLAINED_BYTES if type(d) is ExplainedFail else 0)
+                if d.problem is not None:  # error texts are the decision's own
+                    held += _STR_BYTES + len(d.problem)
         return _MAP_BYTES + held + _TUPLE_BYTES + _SLOT_BYTES * len(self.decisions)
 
 
