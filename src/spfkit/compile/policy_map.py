@@ -21,7 +21,6 @@ from ipaddress import (
     collapse_addresses,
     summarize_address_range,
 )
-from sys import intern
 from typing import Final, overload
 
 from spfkit.record.model import Record
@@ -116,10 +115,8 @@ def decision(result: Result, domain: str, mechanism: str | None = None,
              record: Record | None = None, no_such_domain: bool = False) -> Decision:
     """The :data:`Decision` of these ``CheckResult`` fields; ``record`` is the one whose term
     decided, kept only for a fail it can explain with "exp" (§6.2)."""
-    # the terms and domains of decisions repeat across maps ("-all", "include:_spf.provider…",
-    # the target of a shared redirect): one string each, whatever record text they came from
-    answer = CheckResult(result, intern(domain), None if mechanism is None else intern(mechanism),
-                         None, problem, lookups, void_lookups, no_such_domain=no_such_domain)
+    answer = CheckResult(result, domain, mechanism, None, problem, lookups, void_lookups,
+                         no_such_domain=no_such_domain)
     if result is Result.FAIL and record is not None and record.explanation is not None:
         return ExplainedFail(answer, record)
     return answer
