@@ -22,8 +22,8 @@ from spfkit.compile.policy_map import PolicyMap
 
 __all__ = ["DEFAULT_MAX_BYTES", "CompiledCache", "PolicyKey"]
 
-#: 64 MiB: three quarters for maps (some 32,000 domains with both IP versions compiled, at
-#: the 1.5 KB a domain measured in benchmarks/README.md, part 5), a quarter for remembered
+#: 64 MiB: three quarters for maps (some 30,000 domains with both IP versions compiled, at
+#: the 1.7 KB a domain measured in benchmarks/README.md, part 5), a quarter for remembered
 #: evaluator answers (some 28,000)
 DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024
 #: bytes of an entry without its maps, as tracemalloc counts them: the LRU's slot and its
