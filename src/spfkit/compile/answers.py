@@ -16,14 +16,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from spfkit.bounded import LRUStats, SizedLRU
 from spfkit.compile.policy_map import Decision, decision
-from spfkit.results import Result
+from spfkit.record.model import Record
+from spfkit.results import CheckResult, Result
 
-if TYPE_CHECKING:  # only its type: the evaluator reaches this module through the dispatcher
-    from spfkit.evaluate.check_host import Evaluated
+
+class Evaluated(Protocol):
+    """What an evaluation reports (``evaluate.check_host.Evaluated``; a Protocol here, as
+    the evaluator's package reaches this module through the dispatcher)."""
+
+    @property
+    def answer(self) -> CheckResult: ...
+    @property
+    def record(self) -> Record | None: ...
+    def ttl(self) -> float: ...
+    def letters(self) -> frozenset[str]: ...
 
 __all__ = ["RememberedAnswers", "decision_of"]
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address
 
-# the module, not its names: importing spfkit.compile.dispatch first (it imports the
-# evaluator, whose package imports this module) must not meet a half-made module
-from spfkit.compile import dispatch
+from spfkit.compile.dispatch import cache_for, check_host_compiled
 from spfkit.evaluate.options import CheckOptions
 from spfkit.identity import Identity, subject_for
 from spfkit.lookup.protocol import Resolver
@@ -40,7 +38,7 @@ async def check(
     when a compiled policy of the domain is at hand (compiled answers carry no trace).
     """
     subject = subject_for(identity, mail_from, helo)
-    return await dispatch.check_host_compiled(
+    return await check_host_compiled(
         ip,
         subject.domain,
         subject.sender,
@@ -48,5 +46,5 @@ async def check(
         helo=helo.strip(),
         receiver=receiver,
         options=options,
-        cache=None if trace else dispatch.cache_for(resolver),
+        cache=None if trace else cache_for(resolver),
     )
