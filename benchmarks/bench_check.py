@@ -405,8 +405,14 @@ def report_warm(world: World, repeats: int, report: dict[str, Any],
                 ["workload", "checks", "checks/CPU s", "CPU µs/check", "× pyspf speed"],
                 [["whole workload", w["checks"], w["checks_per_cpu_s_all"], w["cpu_us_per_check_all"],
                   w["x_pyspf_all"] or float("nan")],
+                 ["whole workload, nothing remembered", w["checks"],
+                  w["checks_per_cpu_s_not_remembering"], w["cpu_us_per_check_not_remembering"],
+                  w["x_pyspf_not_remembering"] or float("nan")],
                  ["compiled checks only", w["compiled_checks"], w["checks_per_cpu_s_compiled"],
                   w["cpu_us_per_check_compiled"], w["x_pyspf_compiled"] or float("nan")]]))
+    print(f"answered by a map {w['compiled_checks']}, by a remembered evaluator answer "
+          f"{w['remembered_checks']}, by the evaluator {w['evaluated_checks']}; the remembered "
+          f"pass equal to the compiled one in every field: {w['same_outcome_all_passes']}")
     if same is not None:
         print(f"results equal to part 1's evaluator: {same}/{w['checks']}")
     report["warm"] = {k: v for k, v in w.items() if k != "results"} | {"same_as_evaluator": same}
@@ -416,7 +422,7 @@ def report_warm(world: World, repeats: int, report: dict[str, Any],
 def report_cache_memory(n_domains: int, report: dict[str, Any]) -> None:
     """Part 5: memory of the compiled cache (benchmarks/warm.py)."""
     m = warm.measure_cache_memory(n_domains)
-    print(f"5. Compiled cache of {m['domains']:,} domains ({m['maps']:,} maps, both IP versions): "
+    print(f"5. Compiled cache of {m['domains']:,} domains ({m['maps']:,} maps, both IP versions, in {m['entries']:,} entries): "
           f"{m['tracemalloc_bytes'] / 1e6:,.1f} MB kept (tracemalloc; cache estimate "
           f"{m['estimated_bytes'] / 1e6:,.1f} MB) → {m['mb_per_100k_domains']:,.1f} MB per 100,000 "
           f"domains; compiling: {m['compile_cpu_us_per_map']:,.0f} CPU µs per map\n")

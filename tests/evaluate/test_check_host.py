@@ -267,3 +267,39 @@ def test_a_scoped_ipv6_client_is_checked_as_its_address(run: Run, record: str) -
     plain, _ = run({"example.com": spf(record)}, ip="fe80::1")
     assert scoped.result is plain.result is Result.FAIL
     assert scoped.problem is None
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_evaluate_check_reports_what_its_answer_depends_on() -> None:
+    """The answer (equal to check_host()'s), the record that decided, the macro letters of
+    the records read (not those of "exp") and the smallest TTL of the answers read."""
+    from spfkit.evaluate.check_host import evaluate_check
+    from spfkit.lookup import CachingResolver
+
+    zone = {"a.test": {"TXT": "v=spf1 include:%{l}.u.test exists:%{h}.x.test -all exp=e.%{d}"},
+            "bob.u.test": {"TXT": "v=spf1 ip4:198.51.100.0/24 -all"},
+            "e.a.test": {"TXT": "no %{i}"}}
+    clock = _Clock()
+    resolver = CachingResolver(MemoryResolver(zone, ttl=300), clock=clock)
+    asyncio.run(resolver.txt("bob.u.test"))  # cached at 0, the rest at 100: 200 s left
+    clock.now = 100
+    got = asyncio.run(evaluate_check("192.0.2.1", "a.test", "bob@a.test", resolver=resolver,
+                                     helo="mx.test"))
+    want = asyncio.run(check_host("192.0.2.1", "a.test", "bob@a.test", resolver=resolver,
+                                  helo="mx.test"))
+    assert got.answer.result is Result.FAIL and got.answer.explanation == "no 192.0.2.1"
+    assert (got.answer.result, got.answer.mechanism, got.answer.lookups, got.answer.explanation) == (
+        want.result, want.mechanism, want.lookups, want.explanation)
+    assert got.record is not None and str(got.record).startswith("v=spf1 include:%{l}.u.test")
+    assert got.letters() == {"l", "h"}
+    assert got.ttl() == 200
+    failed = MemoryResolver({"a.test": {"TXT": "v=spf1 a:down.test -all"}, "down.test": "TIMEOUT"})
+    err = asyncio.run(evaluate_check("192.0.2.1", "a.test", "", resolver=failed))
+    assert err.answer.result is Result.TEMPERROR and err.ttl() == 0 and err.record is None

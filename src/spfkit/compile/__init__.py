@@ -2,7 +2,7 @@
 
 * :func:`compile_policy` — the pure compiler (a :class:`~spfkit.lookup.protocol.Resolver`
   in, a :class:`PolicyMap` out);
-* :class:`PolicyMap` — sorted client ranges → :class:`Decision`; address counts and the
+* :class:`PolicyMap` — sorted client ranges → :data:`Decision` (the ``CheckResult``); address counts and the
   flattened network list (``PolicyMap.networks(Result.PASS)``);
 * :func:`authorised_addresses` — :class:`AddressCounts` of a domain (both IP versions);
 * :class:`CompiledCache` and ``dispatch.check_host_compiled`` — the maps kept, and the one
@@ -19,7 +19,7 @@ if typing.TYPE_CHECKING:
     from spfkit.compile.cache import CompiledCache
     from spfkit.compile.compiler import TooComplex, compile_policy
     from spfkit.compile.counts import AddressCounts, Contributor, address_counts
-    from spfkit.compile.policy_map import Decision, PolicyMap
+    from spfkit.compile.policy_map import Decision, ExplainedFail, PolicyMap
 
 #: imported on first use: the first check of a domain is the evaluator's, so a process that
 #: answers once (a policy server spawned per connection) never loads the compiler
@@ -32,6 +32,7 @@ __getattr__ = _lazy.lazy_exports(__name__, {
     "Contributor": "spfkit.compile.counts",
     "address_counts": "spfkit.compile.counts",
     "Decision": "spfkit.compile.policy_map",
+    "ExplainedFail": "spfkit.compile.policy_map",
     "PolicyMap": "spfkit.compile.policy_map",
 })
 
@@ -40,6 +41,7 @@ __all__ = [
     "CompiledCache",
     "Contributor",
     "Decision",
+    "ExplainedFail",
     "PolicyMap",
     "TooComplex",
     "address_counts",

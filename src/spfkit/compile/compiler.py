@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
 
-from spfkit.compile.policy_map import Decision, PolicyMap, compact_starts, merge_ranges
+from spfkit.compile.policy_map import (
+    Decision,
+    PolicyMap,
+    compact_starts,
+    decision,
+    merge_ranges,
+)
 from spfkit.compile.regions import BITS, Region, cidr_interval
 from spfkit.errors import (
     EvaluationError,
@@ -81,7 +87,7 @@ _Pieces = list[tuple[Region, _Outcome]]
 def _failed(exc: EvaluationError, domain: str, budget: Budget) -> Decision:
     """The ``CheckResult`` fields ``check_host()`` makes of an error (its one ``except``)."""
     result = Result.PERMERROR if isinstance(exc, PermError) else Result.TEMPERROR
-    return Decision(result, exc.domain or domain, exc.term, exc.reason,
+    return decision(result, exc.domain or domain, exc.term, exc.reason,
                     budget.dns_terms, budget.void_lookups)
 
 
@@ -369,18 +375,18 @@ async def compile_policy(
     for region, outcome in outcomes:
         decision = _decision(outcome)
         pieces.extend((low, high, decision) for low, high in region.spans)
-    starts, decisions = merge_ranges(pieces)
+    starts, decisions, index = merge_ranges(pieces)
     ttl = 0.0 if compiler.ttl == float("inf") else compiler.ttl
     keyed_on = frozenset(compiler.keyed_on) if compiler.keyed_on else _NOT_KEYED
-    return PolicyMap(domain, version, compact_starts(version, starts), decisions, ttl, keyed_on)
+    return PolicyMap(domain, version, compact_starts(version, starts), decisions, ttl, keyed_on,
+                     index)
 
 
 def _decision(outcome: _Outcome) -> Decision | None:
     if isinstance(outcome, _Fallback):
         return None
-    if isinstance(outcome, Decision):
+    if not isinstance(outcome, _Done):
         return outcome
     b = outcome.budget
-    record = outcome.record if outcome.result is Result.FAIL else None
-    return Decision(outcome.result, outcome.domain, outcome.term, None,
-                    b.dns_terms, b.void_lookups, record, outcome.no_such_domain)
+    return decision(outcome.result, outcome.domain, outcome.term, None,
+                    b.dns_terms, b.void_lookups, outcome.record, outcome.no_such_domain)

@@ -6,8 +6,10 @@ A compiled answer equals ``check_host()``'s in every field but the trace (it has
 result, the deciding term and its domain, the §4.6.4 counts, the problem and, for a fail, the
 explanation, expanded for this client by the evaluator's own ``exp`` code (§6.2). The first
 check of a domain is the evaluator's (a one-off check costs what it did); the second compiles
-the domain. Maps live in one :class:`CompiledCache` per resolver (the DNS state they were
-built from), held only as long as the resolver itself.
+the domain. A client the map leaves to the evaluator ("ptr", ``%{i}`` …) is evaluated, and
+its answer remembered for the next time (``compile.answers``: keyed by client, TTL-bound).
+Maps live in one :class:`CompiledCache` per resolver (the DNS state they were built from),
+held only as long as the resolver itself.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import time
 from collections.abc import Hashable
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from spfkit.compile.cache import CompiledCache, PolicyKey
-from spfkit.compile.policy_map import Decision, PolicyMap
-from spfkit.evaluate.check_host import check_host
+from spfkit.compile.policy_map import Decision, PolicyMap, answer_and_record
+from spfkit.evaluate.check_host import check_host, evaluate_check
 from spfkit.evaluate.explanation import default_explanation, explain
 from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.run import Evaluation
@@ -55,8 +57,16 @@ def cache_for(resolver: Resolver) -> CompiledCache | None:
 
 
 def _options_key(options: CheckOptions) -> Hashable:
-    """The options that change results (not the explanation text: that is per client)."""
-    return (options.scope, options.max_dns_terms, options.max_void_lookups, options.max_work)
+    """The options that change results (not the explanation text: that is per client);
+    None for the defaults."""
+    if options is _DEFAULT_OPTIONS:
+        return None
+    key = (options.scope, options.max_dns_terms, options.max_void_lookups, options.max_work)
+    return None if key == _DEFAULT_KEY else key
+
+
+_DEFAULT_KEY: Final = (_DEFAULT_OPTIONS.scope, _DEFAULT_OPTIONS.max_dns_terms,
+                       _DEFAULT_OPTIONS.max_void_lookups, _DEFAULT_OPTIONS.max_work)
 
 
 async def policy_for(
@@ -95,25 +105,40 @@ async def check_host_compiled(
     cache: CompiledCache | None = None,
 ) -> CheckResult:
     """§4 ``check_host()``, answered from ``cache``'s compiled map of ``domain`` when it
-    decides this client, else by the evaluator. Same arguments and errors as ``check_host``."""
+    decides this client, else from the answer remembered for this client, else by the
+    evaluator. Same arguments and errors as ``check_host``."""
     client = normalize_ip(ip)
     if cache is None or not is_valid_domain(domain):
         return await check_host(client, domain, sender, resolver=resolver, helo=helo,
                                 receiver=receiver, options=options)
     full_sender = sender_with_local_part(sender, domain)
-    key: PolicyKey = (domain, client.version, _options_key(options))
+    options_key = _options_key(options)
+    key: PolicyKey = (domain, client.version, options_key)
     policy = cache.get(key, full_sender, helo)
     if policy is None and not cache.first_time(key):
         policy = await policy_for(domain, client.version, resolver=resolver, sender=sender,
                                   helo=helo, options=options, cache=cache)
-    decision = None if policy is None else policy.decide(int(client))
+    if policy is None:  # a first check, or compiling took too long
+        return await check_host(client, domain, sender, resolver=resolver, helo=helo,
+                                receiver=receiver, options=options)
+    address = int(client)
+    decision = policy.decide(address)
+    remember = None
+    if decision is None:  # the map leaves this client to the evaluator: asked before?
+        remember = (domain, options_key, client.version, address)
+        decision = cache.answers.get(remember, full_sender, helo)
     if decision is not None:
+        if type(decision) is CheckResult and decision.result is not Result.FAIL:
+            return decision  # the answer as it is (no coroutine for the common case)
         answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
                                        helo=helo, receiver=receiver, options=options)
         if answer is not None:
             return answer
-    return await check_host(client, domain, sender, resolver=resolver, helo=helo,
-                            receiver=receiver, options=options)
+    evaluated = await evaluate_check(client, domain, sender, resolver=resolver, helo=helo,
+                                     receiver=receiver, options=options)
+    if remember is not None:
+        cache.answers.put(remember, evaluated, full_sender, helo)
+    return evaluated.answer
 
 
 async def compiled_answer(
@@ -123,10 +148,11 @@ async def compiled_answer(
     """The ``CheckResult`` of a compiled decision for one client; a fail's explanation is
     expanded now (§6.2: it may use the client's macros). None if that took too long."""
     if decision.result is not Result.FAIL:
-        return decision.answer
-    record = decision.record
+        assert isinstance(decision, CheckResult)  # only a fail is an ExplainedFail
+        return decision
+    answer, record = answer_and_record(decision)
     if record is None or record.explanation is None:  # no "exp": no DNS, the default text
-        ctx = MacroContext(sender, decision.domain, client, helo, receiver or "unknown",
+        ctx = MacroContext(sender, answer.domain, client, helo, receiver or "unknown",
                            int(time.time()))
         explanation = default_explanation(options.default_explanation, ctx)
     else:
@@ -134,9 +160,9 @@ async def compiled_answer(
                          int(time.time()))
         try:
             async with asyncio.timeout(options.time_budget):
-                explanation = await explain(run, record, decision.domain)
+                explanation = await explain(run, record, answer.domain)
         except TimeoutError:
             return None
         finally:
             run.queries.close()
-    return replace(decision.answer, explanation=explanation)
+    return replace(answer, explanation=explanation)

@@ -60,6 +60,47 @@ async def check_host(
     Never raises for anything the published records or DNS do; ``ValueError`` only when
     ``ip`` is not an IP address.
     """
+    evaluated = await evaluate_check(ip, domain, sender, resolver=resolver, helo=helo,
+                                     receiver=receiver, options=options)
+    return evaluated.answer
+
+
+class Evaluated:
+    """A ``check_host()`` answer and what it depended on, for a caller that remembers
+    answers (``compile.answers``): the record that decided, the macro letters the records
+    used and how long the DNS answers read stay true."""
+
+    __slots__ = ("answer", "record", "_run")
+
+    def __init__(self, answer: CheckResult, record: Record | None, run: Evaluation) -> None:
+        self.answer = answer
+        #: the record whose term decided (its "exp" explains a fail, §6.2)
+        self.record = record
+        self._run = run
+
+    def ttl(self) -> float:
+        """Seconds the answer stays true (§4.4): the smallest TTL of the DNS answers the
+        check read; 0 when one was a DNS error (TIMEOUT, SERVFAIL) or had a TTL of 0."""
+        return self._run.queries.smallest_ttl()
+
+    def letters(self) -> frozenset[str]:
+        """§7: the macro letters of the domain-specs of every record the check read (not
+        "exp", which is expanded per client): what besides the address the answer can
+        depend on ("s", "h", "r", "t" …)."""
+        return self._run.letters()
+
+
+async def evaluate_check(
+    ip: str | IPv4Address | IPv6Address,
+    domain: str,
+    sender: str,
+    *,
+    resolver: Resolver,
+    helo: str = "",
+    receiver: str | None = None,
+    options: CheckOptions = _DEFAULT_OPTIONS,
+) -> Evaluated:
+    """:func:`check_host`, and what its answer depended on (:class:`Evaluated`)."""
     client = normalize_ip(ip)
     sender = sender_with_local_part(sender, domain)
     run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options, int(time.time()))
@@ -70,14 +111,14 @@ async def check_host(
             if outcome.result is Result.FAIL:
                 explanation = await explain(run, outcome.record, outcome.domain)
     except TimeoutError:
-        return _error_result(run, domain, TempError(
+        return Evaluated(_error_result(run, domain, TempError(
             f"the check took longer than its time limit of {options.time_budget:g} s"
-        ))
+        )), None, run)
     except EvaluationError as exc:
-        return _error_result(run, domain, exc)
+        return Evaluated(_error_result(run, domain, exc), None, run)
     finally:
         run.queries.close()
-    return CheckResult(
+    return Evaluated(CheckResult(
         result=outcome.result,
         domain=outcome.domain,
         mechanism=outcome.term,
@@ -86,7 +127,7 @@ async def check_host(
         void_lookups=run.budget.void_lookups,
         trace=tuple(run.trace),
         no_such_domain=outcome.no_such_domain,
-    )
+    ), outcome.record, run)
 
 
 def _error_result(run: Evaluation, domain: str, exc: EvaluationError) -> CheckResult:

@@ -89,6 +89,17 @@ class Queries:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def smallest_ttl(self) -> float:
+        """The smallest TTL of the answers at hand (those read, and those the resolver
+        already held when a prefetch asked); 0 if one of them is a DNS error."""
+        smallest = float("inf")
+        for got in self._memo.values():
+            if isinstance(got, Lookup):
+                if got.status.is_error:
+                    return 0.0
+                smallest = min(smallest, got.ttl)
+        return smallest
+
     def close(self) -> None:
         """Cancel lookups nobody will read (the evaluation has its result)."""
         for handle in self._later:

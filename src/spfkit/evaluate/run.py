@@ -124,6 +124,19 @@ class Evaluation:
             raise RecordSyntaxError(found.reason, found.term, found.column, found.rfc)
         return found
 
+    def letters(self) -> frozenset[str]:
+        """§7: the macro letters used by the domain-specs of the records parsed so far."""
+        used: set[str] = set()
+        for record in self._records.values():
+            if isinstance(record, Record):
+                for mech in record.mechanisms:
+                    spec = getattr(mech, "domain_spec", None)
+                    if spec is not None:
+                        used |= spec.letters
+                if record.redirect is not None:
+                    used |= record.redirect.domain_spec.letters
+        return frozenset(used)
+
     # -- DNS ---------------------------------------------------------------------------
 
     async def query(self, rrtype: RRType, name: str, frame: Frame) -> Lookup[Any]:
