@@ -45,7 +45,7 @@ class OneLineFormatter(logging.Formatter):
         if second != self._second[0]:
             self._second = (second, time.strftime(self.default_time_format,
                                                   self.converter(record.created)))
-        return self.default_msec_format % (self._second[1], record.msecs)
+        return (self.default_msec_format or "%s,%03d") % (self._second[1], record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from spfkit.policy.workers import MAX_RESTARTS, supervise
+from spfkit.policy.workers import MAX_RESTARTS
 from tests.fixtures.dnsserver import ZoneDataServer
 from tests.policy.test_server import ZONEDATA, Stderr, request, spfkit_policyd
 
@@ -207,23 +207,25 @@ def test_a_port_in_use_is_one_error_line_and_status_1() -> None:
 
 
 def test_a_worker_that_keeps_dying_stops_the_server() -> None:
-    """MAX_RESTARTS exits within the window: the supervisor gives up with status 1."""
-    read, write = os.pipe()
+    """MAX_RESTARTS exits within the window: the supervisor gives up with status 1.
 
-    def worker(slot: int) -> int:
-        os.write(write, b"%d" % slot)
-        return 3
-
-    import logging
-
-    log = logging.getLogger("test-workers")
-    try:
-        status = supervise(1, worker, log)
-        os.close(write)
-        starts = b""
-        while chunk := os.read(read, 100):
-            starts += chunk
-    finally:
-        os.close(read)
-    assert status == 1
-    assert starts == b"0" * MAX_RESTARTS
+    Run in a fresh interpreter: forking the test process, whose other threads (pytest-xdist's
+    channel, servers of other tests) may hold locks, could leave a child stuck on one."""
+    script = """
+import logging, os, sys
+from spfkit.policy.workers import supervise
+read, write = os.pipe()
+def worker(slot):
+    os.write(write, b"%d" % slot)
+    return 3
+status = supervise(1, worker, logging.getLogger("test-workers"))
+os.close(write)
+starts = b""
+while chunk := os.read(read, 100):
+    starts += chunk
+print(status, starts.decode())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "0" * MAX_RESTARTS], done

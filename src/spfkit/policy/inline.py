@@ -14,7 +14,7 @@ Imports no asyncio: it drives the coroutine protocol (``send``/``throw``) by han
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Generator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 __all__ = ["Inline", "awaited"]
 
@@ -41,7 +41,7 @@ class Inline(Generic[T]):
         try:
             waiting = coro.send(None)
         except StopIteration as done:
-            return done.value
+            return cast(T, done.value)
         self._on_wait()
         while True:  # what ``yield from`` does, by hand (the first step is taken above)
             try:
@@ -53,9 +53,9 @@ class Inline(Generic[T]):
                 try:
                     waiting = coro.throw(exc)
                 except StopIteration as done:
-                    return done.value
+                    return cast(T, done.value)
             else:
                 try:
                     waiting = coro.send(sent)
                 except StopIteration as done:
-                    return done.value
+                    return cast(T, done.value)

@@ -318,7 +318,7 @@ class PolicyService:
         log = self.log
         if log.isEnabledFor(level):  # the record made here: Logger.log would also look up the
             # caller's frame, which no sink shows (one line per decision: the hot path)
-            log.handle(log.makeRecord(log.name, level, "", 0, decision.log_line, None, None))
+            log.handle(log.makeRecord(log.name, level, "", 0, decision.log_line, (), None))
         self.metrics.decided(decision.outcome.value, () if checks is None else (
             (identity.value, result.result.value) for identity, result in
             ((Identity.HELO, checks.helo), (Identity.MAILFROM, checks.mailfrom)) if result))
