@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs spfkit for every user of this machine: a virtual environment under /opt/spfkit that
-# others may read and run, and a /usr/local/bin/spfkit link. This is what Postfix's spawn(8)
+# others may read and run, and /usr/local/bin/spfkit and spfkit-policyd links. This is what Postfix's spawn(8)
 # needs to run `spfkit policyd` as user=nobody (docs/policyd.md, "Spawned by Postfix").
 #
 #   sudo scripts/install.sh                      # from this source tree
@@ -114,8 +114,11 @@ chmod -R a+rX "$prefix"
 
 if [ -n "$link_dir" ]; then
     mkdir -p "$link_dir"
-    ln -sfn "$prefix/bin/spfkit" "$link_dir/spfkit"
-    say "linked $link_dir/spfkit -> $prefix/bin/spfkit"
+    # spfkit-policyd: the same policy server, started without the click CLI (for spawn(8))
+    for cmd in spfkit spfkit-policyd; do
+        ln -sfn "$prefix/bin/$cmd" "$link_dir/$cmd"
+        say "linked $link_dir/$cmd -> $prefix/bin/$cmd"
+    done
 fi
 
 # The check that matters: the user Postfix's spawn(8) runs the policy as can run it.

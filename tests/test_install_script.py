@@ -71,6 +71,11 @@ def test_the_script_says_which_python_it_used(installed: Installed) -> None:
 def test_the_link_points_into_the_prefix(installed: Installed) -> None:
     assert installed.link.is_symlink()
     assert installed.link.resolve() == (installed.prefix / "bin" / "spfkit").resolve()
+    policyd = installed.link.with_name("spfkit-policyd")
+    assert policyd.resolve() == (installed.prefix / "bin" / "spfkit-policyd").resolve()
+    proc = subprocess.run(["runuser", "-u", "nobody", "--", str(policyd), "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--config" in proc.stdout, proc
 
 
 def test_everything_installed_is_readable_by_others(installed: Installed) -> None:
