@@ -240,5 +240,11 @@ def log_lines(path: Path, *needles: str) -> list[str]:
     return [line for line in path.read_text(errors="replace").splitlines() if all(n in line for n in needles)]
 
 
+def wait_for_log_lines(path: Path, *needles: str, timeout: float = 10.0) -> list[str]:
+    """The lines of ``path`` with every needle, once there is one: the writer is another process
+    (a log queue's thread, Postfix's postlogd), so a line may land a moment after the reply."""
+    return wait_for(f"a line with {needles!r} in {path}", lambda: log_lines(path, *needles), timeout)
+
+
 def unfold(value: str) -> str:
     return re.sub(r"\r?\n[ \t]+", " ", str(value))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import SPAWN_USER, Named, Postfix, log_lines
+from tests.e2e.harness import SPAWN_USER, Named, Postfix, wait_for_log_lines
 from tests.e2e.test_policyd_spf_conf import assert_pass_delivered_and_fail_rejected
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,4 +56,4 @@ def test_the_installed_spfkit_answers_postfix_as_nobody(installed_mta: tuple[Pos
     postfix, log = installed_mta
     nonce = assert_pass_delivered_and_fail_rejected(postfix)
     # the spawned process logged its decision where the policyd-spf.conf's log option says
-    assert log_lines(log, f"fail-{nonce}@fail.example", "action=550 5.7.23"), log.read_text()
+    assert wait_for_log_lines(log, f"fail-{nonce}@fail.example", "action=550 5.7.23")

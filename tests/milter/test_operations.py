@@ -17,7 +17,7 @@ import sys
 import threading
 import uuid
 
-from tests.e2e.harness import unfold, wait_for
+from tests.e2e.harness import unfold, wait_for, wait_for_log_lines
 from tests.milter.conftest import RECEIVER, Mta, config_text
 from tests.milter.test_postfix import CLIENT, SENDER, ar_values, message, spf_values
 
@@ -47,7 +47,7 @@ def test_dns_down_defer_then_reload_to_mark_then_bad_reload_then_drain(dns_down_
     assert sent.returncode == 24, sent.transcript
     assert any(r.startswith("451 4.7.24 SPF temperror for HELO client.milter.example")
                for r in sent.replies()), sent.transcript
-    assert mta.postfix.log_lines("milter-reject: RCPT from unknown[127.0.0.2]: 451 4.7.24")
+    assert wait_for_log_lines(mta.postfix.log, "milter-reject: RCPT from unknown[127.0.0.2]: 451 4.7.24")
     assert not mta.postfix.log_lines("timeout")  # answered within the deadline
     assert "helo=temperror" in mta.milter.wait_lines(sender)[-1]
 

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.harness import unfold
+from tests.e2e.harness import unfold, wait_for_log_lines
 from tests.milter.conftest import PASSWORD, RECEIVER, USER, Mta
 
 CLIENT = "127.0.0.2"  # prapass.example's one address; every HELO and MAIL FROM passes for it
@@ -81,7 +81,7 @@ def test_pra_fail_is_refused(mta: Mta) -> None:
     assert sent.returncode != 0
     (reply,) = [r for r in sent.replies() if r.startswith("550")]
     assert reply.startswith("550 5.7.1 Sender ID fail for PRA") and pra in reply
-    assert mta.postfix.log_lines(f"milter-reject: END-OF-MESSAGE from unknown[{CLIENT}]: 5.7.1")
+    assert wait_for_log_lines(mta.postfix.log, f"milter-reject: END-OF-MESSAGE from unknown[{CLIENT}]: 5.7.1")
     line = milter_line(mta, pra)
     assert "sender-id=fail" in line and "action=end of header" in line and "550 5.7.1" in line
 
@@ -216,7 +216,7 @@ def test_mail_from_fail_rejected_at_rcpt(mta: Mta) -> None:
     sent = mta.send(CLIENT, sender, message(subj, "From: a@prapass.example"))
     assert sent.returncode == 24
     assert any(r.startswith("550 5.7.23 SPF fail for MAIL FROM mfail.example") for r in sent.replies())
-    assert mta.postfix.log_lines(f"milter-reject: RCPT from unknown[{CLIENT}]: 550 5.7.23")
+    assert wait_for_log_lines(mta.postfix.log, f"milter-reject: RCPT from unknown[{CLIENT}]: 550 5.7.23")
 
 
 def test_reject_at_mail_from_when_configured(mail_stage_mta: Mta) -> None:
@@ -226,7 +226,7 @@ def test_reject_at_mail_from_when_configured(mail_stage_mta: Mta) -> None:
     sent = mta.send(CLIENT, sender, message(subj, "From: a@prapass.example"))
     assert sent.returncode != 0
     assert any(r.startswith("550 5.7.23 SPF fail for MAIL FROM mfail.example") for r in sent.replies())
-    assert mta.postfix.log_lines(f"milter-reject: MAIL from unknown[{CLIENT}]: 550 5.7.23")
+    assert wait_for_log_lines(mta.postfix.log, f"milter-reject: MAIL from unknown[{CLIENT}]: 550 5.7.23")
     assert "action=MAIL FROM 550 5.7.23" in mta.milter.wait_lines(sender)[-1]
 
 
