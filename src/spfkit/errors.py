@@ -5,6 +5,7 @@
     SpfkitError
      ├── RecordSyntaxError      a record does not follow RFC 7208 §12 (term, column, reason)
      ├── MacroSyntaxError       a macro-string does not follow §7.1 (column, reason)
+     ├── InputError             an input file that cannot be read as what it claims to be
      └── EvaluationError        raised *inside* check_host() only, never seen by callers
           ├── PermError         §2.6.7: the published records cannot be interpreted
           └── TempError         §2.6.6: a transient (DNS) error
@@ -16,6 +17,10 @@ parsers and ``ValueError`` for arguments that are not what they claim to be (a b
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 def shorten(text: str, limit: int = 80) -> str:
     """``text`` cut to ``limit`` characters for messages (a hostile term can be 64 KB)."""
@@ -24,6 +29,26 @@ def shorten(text: str, limit: int = 80) -> str:
 
 class SpfkitError(Exception):
     """Base of every exception spfkit raises on purpose."""
+
+
+class InputError(SpfkitError, ValueError):
+    """An input file that cannot be read (a truncated or damaged gzip file, a zone file that
+    does not parse): the CLI says so in one line, exit status 2."""
+
+
+@contextmanager
+def reading(path: object) -> Iterator[None]:
+    """Inside: the errors of reading ``path`` become one :class:`InputError` naming it (a
+    truncated gzip stream raises ``EOFError``, which click would take for Ctrl-D)."""
+    try:
+        yield
+    except EOFError:
+        raise InputError(f"{path}: the file is truncated (its compressed data ends early)") \
+            from None
+    except zlib.error as exc:
+        raise InputError(f"{path}: damaged compressed data ({exc})") from None
+    except OSError as exc:  # gzip.BadGzipFile included
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
 
 
 class MacroSyntaxError(SpfkitError, ValueError):

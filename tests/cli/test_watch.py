@@ -92,6 +92,34 @@ def test_a_domain_new_to_the_state_is_recorded_and_a_bad_state_is_a_usage_error(
     assert proc.returncode == 2 and "no SPF record" in proc.stdout
 
 
+@pytest.mark.parametrize("field, value", [
+    ("sources", []), ("records", 5), ("lookups", "x"), ("source_record", None),
+    ("sources", {"_spf.p1.example": {"networks": ["300.1.2.0/24"]}}),
+    ("sources", {"_spf.p1.example": {"networks": "10.0.0.0/8"}}), ("errors", [1]),
+    ("flattened", "yes"),
+])
+def test_a_damaged_state_file_is_an_error_never_a_change(
+        dns: ZoneDataServer, tmp_path: Path, field: str, value: object) -> None:
+    """Exit 1 means "a provider changed": a hand-edited or damaged file must not say so."""
+    state = tmp_path / "state.json"
+    assert spfkit("flatten", *_ns(dns), "--state", str(state), "example.com").returncode == 0
+    data = json.loads(state.read_text())
+    data["domains"]["example.com"][field] = value
+    state.write_text(json.dumps(data))
+    proc = _watch(dns, state, "example.com")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "not an spfkit state file" in line and field in line or "source" in line, line
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_state_file_nested_too_deeply_is_refused(dns: ZoneDataServer, tmp_path: Path) -> None:
+    state = tmp_path / "deep.json"
+    state.write_text("[" * 100_000 + "]" * 100_000)
+    proc = _watch(dns, state, "example.com")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
 def _provider(n: int, head: str = "") -> dict[str, list[object]]:
     """example.net includes a provider with ``n`` includes of its own (over the limit at 10)."""
     data: dict[str, list[object]] = {

@@ -161,3 +161,22 @@ def test_received_spf_forms(value: str) -> None:
     found = from_headers([("Received-SPF", value)])
     assert all(o.identity == ("helo" if "helo" in value else "mailfrom") for o in found)
     assert [o.result for o in found] == (["pass"] if "bogus" not in value else [])
+
+
+def test_damaged_logs_and_a_directory_for_mbox_are_one_line_errors(tmp_path: Path) -> None:
+    import gzip
+
+    whole = gzip.compress(b"".join(b"Dec  3 10:00:00 mx spfkit-policyd[1]: SPF pass: client=192.0.2.1 "
+                                   b"helo=a.test envelope-from=\"x@a.test\" identity=mailfrom: "
+                                   b"a.test designates 192.0.2.1 as permitted sender; action=DUNNO\n"
+                                   for _ in range(500)))
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    fake = tmp_path / "fake.log.gz"
+    fake.write_text("not gzip\n")
+    for args, says in (([str(cut)], "truncated"), ([str(fake)], "gzip"),
+                       (["--mbox", str(tmp_path)], "is a directory")):
+        proc = _spfkit("stats", *args)
+        assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
+        [line] = proc.stderr.strip().splitlines()
+        assert line.startswith("spfkit: error: ") and says in line, line

@@ -110,3 +110,42 @@ def test_a_resolver_that_dies_midway(tmp_path: Path) -> None:
     assert sum(r["spf"] == "record" for r in rows) + len(dead) == 300
     summary = json.loads(proc.stdout)
     assert summary["dns"]["timeouts"] == len(dead) and summary["run"]["retried"] >= len(dead)
+
+
+def _damaged_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Input files a measurer meets: a download cut short, a file named .gz that is not,
+    a zone file that does not parse, bytes where a zone should be."""
+    names = "\n".join(f"d{i}.example" for i in range(2000)).encode()
+    whole = gzip.compress(names)
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    fake = tmp_path / "fake.txt.gz"
+    fake.write_bytes(b"d1.example\n")
+    zone = tmp_path / "bad.zone"
+    zone.write_text("$ORIGIN example.\n@ 3600 IN SOA ns h 1 2 3 4 5\nsub 3600 IN NS ns.sub\n"
+                    "garbage !!! $$\n")
+    binary = tmp_path / "bin.zone"
+    binary.write_bytes(b"\xff\xfe\x00bin\n")
+    return {"cut": (cut, "truncated"), "fake": (fake, "gzip"), "zone": (zone, "bad.zone:4"),
+            "binary": (binary, "bin.zone")}
+
+
+def test_damaged_input_files_are_a_one_line_error_with_exit_2(tmp_path: Path) -> None:
+    """Never "interrupted" (130, which says: run again with --resume) and never a traceback;
+    what was surveyed before the damage is kept in --out."""
+    data = {f"d{i}.example": {"TXT": [("v=spf1 -all",)]} for i in range(2000)}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    with FastDNSServer(data) as srv:
+        for kind, (path, says) in _damaged_inputs(tmp_path).items():
+            out = tmp_path / f"{kind}.jsonl"
+            source = ["--zone-file", str(path)] if path.suffix == ".zone" else [str(path)]
+            proc = subprocess.run(
+                [sys.executable, "-m", "spfkit", "survey", *source, "--nameserver",
+                 f"127.0.0.1:{srv.port}", "--out", str(out), "--no-progress"],
+                capture_output=True, text=True, env=env, timeout=300)
+            assert proc.returncode == 2, (kind, proc.returncode, proc.stderr)
+            [line] = proc.stderr.strip().splitlines()
+            assert line.startswith("spfkit: error: ") and says in line, (kind, line)
+            if kind == "cut":  # the whole lines before the cut were surveyed and kept
+                rows = [json.loads(row) for row in out.read_text().splitlines()]
+                assert rows and all(r["spf"] == "record" for r in rows)

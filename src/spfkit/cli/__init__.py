@@ -14,6 +14,7 @@ import click
 from click.utils import make_default_short_help
 
 from spfkit import __version__
+from spfkit.errors import InputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except InputError as exc:  # a file found unreadable while it was being read
+        click.echo(f"spfkit: error: {exc}", err=True)
+        return 2
     except click.Abort:
         click.echo("spfkit: aborted", err=True)
         return 130

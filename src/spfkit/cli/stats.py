@@ -73,6 +73,9 @@ def stats_command(logs: tuple[str, ...], maildir: str | None, mbox: str | None,
             raise click.UsageError(f"{path}: no such file")
     if maildir and not (Path(maildir) / "new").is_dir() and not (Path(maildir) / "cur").is_dir():
         raise click.UsageError(f"{maildir}: not a Maildir (no new/ or cur/)")
+    if mbox and os.path.isdir(mbox):
+        raise click.UsageError(f"{mbox}: is a directory (an mbox is one file; --maildir reads a "
+                               "Maildir)")
     if mbox and not os.path.isfile(mbox):
         raise click.UsageError(f"{mbox}: no such file")
     sources: list[Iterator[Observation]] = [from_log_file(p, year=year) for p in logs]

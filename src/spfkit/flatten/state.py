@@ -40,12 +40,71 @@ def dump_state(domains: Mapping[str, dict[str, Any]]) -> str:
 
 def load_state(text: str) -> dict[str, dict[str, Any]]:
     """The domains of a state file; :class:`ValueError` for one that is not ours."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:  # nested deeper than any state file is
+        raise ValueError("not an spfkit state file (nested too deeply)") from None
     if not isinstance(data, dict) or data.get("version") != 1 \
             or not isinstance(data.get("domains"), dict):
         raise ValueError("not an spfkit state file (version 1)")
     domains: dict[str, dict[str, Any]] = data["domains"]
+    for name, entry in domains.items():
+        problem = _entry_problem(entry)
+        if problem:
+            raise ValueError(f"not an spfkit state file: domain {name!r}: {problem}")
     return domains
+
+
+_COUNTS = ("lookups", "source_lookups", "void_lookups")
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """What is wrong with one domain's entry (the shape :func:`domain_state` writes), or None:
+    a hand-edited or damaged file is refused, never read as "everything changed"."""
+    if not isinstance(entry, dict):
+        return "an entry must be an object"
+    for key in _COUNTS:
+        if key in entry and (type(entry[key]) is not int or entry[key] < 0):
+            return f"{key} must be a whole number"
+    if "time" in entry and (isinstance(entry["time"], bool)
+                            or not isinstance(entry["time"], int | float)):
+        return "time must be a number"
+    for key in ("pattern", "source_record"):
+        if key in entry and not isinstance(entry[key], str):
+            return f"{key} must be a string"
+    if "flattened" in entry and not isinstance(entry["flattened"], bool):
+        return "flattened must be true or false"
+    if "errors" in entry and not _strings(entry["errors"]):
+        return "errors must be a list of strings"
+    for key in ("records", "previous_records"):
+        if key in entry and not (isinstance(entry[key], list) and all(
+                isinstance(r, list) and len(r) == 2 and _strings(r) for r in entry[key])):
+            return f"{key} must be a list of [name, text] pairs"
+    sources = entry.get("sources", {})
+    if not isinstance(sources, dict):
+        return "sources must be an object"
+    for source, facts in sources.items():
+        if not isinstance(facts, dict):
+            return f"source {source!r} must be an object"
+        if facts.get("error") is not None and not isinstance(facts["error"], str):
+            return f"source {source!r}: error must be a string or null"
+        ttl = facts.get("ttl")
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float)
+                                or ttl < 0):
+            return f"source {source!r}: ttl must be a number or null"
+        networks = facts.get("networks", [])
+        if not _strings(networks):
+            return f"source {source!r}: networks must be a list of strings"
+        for network in networks:
+            try:
+                ip_network(network)
+            except ValueError:
+                return f"source {source!r}: {network[:64]!r} is not a network"
+    return None
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from spfkit.errors import reading
 from spfkit.stats.observe import (
     Observation,
     from_headers,
@@ -27,7 +28,7 @@ __all__ = ["from_log_file", "from_maildir", "from_mbox"]
 
 def from_log_file(path: str | Path, *, year: int | None = None) -> Iterator[Observation]:
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+    with reading(path), opener(path, "rt", encoding="utf-8", errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
             obs = from_log_line(line, year=year)
@@ -60,17 +61,18 @@ def _observations(messages: Iterator[Message]) -> Iterator[Observation]:
         yield from from_headers(fields, _message_time(msg))
 
 
-def _headers_only(source: mailbox.Mailbox[mailbox.Message]) -> Iterator[Message]:
+def _headers_only(source: mailbox.Mailbox[mailbox.Message], path: str | Path) -> Iterator[Message]:
     parser = BytesHeaderParser()
-    for key in source.iterkeys():
-        with source.get_file(key) as f:
-            yield parser.parse(f)  # type: ignore[arg-type]
+    with reading(path):
+        for key in source.iterkeys():
+            with source.get_file(key) as f:
+                yield parser.parse(f)  # type: ignore[arg-type]
 
 
 def from_maildir(path: str | Path) -> Iterator[Observation]:
     """Every message of a Maildir (``new/`` and ``cur/``)."""
-    return _observations(_headers_only(mailbox.Maildir(str(path), create=False)))
+    return _observations(_headers_only(mailbox.Maildir(str(path), create=False), path))
 
 
 def from_mbox(path: str | Path) -> Iterator[Observation]:
-    return _observations(_headers_only(mailbox.mbox(str(path), create=False)))
+    return _observations(_headers_only(mailbox.mbox(str(path), create=False), path))

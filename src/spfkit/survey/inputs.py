@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
+from spfkit.errors import InputError, reading
 from spfkit.identity import is_valid_domain
 
 __all__ = ["InputStats", "domain_lines", "open_text", "read_domains", "zone_delegations"]
@@ -170,7 +171,12 @@ def zone_delegations(path: str | Path, stats: InputStats) -> Iterator[str]:
     def names() -> Iterator[str]:
         while (item := out.get()) is not None:
             if isinstance(item, BaseException):
-                raise ValueError(f"{path}: {item}") from item
+                with reading(path):
+                    if isinstance(item, OSError | EOFError):
+                        raise item
+                message = str(item)  # dnspython's messages name the file and the line
+                raise InputError(message if str(path) in message else f"{path}: {message}") \
+                    from None
             yield item
 
     return _unique(names(), stats, set())
@@ -183,5 +189,5 @@ def read_domains(path: str | Path, stats: InputStats, *, zone: bool = False) -> 
         yield from zone_delegations(path, stats)
         return
     name = str(path).lower().removesuffix(".gz")
-    with open_text(path) as stream:
+    with reading(path), open_text(path) as stream:
         yield from domain_lines(stream, stats, csv_format=name.endswith(".csv"))
