@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -49,3 +50,28 @@ def test_a_missing_extra_is_named(command: str, extra: str, module: str) -> None
     assert out.stderr == (f"spfkit: error: 'spfkit {command}' needs the {extra} extra ({module} is "
                           f"not installed): pip install 'spfkit[{extra}]'\n")
     assert "Traceback" not in out.stderr
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ZONE = str(EXAMPLES / "example.zone")
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--time-budget", "nan"], ["check", "--time-budget", "inf"],
+    ["check", "--time-budget", "0"], ["check", "--timeout", "nan"],
+    ["check", "--default-explanation", "%{"], ["check", "--default-explanation", "%{z}"],
+    ["verify", "--time-budget", "nan"], ["survey", "--qps", "nan", "-"],
+    ["survey", "--timeout", "inf", "-"],
+])
+def test_option_values_that_mean_nothing_are_usage_errors(args: list[str]) -> None:
+    """nan/inf pass float() and click's ranges; a macro-string that does not parse (RFC 7208
+    §7.1) would be the explanation of every fail: all are refused before anything runs."""
+    from tests.cli.conftest import spfkit
+
+    command, rest = args[0], args[1:]
+    tail = {"check": ["--zone", ZONE, "192.0.2.99", "a@parked.example.com"],
+            "verify": ["--zone", ZONE, str(EXAMPLES / "message.eml")], "survey": ["--no-progress"]}
+    proc = spfkit(command, *rest, *tail[command], stdin="")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("spfkit: error: Invalid value for") and rest[0] in line, line

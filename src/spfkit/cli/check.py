@@ -9,7 +9,7 @@ import click
 
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import print_report
-from spfkit.cli.params import client_ip
+from spfkit.cli.params import client_ip, explanation, time_budget_option
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions, FetchOrder
 from spfkit.identity import Identity, strip_reverse_path, subject_for
 from spfkit.lookup import Resolver
@@ -32,17 +32,11 @@ _IDENTITIES = {"mfrom": Identity.MAILFROM, "mailfrom": Identity.MAILFROM, "helo"
     "postmaster@HELO) or HELO (§2.3).",
 )
 @dns_options
-@click.option(
-    "--time-budget",
-    type=float,
-    default=20.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time limit for the whole check (RFC 7208 §4.6.4).",
-)
+@time_budget_option
 @click.option(
     "--default-explanation",
     default=DEFAULT_EXPLANATION,
+    callback=explanation,
     show_default=True,
     metavar="TEXT",
     help="Explanation of a fail when the domain gives none (macros allowed, §6.2).",
@@ -94,8 +88,6 @@ def check_command(
     Exit status: 0 when the check produced one of the seven SPF results (whatever it is),
     2 for a usage error.
     """
-    if time_budget <= 0:
-        raise click.BadParameter("must be more than 0 seconds", param_hint="--time-budget")
     resolver: Resolver = dns_source(nameservers, zones, timeout).resolver()
     chosen = _IDENTITIES[identity]
     if chosen is Identity.HELO and not helo:

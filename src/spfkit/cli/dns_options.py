@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from spfkit.cli.params import positive_seconds
 from spfkit.lookup import CachingResolver, ZoneFileError, ZoneResolver, make_resolver
 from spfkit.lookup.defaults import QUERY_TIMEOUT
 
@@ -39,11 +40,6 @@ class DnsSource:
             raise click.UsageError(f"--nameserver: {exc}") from None
 
 
-def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if value <= 0:
-        raise click.BadParameter("must be more than 0 seconds")
-    return value
-
 
 def dns_options(func: F) -> F:
     """Add --nameserver, --zone and --timeout to a command (as ``dns_source``)."""
@@ -52,7 +48,7 @@ def dns_options(func: F) -> F:
         type=float,
         default=QUERY_TIMEOUT,
         show_default=True,
-        callback=_positive,
+        callback=positive_seconds,
         metavar="SECONDS",
         help="Time limit for each DNS query.",
     )(func)

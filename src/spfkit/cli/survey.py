@@ -26,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from spfkit.cli.params import finite
 from spfkit.cli.survey_output import emit, summary_table
 from spfkit.lookup.stub import DnsResolver
 from spfkit.survey.inputs import InputStats, read_domains
@@ -110,9 +111,10 @@ def _run_local(domains: Iterator[str], config: ResolverConfig, writer: ResultWri
               help="Ask this DNS server (repeatable); default: the system's resolvers.")
 @click.option("--concurrency", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Domains in flight at once.")
-@click.option("--qps", type=click.FloatRange(min=0.1), default=None,
+@click.option("--qps", type=click.FloatRange(min=0.1), default=None, callback=finite,
               help="At most this many queries a second toward the nameservers (all workers together).")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+              callback=finite,
               metavar="SECONDS", help="Time limit of each query attempt.")
 @click.option("--retries", type=click.IntRange(0, 10), default=1, show_default=True,
               help="Attempts after a timeout or SERVFAIL.")

@@ -17,6 +17,7 @@ import click
 
 from spfkit import __version__
 from spfkit.cli.dns_options import dns_options, dns_source
+from spfkit.cli.params import time_budget_option
 from spfkit.evaluate import CheckOptions
 from spfkit.lookup import Resolver
 
@@ -110,8 +111,7 @@ async def _serve(handler: VerifierHandler, listen: tuple[str, int]) -> None:
 @click.option("--max-size", type=int, default=1_048_576, show_default=True, callback=_size,
               metavar="BYTES", help="Largest message accepted (advertised as SIZE).")
 @dns_options
-@click.option("--time-budget", type=float, default=20.0, show_default=True, metavar="SECONDS",
-              help="Time limit of each check (RFC 7208 §4.6.4).")
+@time_budget_option
 @click.option("--quiet", is_flag=True, help="Log only warnings (default: one line per message).")
 def verifier_command(
     listen: tuple[str, int],
@@ -139,8 +139,6 @@ def verifier_command(
     Runs until SIGTERM or SIGINT. Exit status: 0 after a clean stop, 1 when it cannot
     listen, 2 for a usage error.
     """
-    if time_budget <= 0:
-        raise click.BadParameter("must be more than 0 seconds", param_hint="--time-budget")
     hostname = hostname.strip().rstrip(".")
     if not hostname or any(c.isspace() or c in "@<>[]" for c in hostname):
         raise click.BadParameter(f"{hostname!r} is not a host name", param_hint="--hostname")

@@ -16,7 +16,7 @@ import sys
 import click
 
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.cli.params import client_ip
+from spfkit.cli.params import client_ip, time_budget_option
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions
 from spfkit.responder.received import Origin, Source, envelope_from_fields
 from spfkit.responder.relays import Network, TrustedRelays, parse_network
@@ -74,8 +74,7 @@ def _need(origin: Origin | None, what: str, option: str, why: str) -> Origin:
 @dns_options
 @click.option("--receiver", default=None, metavar="HOST", help="Receiving host named in the "
               "headers (authserv-id, %{r}) [default: this host's name].")
-@click.option("--time-budget", type=float, default=20.0, show_default=True, metavar="SECONDS",
-              help="Time limit of each check (RFC 7208 §4.6.4).")
+@time_budget_option
 @click.option("--no-lint", is_flag=True, help="Leave out the lint findings.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for scripts.")
@@ -109,8 +108,6 @@ def verify_command(
     Exit status: 0 when a report was produced (whatever the results), 2 for a usage
     error (unreadable message, no client IP or HELO to be found, bad option).
     """
-    if time_budget <= 0:
-        raise click.BadParameter("must be more than 0 seconds", param_hint="--time-budget")
     data = _read(message)
     fields = header_fields(data)
     if not fields:
