@@ -597,3 +597,22 @@ def test_all_matches_public_names() -> None:
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             defined.add(node.target.id)
     assert set(headers.__all__) == {name for name in defined if not name.startswith("_")}
+
+
+@given(st.text())
+def test_ascii_text_is_ascii_and_leaves_ascii_alone(s: str) -> None:
+    from spfkit.headers import ascii_text
+
+    out = ascii_text(s)
+    assert out.isascii()
+    if s.isascii():
+        assert out == s
+    else:  # each other character is its escape, in place
+        assert out == "".join(c if c.isascii() else c.encode("unicode_escape").decode() for c in s)
+
+
+def test_milter_replies_are_ascii() -> None:
+    from spfkit.milter.senderid import Reply
+
+    reply = Reply("550", "5.7.1", "Sender ID permerror: loop a \u2192 b (b\u00fccher)")
+    assert str(reply) == "550 5.7.1 Sender ID permerror: loop a \\u2192 b (b\\xfccher)"

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 def shorten(text: str, limit: int = 80) -> str:
     """``text`` cut to ``limit`` characters for messages (a hostile term can be 64 KB)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class SpfkitError(Exception):

@@ -22,7 +22,10 @@ The sanitiser's contract, which a property test checks:
    line breaks to ``str.splitlines``) is replaced by its Python-style escape
    ``\\x0d`` / ``\\u202e`` / ``\\U000e0001``.  Nothing is dropped silently; the escape
    marks the spot.  (A literal backslash-x in the input reads the same; we accept that.)
-2. Other non-ASCII text is kept: RFC 6532 allows UTF-8 in header values.
+2. Other non-ASCII text is kept where it is the session's own (a UTF-8 sender or HELO
+   name: RFC 6532 allows UTF-8 in header values of such mail); text taken from DNS (the
+   ``mechanism`` and ``problem`` / ``reason`` of a record) is made US-ASCII first with
+   :func:`ascii_text`, as is every SMTP reply text (RFC 5321 §4.2).
 3. A value is written bare only if it is both an RFC 5322 dot-atom and an RFC 2045
    token (ASCII letters, digits, ``!#$%&'*+-^_`{|}~`` and single inner dots), so one
    rendering is valid in both headers; otherwise it becomes an RFC 5322 quoted-string
@@ -53,6 +56,7 @@ __all__ = [
     "MAX_VALUE_OCTETS",
     "HeaderField",
     "authentication_results",
+    "ascii_text",
     "comment_text",
     "quote_value",
     "received_spf",
@@ -101,6 +105,14 @@ def _escape(c: str) -> str:
     if o < 0x10000:
         return f"\\u{o:04x}"
     return f"\\U{o:08x}"
+
+
+def ascii_text(s: str) -> str:
+    """``s`` in US-ASCII: each other character becomes its escape (``\\xfc``, ``\\u2192``).
+
+    For text that reaches a header or an SMTP reply (RFC 5321 §4.2: reply text is ASCII)
+    from a sender's DNS records, whatever the mail session negotiated."""
+    return s if s.isascii() else "".join(c if c.isascii() else _escape(c) for c in s)
 
 
 def _visible(s: str, limit: int) -> tuple[list[str], bool]:
@@ -285,6 +297,10 @@ def _default_comment(result: Result, ip: str, sender: str, receiver: str | None)
     return f"{receiver}: {sentence}" if receiver else sentence
 
 
+def _from_dns(text: str | None) -> str | None:
+    return None if text is None else ascii_text(text)
+
+
 def received_spf(
     result: CheckResult,
     *,
@@ -316,8 +332,8 @@ def received_spf(
         ("client-ip", ip),  # §9.1: an IPv6 address is a quoted-string (":" is no atext)
         ("envelope-from", envelope_from),
         ("helo", helo),
-        ("mechanism", result.mechanism),
-        ("problem", result.problem if result.result in _ERRORS else None),
+        ("mechanism", _from_dns(result.mechanism)),
+        ("problem", _from_dns(result.problem) if result.result in _ERRORS else None),
     ]
     for key, value in extensions:
         if not _NAME.fullmatch(key) or key.lower() in _RECEIVED_SPF_KEYS:
@@ -370,7 +386,7 @@ def authentication_results(
     if comment:
         parts.append(f"({comment_text(comment)})")
     if result.problem is not None and result.result in _ERRORS:
-        parts.append(f"reason={quote_value(result.problem)}")
+        parts.append(f"reason={quote_value(ascii_text(result.problem))}")
     if checked:
         parts.append(f"{prop}={_pvalue(checked)}")
     return HeaderField("Authentication-Results", " ".join(parts))

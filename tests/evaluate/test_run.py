@@ -23,7 +23,7 @@ def test_a_child_frame_is_one_deeper_and_remembers_the_path() -> None:
 
 def test_a_domain_met_again_on_its_own_path_is_a_loop() -> None:
     frame = Frame("a.example").child("b.example").child("A.example.")
-    with pytest.raises(PermError, match="loop: a.example → b.example → a.example"):
+    with pytest.raises(PermError, match="loop: a.example -> b.example -> a.example"):
         frame.check_loop()
 
 

@@ -246,7 +246,7 @@ def test_error_in_an_include_sits_there() -> None:
 def test_loop_names_the_closing_term() -> None:
     found = only(CASES["SPF-E406"][0], "SPF-E406")
     assert found.domain == "a.example" and found.term == "include:example.com"
-    assert "example.com → a.example → example.com" in found.message
+    assert "example.com -> a.example -> example.com" in found.message
 
 
 def test_exp_fix_and_place() -> None:

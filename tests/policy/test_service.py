@@ -351,3 +351,17 @@ def test_ipv6_client() -> None:
     assert isinstance(req().client_ip, IPv4Address)
     assert MXHost  # imported for the resolver protocol's types
     assert LookupStatus.TIMEOUT
+
+
+@pytest.mark.parametrize("config", [{}, {"PermError_reject": "True"}])
+def test_text_from_a_senders_records_reaches_headers_and_replies_as_ascii(
+        config: dict[str, Any]) -> None:
+    """RFC 5321 §4.2 (reply text) and RFC 5322 (header fields) are US-ASCII: a record's own
+    non-ASCII (a U+00FC in a mechanism, spfkit's loop arrow) is escaped, never sent raw."""
+    zone = {**ZONE, "utf.example": {"TXT": "v=spf1 a:b\u00fccher.example -all"},
+            "loop.example": {"TXT": "v=spf1 include:loop.example -all"}}
+    svc = service(config, MemoryResolver(zone))
+    for sender in ("a@utf.example", "a@loop.example"):
+        action = asyncio.run(svc.handle(req(sender=sender, instance=sender))).action
+        assert "permerror" in action and action.isascii(), action
+        assert ("\\xfc" in action) if sender.startswith("a@utf") else ("->" in action), action

@@ -48,7 +48,7 @@ class Frame:
     def check_loop(self) -> None:
         """§4.6.4 / §5.2: a domain met again on its own include/redirect path is a loop."""
         if self.key in self.chain:
-            raise PermError(f"include/redirect loop: {' → '.join((*self.chain, self.key))}")
+            raise PermError(f"include/redirect loop: {' -> '.join((*self.chain, self.key))}")
 
     def child(self, target: str) -> Frame:
         """The level of an include or redirect target (§5.2, §6.1)."""

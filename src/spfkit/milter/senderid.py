@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from spfkit.headers import (
     HeaderField,
+    ascii_text,
     authentication_results,
     quote_value,
     received_spf,
@@ -39,6 +40,9 @@ class Reply:
     code: str
     xcode: str
     text: str
+
+    def __post_init__(self) -> None:  # RFC 5321 §4.2: reply text is ASCII
+        object.__setattr__(self, "text", ascii_text(self.text))
 
     @property
     def temporary(self) -> bool:

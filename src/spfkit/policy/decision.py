@@ -29,6 +29,7 @@ from typing import Final, Protocol
 
 from spfkit.headers import (
     HeaderField,
+    ascii_text,
     authentication_results,
     quote_value,
     received_spf,
@@ -205,7 +206,7 @@ def stopped(envelope: Envelope, config: PolicyConfig, receiver: str, identity: I
         code = "550 5.7.24" if result is Result.PERMERROR else "550 5.7.23"
     else:
         code = "451 4.7.24" if result is Result.TEMPERROR else "451 4.7.23"
-    action = f"{code} {label}: {text}"
+    action = ascii_text(f"{code} {label}: {text}")  # RFC 5321 §4.2: reply text is ASCII
     policy = config.helo_reject if identity is Identity.HELO else config.mail_from_reject
     listed = (verdict is Verdict.REJECT and result in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL)
               and config.rejects_not_pass(envelope.domain_of(identity)))

@@ -100,7 +100,7 @@ def _parse(text: str) -> Record:
             what = "a control character" if ord(ch) < 0x20 or ord(ch) == 0x7F else "a non-ASCII character"
             term = _term_at(text, column)
             raise RecordSyntaxError(
-                f"{what} ({ch!r}) — SPF records are 7-bit ASCII", term[0], term[1], "3.1"
+                f"{what} ({ch!r}): SPF records are 7-bit ASCII", term[0], term[1], "3.1"
             )
     if text.startswith(" "):
         raise RecordSyntaxError("the record starts with a space; it must start with 'v=spf1'", "", 0, "4.5")
