@@ -68,6 +68,8 @@ TRIGGERS = [
     ("SPF-I316", "v=spf1 redirect=_spf.example.net mx", 7, "v=spf1 mx redirect=_spf.example.net"),
     ("SPF-I317", "v=spf1 ip4:192.0.2.1/24 -all", 7, "v=spf1 ip4:192.0.2.0/24 -all"),
     ("SPF-I317", "v=spf1 -ip6:2001:db8::1/32 ~all", 7, "v=spf1 -ip6:2001:db8::/32 ~all"),
+    ("SPF-W318", "v=spf1 ip6:::ffff:192.0.2.1 -all", 7, "v=spf1 ip4:192.0.2.1 -all"),
+    ("SPF-W318", "v=spf1 mx -ip6:::ffff:c633:6400/120 ~all", 10, "v=spf1 mx -ip4:198.51.100.0/24 ~all"),
 ]
 
 
@@ -117,6 +119,7 @@ QUIET = [
     ("SPF-I316", "v=spf1 mx redirect=_spf.example.net"),
     ("SPF-I316", "v=spf1 redirect=_spf.example.net -all"),  # E303 says it
     ("SPF-I317", "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.1 ip6:2001:db8::/32 -all"),
+    ("SPF-W318", "v=spf1 ip6:2001:db8::/32 ip6:::ffff:0:0/95 ip6:64:ff9b::c000:201 -all"),
 ]
 
 

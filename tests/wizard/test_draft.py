@@ -191,6 +191,9 @@ def test_ip6_answers() -> None:
         ("2001:db8::/129", "prefix"),
         ("::/0", "every address"),
         ("gggg::1", "not an IPv6"),
+        # RFC 7208 §5: a mapped client is checked as IPv4; such an ip6 term never matches
+        ("::ffff:1.2.3.4", r"IPv4-mapped .* ip4 \(1\.2\.3\.4\)"),
+        ("::ffff:10.0.0.0/104", r"ip4 \(10\.0\.0\.0/8\)"),
     ]:
         with pytest.raises(ValueError, match=reason):
             parse_ip6(answer)

@@ -91,6 +91,7 @@ CODES: Final[dict[str, CodeInfo]] = {
     "SPF-I315": CodeInfo(_I, "Sender ID (spf2.0) record", "4406 §3"),
     "SPF-I316": CodeInfo(_I, "'redirect' is not the last term", "7208 §6.1"),
     "SPF-I317": CodeInfo(_I, "network written with host bits set", "7208 §5.6"),
+    "SPF-W318": CodeInfo(_W, "IPv4-mapped 'ip6' network: never matches", "7208 §5, §5.6"),
     # (SPF-E302 is retired: terms after 'all' are ignored, not invalid — now SPF-W330)
     "SPF-W330": CodeInfo(_W, "mechanisms after 'all' are ignored", "7208 §5.1"),
     "SPF-I331": CodeInfo(_I, "'?all' in a record made to be included", "7208 §5.2, §8.2"),

@@ -9,7 +9,7 @@ fixed, rendered from the parsed terms. Pure: no I/O imports.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from ipaddress import ip_address
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Final
 
 from spfkit.errors import shorten
@@ -327,6 +327,29 @@ def _host_bits(record: Record, domain: str | None, fixes: RecordFixes) -> list[F
     return out
 
 
+#: RFC 4291 §2.5.5.2: IPv4-mapped IPv6 addresses
+MAPPED: Final = IPv6Network("::ffff:0:0/96")
+
+
+def _mapped(record: Record, domain: str | None, fixes: RecordFixes) -> list[Finding]:
+    """§5: a client at an IPv4-mapped address is checked as the IPv4 address, so an "ip6"
+    network inside ::ffff:0:0/96 can never match (§5.6: "ip6" matches IPv6 clients only)."""
+    out: list[Finding] = []
+    for m in record.mechanisms:
+        if not isinstance(m, IP6) or not m.network.subnet_of(MAPPED):
+            continue
+        ip4 = IPv4Network((int(m.network.network_address) & 0xFFFFFFFF,
+                           m.network.prefixlen - 96))
+        meant = str(ip4.network_address) if ip4.prefixlen == 32 else str(ip4)
+        canonical = f"{'' if m.qualifier is Qualifier.PASS else m.qualifier.value}ip4:{meant}"
+        out.append(finding(
+            "SPF-W318", f"'{m}' is an IPv4-mapped IPv6 network: receivers check such a client "
+            f"as its IPv4 address (§5), so this term never matches; ip4:{meant} is meant",
+            f"write '{canonical}'", domain=domain, column=m.column, term=str(m),
+            fixed_record=fixes.replacing(m, canonical)))
+    return out
+
+
 # -- §6, §6.2: modifiers ------------------------------------------------------------------------
 
 
@@ -349,6 +372,7 @@ _RULES: Final[tuple[Callable[[Record, str | None, RecordFixes], list[Finding]], 
     _duplicates,
     _networks,
     _host_bits,
+    _mapped,
     _explanation,
     unknown_modifiers,
 )

@@ -276,6 +276,11 @@ def parse_ip6(text: str) -> IPv6Network:
             f"{value!r} is not an IPv6 address or network (like 2001:db8::25 or 2001:db8::/48)"
         ) from None
     length = _prefix_length(value, slash, prefix, 128)
+    if ip.ipv4_mapped is not None and length >= 96:  # RFC 7208 §5: such a client is IPv4
+        mapped = IPv4Network((ip.ipv4_mapped, length - 96), strict=False)
+        shown = mapped.network_address if mapped.prefixlen == 32 else mapped
+        raise ValueError(f"{value!r} is an IPv4-mapped address: receivers check such a client "
+                         f"as IPv4, so give it as ip4 ({shown})")
     try:
         return IPv6Network((ip, length))
     except ValueError:
