@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv6Address
 
 import pytest
@@ -92,3 +93,17 @@ def test_long_names_are_invalid_and_not_remembered() -> None:
     before = _is_valid_domain.cache_info().currsize
     assert not is_valid_domain("a." * 5000 + "example")
     assert _is_valid_domain.cache_info().currsize == before
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("fe80::1%eth0", "zone index ('eth0')"), ("192.0.2.1%1", "zone index"),
+    ("300.1.1.1", "not an IPv4 or IPv6"), ("", "not an IPv4 or IPv6"),
+])
+def test_a_written_address_with_a_zone_index_or_none_at_all_is_refused(text: str, says: str) -> None:
+    """``check`` and the web checker take the same addresses: a zone index would make the
+    check one of another address than the one written."""
+    from spfkit.identity import written_ip
+
+    with pytest.raises(ValueError, match=re.escape(says)):
+        written_ip(text)
+    assert written_ip(" 2001:DB8::1 ") == "2001:DB8::1" and written_ip("192.0.2.1") == "192.0.2.1"

@@ -20,6 +20,7 @@ __all__ = [
     "is_valid_domain",
     "normalize_ip",
     "sender_with_local_part",
+    "written_ip",
     "strip_reverse_path",
     "subject_for",
 ]
@@ -55,6 +56,22 @@ def normalize_ip(ip: str | IPAddress) -> IPAddress:
         if addr.ipv4_mapped is not None:
             return addr.ipv4_mapped
     return addr
+
+
+def written_ip(text: str) -> str:
+    """A client address as a person writes it (``check``, the web checker): IPv4 or IPv6,
+    stripped; ``ValueError`` otherwise. An RFC 4007 zone index (``fe80::1%eth0``) is refused
+    here: it names an interface of this host, so the check would be of another address than
+    the one written (:func:`normalize_ip` drops it from what an MTA reports)."""
+    value = text.strip()
+    if "%" in value:
+        raise ValueError(f"{value[:64]!r} has a zone index ({value.partition('%')[2][:16]!r}), "
+                         "which names an interface of this host: give the address alone")
+    try:
+        ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value[:64]!r} is not an IPv4 or IPv6 address") from None
+    return value
 
 
 def is_valid_domain(domain: str) -> bool:

@@ -213,6 +213,9 @@ def test_wizard_without_dns_still_drafts(client: TestClient) -> None:
 BAD = [
     ("get", "/api/test", {"ip": "300.1.1.1", "sender": "a@example.com"}, ["query", "ip"],
      "'300.1.1.1' is not an IPv4 or IPv6 address"),
+    ("get", "/api/test", {"ip": "fe80::1%eth0", "sender": "a@example.com"}, ["query", "ip"],
+     "'fe80::1%eth0' has a zone index ('eth0'), which names an interface of this host: give "
+     "the address alone"),
     ("get", "/api/test", {"ip": "192.0.2.1", "sender": "a b@example.com"}, ["query", "sender"],
      "'a b@example.com' is not an address like user@example.com, a domain, or empty for the "
      "null sender"),

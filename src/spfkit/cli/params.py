@@ -6,7 +6,7 @@ import math
 
 import click
 
-from spfkit.identity import normalize_ip
+from spfkit.identity import written_ip
 from spfkit.macros import parse_macro_string
 
 
@@ -15,10 +15,9 @@ def client_ip(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if value is None:
         return None
     try:
-        normalize_ip(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an IPv4 or IPv6 address") from None
-    return value.strip()
+        return written_ip(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:

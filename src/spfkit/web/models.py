@@ -10,12 +10,11 @@ for ``spfkit … --json`` and the API.
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from spfkit.identity import is_valid_domain
+from spfkit.identity import is_valid_domain, written_ip
 from spfkit.web.report_models import BudgetModel, BudgetsModel, DmarcModel, VerdictModel
 from spfkit.wizard.draft import parse_domain, parse_domain_spec, parse_ip4, parse_ip6
 from spfkit.wizard.zones import MAX_TTL
@@ -57,14 +56,7 @@ def valid_domain(value: str) -> str:
 
 def valid_ip(value: str) -> str:
     """The client address (§4.1 <ip>): IPv4 or IPv6, as ``spfkit check`` accepts it."""
-    text = value.strip()
-    try:
-        if "%" in text:  # a zone index means nothing outside this host
-            raise ValueError
-        ip_address(text)
-    except ValueError:
-        raise ValueError(f"{_short(text)!r} is not an IPv4 or IPv6 address") from None
-    return text
+    return written_ip(value)
 
 
 def valid_sender(value: str) -> str:
