@@ -16,6 +16,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 __all__ = [
     "IPAddress",
     "Identity",
+    "a_labels",
+    "idn_arguments",
     "Subject",
     "is_valid_domain",
     "normalize_ip",
@@ -91,6 +93,31 @@ def _is_valid_domain(domain: str) -> bool:
     if any(not label or len(label.encode("utf-8", "surrogateescape")) > 63 for label in labels):
         return False
     return len(name.encode("utf-8", "surrogateescape")) <= 253
+
+
+def a_labels(domain: str) -> str:
+    """RFC 8616 §3 (updating RFC 7208 §4.3): a domain name with U-labels is evaluated in its
+    A-label form (IDNA 2008 with the UTS 46 mapping: ``bücher.example`` →
+    ``xn--bcher-kva.example``). An ASCII name, or one that is no IDN (it then cannot exist
+    in DNS, and the lookup says so), is returned as it is."""
+    if domain.isascii():
+        return domain
+    import idna  # only for the rare non-ASCII name
+
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return domain
+
+
+def idn_arguments(domain: str, sender: str, helo: str) -> tuple[str, str, str]:
+    """check_host()'s <domain>, <sender> (its domain part) and the HELO name with every
+    U-label made an A-label (RFC 8616 §3); the local-part stays as it was sent (§4)."""
+    if domain.isascii() and sender.isascii() and helo.isascii():
+        return domain, sender, helo
+    local, at, host = sender.rpartition("@")
+    return a_labels(domain), f"{local}{at}{a_labels(host)}" if at else a_labels(sender), \
+        a_labels(helo)
 
 
 def sender_with_local_part(sender: str, domain: str) -> str:

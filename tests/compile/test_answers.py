@@ -173,3 +173,23 @@ def test_options_that_change_results_are_part_of_the_key() -> None:
     got = asyncio.run(check("203.0.113.77", "bob@rbl.test", "mx.one.test", resolver=resolver,
                             options=tight))
     assert got.result.value == "permerror"
+
+
+def test_a_u_label_domain_is_compiled_under_its_a_label() -> None:
+    """RFC 8616 §3: the compiled path converts as the evaluator does; the map it builds is
+    the A-label domain's, so both spellings share it and answer alike."""
+    zone = {"xn--bcher-kva.example": {"TXT": "v=spf1 ip4:192.0.2.0/24 -all"}}
+    resolver = MemoryResolver(zone)
+    cache = CompiledCache()
+
+    async def once(ip: str, domain: str) -> CheckResult:
+        return await check_host_compiled(ip, domain, f"a@{domain}", resolver=resolver,
+                                         helo="h.test", cache=cache)
+
+    first = asyncio.run(once("192.0.2.1", "b\u00fccher.example"))
+    assert first.trace and first.result.value == "pass"  # evaluated: the domain's first check
+    for ip, want in (("192.0.2.9", "pass"), ("198.51.100.1", "fail")):
+        for spelling in ("b\u00fccher.example", "xn--bcher-kva.example"):
+            answer = asyncio.run(once(ip, spelling))
+            assert not answer.trace and answer.result.value == want  # from the map
+            assert answer.domain == "xn--bcher-kva.example"

@@ -303,3 +303,20 @@ def test_evaluate_check_reports_what_its_answer_depends_on() -> None:
     failed = MemoryResolver({"a.test": {"TXT": "v=spf1 a:down.test -all"}, "down.test": "TIMEOUT"})
     err = asyncio.run(evaluate_check("192.0.2.1", "a.test", "", resolver=failed))
     assert err.answer.result is Result.TEMPERROR and err.ttl() == 0 and err.record is None
+
+
+def test_u_labels_are_evaluated_as_a_labels(run: Run) -> None:
+    """RFC 8616 §3: <domain>, the sender's domain and the HELO name are looked up, and
+    expanded by %{d} %{o} %{h}, in A-label form; the local-part stays as sent (§4)."""
+    zone = {
+        "xn--bcher-kva.example": spf("v=spf1 exists:%{l}.%{o}.%{h}.%{d}.x.test -all"),
+        "j\u00fcrgen.xn--bcher-kva.example.xn--strae-oqa.example.xn--bcher-kva.example.x.test":
+            {"A": "127.0.0.2"},
+    }
+    result, _ = run(zone, domain="B\u00fccher.example", sender="j\u00fcrgen@b\u00fccher.example",
+                    helo="stra\u00dfe.example")
+    assert result.result is Result.PASS, result
+    assert result.domain == "xn--bcher-kva.example"
+    # a name that is no IDN (U+2603 is not allowed by IDNA 2008) cannot exist: none
+    result, _ = run(zone, domain="\u2603.example", sender="a@\u2603.example")
+    assert result.result is Result.NONE

@@ -30,6 +30,7 @@ from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.run import Evaluation
 from spfkit.identity import (
     IPAddress,
+    idn_arguments,
     is_valid_domain,
     normalize_ip,
     sender_with_local_part,
@@ -108,6 +109,7 @@ async def check_host_compiled(
     decides this client, else from the answer remembered for this client, else by the
     evaluator. Same arguments and errors as ``check_host``."""
     client = normalize_ip(ip)
+    domain, sender, helo = idn_arguments(domain, sender, helo)
     if cache is None or not is_valid_domain(domain):
         return await check_host(client, domain, sender, resolver=resolver, helo=helo,
                                 receiver=receiver, options=options)

@@ -24,7 +24,12 @@ from spfkit.evaluate.mechanisms import match
 from spfkit.evaluate.options import CheckOptions
 from spfkit.evaluate.prefetch import plan_prefetch
 from spfkit.evaluate.run import Evaluation, Frame
-from spfkit.identity import is_valid_domain, normalize_ip, sender_with_local_part
+from spfkit.identity import (
+    idn_arguments,
+    is_valid_domain,
+    normalize_ip,
+    sender_with_local_part,
+)
 from spfkit.lookup.protocol import LookupStatus, Resolver, RRType
 from spfkit.record.model import Record
 from spfkit.record.select import select_record
@@ -102,6 +107,7 @@ async def evaluate_check(
 ) -> Evaluated:
     """:func:`check_host`, and what its answer depended on (:class:`Evaluated`)."""
     client = normalize_ip(ip)
+    domain, sender, helo = idn_arguments(domain, sender, helo)
     sender = sender_with_local_part(sender, domain)
     run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options, int(time.time()))
     try:
