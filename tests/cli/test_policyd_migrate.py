@@ -92,6 +92,21 @@ def test_import_refuses_a_toml_file(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "already spfkit's TOML" in proc.stderr
 
 
+def test_import_of_a_policyd_spf_conf_that_sets_nothing_writes_its_defaults(tmp_path: Path) -> None:
+    """Comments only: valid in both formats, and for policyd-spf every option at its own
+    default, which is not always spfkit's: the TOML written keeps policyd-spf's behaviour."""
+    path = tmp_path / "policyd-spf.conf"
+    path.write_text("# policyd-spf.conf with every line commented out\n\n#debugLevel = 1\n")
+    proc = policyd("--import", str(path))
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads(proc.stdout)
+    assert data["TempError_Defer"] is False and data["Hide_Receiver"] is False
+    out = tmp_path / "policyd.toml"
+    out.write_text(proc.stdout)
+    checked = policyd("--config", str(out), "--check-config")
+    assert checked.returncode == 0, checked.stderr
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--import", "x", "--check-config"], "--import takes no"),
     (["-o", "x.toml"], "--output goes with --import"),

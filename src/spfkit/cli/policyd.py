@@ -152,11 +152,12 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
 
 def _import(path: str, output: str | None) -> None:
     from spfkit.policy.config import ConfigError, load_config, read_text
-    from spfkit.policy.legacy import Format, detect, to_toml, translate
+    from spfkit.policy.legacy import Format, detect, is_blank, to_toml, translate
 
     try:
         text = read_text(path)
-        if detect(text) is not Format.POLICYD_SPF:
+        # a policyd-spf.conf of comments only is policyd-spf's defaults, to be written out
+        if detect(text) is not Format.POLICYD_SPF and not is_blank(text):
             raise ConfigurationError(f"{path}: already spfkit's TOML format (not policyd-spf's "
                                      "Name = value lines): use it with --config as it is")
         load_config(path)  # every mistake is reported before anything is written

@@ -26,7 +26,7 @@ from typing import Final
 
 from spfkit.policy._options import OPTIONS, HeaderKind, ListenAddress
 
-__all__ = ["Format", "Remark", "Translation", "detect", "to_toml", "translate"]
+__all__ = ["Format", "Remark", "Translation", "detect", "is_blank", "to_toml", "translate"]
 
 
 class Format(StrEnum):
@@ -80,6 +80,12 @@ def _lines(text: str) -> list[tuple[int, str]]:
         if line:
             out.append((number, line))
     return out
+
+
+def is_blank(text: str) -> bool:
+    """Nothing but comments and blank lines: a file of either format that sets nothing (for
+    policyd-spf, every option at its own default)."""
+    return not _lines(text)
 
 
 def detect(text: str) -> Format:
