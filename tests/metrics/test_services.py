@@ -107,25 +107,28 @@ def test_policyd_counts_requests_decisions_results_and_dns(dns: ZoneDataServer, 
         fails = ask(port, [policy_request("192.0.2.99", "a@example.net", "f1"),
                            policy_request("192.0.2.98", "a@example.net", "f2")])
         slow = ask(port, [policy_request("192.0.2.10", "a@slow.example", "t1")])
+        garbage = ask(port, [b"bad line\n\n"])  # malformed: the error action, a fallback
         samples = scrape(url)
     finally:
         assert stop(process) == 0
     assert [a.split()[0] for a in passes] == ["PREPEND", "DUNNO", "PREPEND", "PREPEND"]
     assert [a.split()[0] for a in fails] == ["550", "550"]
     assert slow[0].startswith("451")
+    assert garbage == ["DUNNO"]
 
     def got(name: str, **labels: str) -> float:
         return value(samples, name, service="policyd", **labels)
 
-    assert got("spfkit_request_duration_seconds_count") == 7
+    assert got("spfkit_request_duration_seconds_count") == 8
     assert got("spfkit_requests_total", outcome="prepend") == 3
-    assert got("spfkit_requests_total", outcome="dunno") == 1
+    assert got("spfkit_requests_total", outcome="dunno") == 2
     assert got("spfkit_requests_total", outcome="reject") == 2
     assert got("spfkit_requests_total", outcome="defer") == 1
     assert got("spfkit_requests_in_flight") == 0
     assert got("spfkit_decisions_total", outcome="accept") == 3
     assert got("spfkit_decisions_total", outcome="reject") == 2
     assert got("spfkit_decisions_total", outcome="defer") == 1
+    assert got("spfkit_decisions_total", outcome="fallback") == 1  # the malformed request
     assert got("spfkit_checks_total", identity="mailfrom", result="pass") == 3
     assert got("spfkit_checks_total", identity="mailfrom", result="fail") == 2
     assert got("spfkit_checks_total", identity="mailfrom", result="temperror") == 1

@@ -100,3 +100,19 @@ def test_load_file(tmp_path) -> None:
         load_milter_config(path)
     with pytest.raises(ConfigError, match="cannot read"):
         load_milter_config(tmp_path / "missing.toml")
+
+
+def test_every_toml_example_in_the_milter_docs_loads(tmp_path) -> None:
+    """An operator copies docs/milter.md's configuration: it must pass --check-config's
+    loader as written (the sockets aside)."""
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "milter.md"
+    blocks = re.findall(r"```toml\n(.*?)```", docs.read_text(), re.DOTALL)
+    assert blocks
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}.toml"
+        path.write_text(block)
+        config = load_milter_config(path)
+        assert config.policy.deadline > config.policy.lookup_time

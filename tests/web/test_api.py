@@ -323,3 +323,11 @@ def test_check_takes_the_domain_of_an_address(client: TestClient, given: str) ->
     body = by_address.json()
     assert body["domain"] == "news.example.com"
     assert body["record"] == by_domain["record"] and body["tree"] == by_domain["tree"]
+
+
+@pytest.mark.parametrize("given", ["<news.example.com", "<x>y</x>.example.com", "news.example.com>"])
+def test_a_lone_angle_bracket_is_part_of_the_name_checked(client: TestClient, given: str) -> None:
+    """Only a pair <...> is an address's brackets: a lone "<" is not dropped, so the web
+    answers about the name the CLI would look up, not another one."""
+    body = client.get("/api/check", params={"domain": given}).json()
+    assert body["domain"] == given

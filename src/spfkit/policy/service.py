@@ -198,6 +198,7 @@ class PolicyService:
             if isinstance(item, ProtocolError):
                 decision = malformed(item, self.config)
                 self.log.warning(decision.log_line)
+                self.metrics.decided(decision.outcome.value)  # "fallback" (docs/metrics.md)
                 return PolicyReply(decision.action)
             state = item.protocol_state
             if state not in CHECK_STATES:

@@ -14,7 +14,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from spfkit.identity import is_valid_domain, written_ip
+from spfkit.identity import is_valid_domain, strip_reverse_path, written_ip
 from spfkit.web.report_models import BudgetModel, BudgetsModel, DmarcModel, VerdictModel
 from spfkit.wizard.draft import parse_domain, parse_domain_spec, parse_ip4, parse_ip6
 from spfkit.wizard.zones import MAX_TTL
@@ -46,7 +46,8 @@ def _short(text: str, limit: int = 60) -> str:
 def valid_domain(value: str) -> str:
     """A domain to look up (§4.3): what ``spfkit show``/``lint`` accept; no final dot. An
     address is taken for its domain (the form says "the part after the @")."""
-    name = _printable(value.strip(), "the domain").strip("<>").rpartition("@")[2].rstrip(".")
+    # <user@example.com> as a mail client shows it: the brackets go only as a pair
+    name = strip_reverse_path(_printable(value, "the domain")).rpartition("@")[2].rstrip(".")
     if not name:
         raise ValueError("a domain name is needed, like example.com")
     if any(c.isspace() for c in name) or not is_valid_domain(name):
