@@ -117,7 +117,8 @@ def test_json_format() -> None:
     assert out["answers"]["all"] == "softfail"
     assert out["mx_hosts"] == ["mail.example.com"]
     # mx (1) + include (1) + the provider's nested include (1), for each client family (§4.6.4)
-    assert out["lookups"] == {"v4": 3, "v6": 3, "void_v4": 0, "void_v6": 0}
+    assert out["lookups"] == {"ipv4": 3, "ipv6": 3, "void_ipv4": 0, "void_ipv6": 0,
+                              "limit": 10, "void_limit": 2}
     assert out["lookups_not_counted"] is None
     assert isinstance(out["findings"], list)
     assert "lookups: example.com needs 3 DNS lookup(s)" in proc.stderr
@@ -340,6 +341,6 @@ def test_a_draft_over_the_lookup_limit_says_what_it_really_needs(dns: ZoneDataSe
                   "--timeout", "2", "--no-mx", *includes, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     # receivers stop counting at 10; the draft needs 12 (6 includes, each with one nested)
-    assert json.loads(proc.stdout)["lookups"]["v4"] == 12
+    assert json.loads(proc.stdout)["lookups"]["ipv4"] == 12
     assert "needs 12 DNS lookup(s) for IPv4 clients" in proc.stderr
     assert "every receiver returns permerror for all mail" in proc.stderr

@@ -24,6 +24,7 @@ from click.core import ParameterSource
 
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.prompter import ClickPrompter
+from spfkit.evaluate.budget import MAX_DNS_TERMS, MAX_VOID_LOOKUPS
 from spfkit.lint.findings import Finding
 from spfkit.view.budget import OVER_LIMIT
 from spfkit.wizard.draft import (
@@ -50,7 +51,6 @@ from spfkit.wizard.zones import (
 #: the options that answer a question: any of them on the command line means "don't ask"
 _ANSWER_PARAMS: Final = ("mx", "own_a", "ip4", "ip6", "a_hosts", "mx_domains", "includes",
                          "ptr", "all_policy", "mail_hosts")
-MAX_DNS_TERMS: Final = 10  # RFC 7208 §4.6.4
 _UDP_LIMIT: Final = 512  # RFC 1035 §4.2.1, without EDNS (tinydns)
 
 #: (name, purpose, record text) of each record to publish
@@ -226,9 +226,7 @@ def wizard_command(
     counts = draft.lookups
     extra: dict[str, object] = {
         "answers": answers.as_dict(), "mx_hosts": mx_survey.hosts,
-        "lookups": None if counts is None else {
-            "v4": counts.ipv4, "v6": counts.ipv6,
-            "void_v4": counts.void_ipv4, "void_v6": counts.void_ipv6},
+        "lookups": None if counts is None else counts.as_dict(),
         "lookups_not_counted": draft.not_counted,
         "findings": [f.as_dict() for f in draft.findings],
     }
@@ -241,9 +239,8 @@ def _report_lookups(domain: str, counts: LookupCounts | None, problem: str | Non
         return
     _note(f"lookups: {domain} needs {counts.ipv4} DNS lookup(s) for IPv4 clients and "
           f"{counts.ipv6} for IPv6 clients (limit {MAX_DNS_TERMS}), void lookups "
-          f"{counts.void_ipv4}/{counts.void_ipv6} (limit 2), RFC 7208 §4.6.4")
-    if max(counts.ipv4, counts.ipv6) > MAX_DNS_TERMS or max(counts.void_ipv4,
-                                                           counts.void_ipv6) > 2:
+          f"{counts.void_ipv4}/{counts.void_ipv6} (limit {MAX_VOID_LOOKUPS}), RFC 7208 §4.6.4")
+    if counts.over_limit:
         _note(f"warning: over the limit: {OVER_LIMIT}")
 
 

@@ -87,8 +87,7 @@ async def draft(request: WizardRequest, resolver: Resolver | None) -> WizardResp
     notes = [*done.notes, *done.errors]
     mx_hosts, problem = mx.hosts, done.not_counted
     counts = done.lookups
-    lookups = None if counts is None else WizardLookups(
-        ipv4=counts.ipv4, ipv6=counts.ipv6, void_ipv4=counts.void_ipv4, void_ipv6=counts.void_ipv6)
+    lookups = None if counts is None else WizardLookups(**counts.as_dict())
     records = [
         PublishedRecord(name=name, purpose=purpose, text=text,
                         bind=bind_lines(name, text, request.ttl),

@@ -10,8 +10,9 @@ the lookups receivers will count once they are published, §4.6.4, through an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Literal
 
+from spfkit.evaluate.budget import MAX_DNS_TERMS, MAX_VOID_LOOKUPS
 from spfkit.lint.findings import Finding
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import LookupStatus, Resolver
@@ -27,7 +28,6 @@ from spfkit.wizard.zones import split_strings
 
 __all__ = ["Draft", "LookupCounts", "MxSurvey", "PublishedRecord", "look_up_mx", "survey"]
 
-MAX_DNS_TERMS: Final = 10  # RFC 7208 §4.6.4
 
 Purpose = Literal["mail-from", "helo"]
 
@@ -59,6 +59,17 @@ class LookupCounts:
     ipv6: int
     void_ipv4: int
     void_ipv6: int
+
+    @property
+    def over_limit(self) -> bool:
+        return max(self.ipv4, self.ipv6) > MAX_DNS_TERMS or \
+            max(self.void_ipv4, self.void_ipv6) > MAX_VOID_LOOKUPS
+
+    def as_dict(self) -> dict[str, int]:
+        """The JSON of ``spfkit wizard --format json`` and of ``POST /api/wizard``."""
+        return {"ipv4": self.ipv4, "ipv6": self.ipv6, "void_ipv4": self.void_ipv4,
+                "void_ipv6": self.void_ipv6, "limit": MAX_DNS_TERMS,
+                "void_limit": MAX_VOID_LOOKUPS}
 
 
 @dataclass(frozen=True, slots=True)
