@@ -115,6 +115,7 @@ def test_sigterm_on_an_idle_milter_exits_0(tmp_path: Path) -> None:
     assert oct(sock.stat().st_mode & 0o777) == "0o666"  # socket_mode: Postfix's smtpd may connect
     assert proc.stop() == 0
     assert proc.lines("stopped")
+    assert not sock.exists()  # its UNIX socket removed, as the control socket is
 
 
 @given(st.text(max_size=600))

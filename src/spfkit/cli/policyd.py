@@ -202,7 +202,7 @@ def _print_summary(config: PolicyConfig) -> None:
     for line in verdict_lines(config):
         click.echo(line)
     if config.reject_not_pass_domains:
-        click.echo("  neutral, softfail rejected for (Reject_Not_Pass_Domains): "
+        click.echo("  fail, softfail, neutral rejected for (Reject_Not_Pass_Domains): "
                    + ", ".join(config.reject_not_pass_domains))
     headers = ", ".join(kind.value for kind in config.header_type) or "none"
     click.echo(f"  headers: {headers}; test_only: {str(config.test_only).lower()}")

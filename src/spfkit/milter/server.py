@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -132,6 +133,11 @@ class MilterServer:
                 control.close()
                 if self.config.control_socket and os.path.exists(self.config.control_socket):
                     os.unlink(self.config.control_socket)
+            if self.listen.path and not failure and not thread.is_alive():
+                # libmilter leaves its UNIX socket behind; a failed start may have met
+                # another milter's socket, which stays
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.listen.path)
             self.loop.stop()
         if failure:
             self.log.error("the milter could not run on %s: %s", postfix_socket(self.listen),
