@@ -107,3 +107,28 @@ def test_a_written_address_with_a_zone_index_or_none_at_all_is_refused(text: str
     with pytest.raises(ValueError, match=re.escape(says)):
         written_ip(text)
     assert written_ip(" 2001:DB8::1 ") == "2001:DB8::1" and written_ip("192.0.2.1") == "192.0.2.1"
+
+
+@pytest.mark.parametrize(("path", "mailbox"), [
+    ("<@a.example,@b.example:b@env.example>", "b@env.example"),
+    ("<@[IPv6:2001:db8::1]:u@x.example>", "u@x.example"),
+    ("@relay.example:u@x.example", "u@x.example"),
+    ('<"a:b"@x.example>', '"a:b"@x.example'),  # a colon in a quoted local-part is no route
+    ("<>", ""), (" <user@example.com> ", "user@example.com"),
+])
+def test_a_source_route_is_dropped_from_the_reverse_path(path: str, mailbox: str) -> None:
+    """RFC 5321 §4.1.2 / §3.3, Appendix C: the A-d-l is ignored; SPF checks the mailbox."""
+    assert strip_reverse_path(path) == mailbox
+
+
+def test_a_source_routed_sender_is_checked_by_its_mailbox() -> None:
+    import asyncio
+
+    from spfkit.evaluate import check
+    from spfkit.lookup import MemoryResolver
+
+    resolver = MemoryResolver({"env.example": {"TXT": "v=spf1 exists:%{l}.lp.%{d} -all"},
+                               "b.lp.env.example": {"A": "127.0.0.2"}})
+    result = asyncio.run(check("192.0.2.1", "<@a.example,@b.example:b@env.example>",
+                               "h.example", resolver=resolver))
+    assert result.result.value == "pass"

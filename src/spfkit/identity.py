@@ -8,10 +8,12 @@ Pure: imports nothing from asyncio, sockets or dnspython, and nothing of the eva
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Final
 
 __all__ = [
     "IPAddress",
@@ -129,11 +131,22 @@ def sender_with_local_part(sender: str, domain: str) -> str:
 
 
 def strip_reverse_path(mail_from: str) -> str:
-    """``<user@example.com>`` → ``user@example.com``; ``<>`` → "" (the null reverse-path)."""
+    """``<user@example.com>`` → ``user@example.com``; ``<>`` → "" (the null reverse-path).
+
+    RFC 5321 §4.1.2: a source route before the mailbox (``<@relay.example:user@example.com>``,
+    the obsolete A-d-l) is dropped; §3.3 and Appendix C: receivers ignore it, and SPF checks
+    the mailbox (RFC 7208 §2.4, its local-part is ``%{l}``)."""
     value = mail_from.strip()
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
+    if value.startswith("@") and (route := _SOURCE_ROUTE.match(value)):
+        value = value[route.end():]
     return value
+
+
+# RFC 5321 §4.1.2: A-d-l = At-domain *( "," At-domain ) ":"; an At-domain may be an address
+# literal ("@[IPv6:2001:db8::1]"), whose colons do not end the route
+_SOURCE_ROUTE: Final = re.compile(r"@(?:\[[^\]]*\]|[^,:\[\]@]+)(?:,@(?:\[[^\]]*\]|[^,:\[\]@]+))*:")
 
 
 @dataclass(frozen=True, slots=True)

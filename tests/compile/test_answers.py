@@ -193,3 +193,20 @@ def test_a_u_label_domain_is_compiled_under_its_a_label() -> None:
             answer = asyncio.run(once(ip, spelling))
             assert not answer.trace and answer.result.value == want  # from the map
             assert answer.domain == "xn--bcher-kva.example"
+
+
+def test_ipv6_counts_leave_out_the_ipv4_mapped_addresses() -> None:
+    """RFC 7208 §5: a client at ::ffff:a.b.c.d is checked as IPv4, so an ip6 term over
+    ::ffff:0:0/96 authorises no IPv6 client: the count says so."""
+    from spfkit.compile import authorised_addresses as compiled_counts
+
+    zone = {"m.example": {"TXT": "v=spf1 ip6:::ffff:0:0/96 -all"},
+            "n.example": {"TXT": "v=spf1 ip6:::ffff:0:0/95 -all"},
+            "o.example": {"TXT": "v=spf1 ip6:2001:db8::/64 ip6:::ffff:10.0.0.0/104 -all"}}
+    resolver = MemoryResolver(zone)
+    counts = {d: asyncio.run(compiled_counts(d, resolver=resolver)) for d in zone}
+    assert counts["m.example"].ipv6 == 0
+    assert counts["n.example"].ipv6 == 1 << 32  # ::fffe:0:0/96 is not mapped
+    assert counts["o.example"].ipv6 == 1 << 64
+    assert asyncio.run(check_host("::ffff:10.1.2.3", "o.example", "a@o.example",
+                                  resolver=resolver)).result.value == "fail"

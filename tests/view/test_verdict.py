@@ -62,3 +62,13 @@ def test_as_dict() -> None:
     assert data["verdict"] == "everyone" and data["headline"] == "Broken for everyone"
     assert data["authorised_addresses"] is None
     assert data["budget"]["lookups"]["text"] == "11/10"  # type: ignore[index]
+
+
+def test_amounts_never_round_up_to_a_power_they_do_not_reach() -> None:
+    from spfkit.view.check import amount
+
+    assert amount((1 << 32) - (1 << 24)) == "4,278,190,080"  # every IPv4 count in digits
+    assert amount(1 << 32) == "4,294,967,296"
+    assert amount((1 << 128) - (1 << 32)) == "just under 2^128"
+    assert amount((1 << 81) + 5) == "just over 2^81"
+    assert amount(1 << 64) == "2^64" and amount(3 << 69) == "~2^70.6"

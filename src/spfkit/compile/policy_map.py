@@ -47,6 +47,10 @@ _LOW64: Final = (1 << 64) - 1
 _FROM_ZERO: Final = (0,)
 _BYTES_BYTES: Final = 33
 
+#: RFC 4291 §2.5.5.2: ::ffff:0:0/96, the IPv4-mapped addresses (never an IPv6 client)
+_MAPPED_FIRST: Final = 0xFFFF_0000_0000
+_MAPPED_LAST: Final = 0xFFFF_FFFF_FFFF
+
 
 class ExplainedFail:
     """A ``fail`` decided in a record that has "exp" (§6.2): the answer (without its
@@ -214,9 +218,17 @@ class PolicyMap:
         return None not in self.decisions
 
     def count(self, result: Result = Result.PASS) -> int:
-        """How many addresses get ``result`` (the ranges that need the evaluator excluded)."""
-        return sum(last - first + 1 for first, last, d in self.ranges()
-                   if d is not None and d.result is result)
+        """How many addresses get ``result`` (the ranges that need the evaluator excluded).
+
+        For IPv6, not ::ffff:0:0/96: a client at an IPv4-mapped address is checked as IPv4
+        (RFC 7208 §5), so no IPv6 client is ever at one."""
+        total = sum(last - first + 1 for first, last, d in self.ranges()
+                    if d is not None and d.result is result)
+        if self.version == 6:
+            total -= sum(max(0, min(last, _MAPPED_LAST) - max(first, _MAPPED_FIRST) + 1)
+                         for first, last, d in self.ranges()
+                         if d is not None and d.result is result)
+        return total
 
     def networks(self, result: Result = Result.PASS) -> list[IPv4Network | IPv6Network]:
         """The addresses that get ``result`` as the fewest CIDR networks (the flattened record)."""

@@ -206,7 +206,7 @@ class TreeNode:
     """One record of the tree: the top record, or an include/redirect target.
 
     ``costs`` has an entry for each family whose evaluation reached the node; a node with
-    none was fetched only to show it (``counted`` False: after an error stopped every
+    none was fetched only to show it (``counted`` False: after an error or a match stopped every
     evaluation, its record was looked up without evaluating or counting anything).
     """
 

@@ -107,11 +107,14 @@ def authorised_text(counts: AddressCounts) -> str:
 
 
 def amount(n: int) -> str:
-    """An address count for people: ``65,536``; ``2^64`` or ``~2^70.6`` when huge."""
-    if n < 10**9:
+    """An address count for people: ``4,278,190,080`` (every IPv4 count is written out);
+    ``2^64``, ``~2^70.6``, ``just over 2^81`` or ``just under 2^128`` when huge."""
+    if n <= 1 << 32:
         return f"{n:,}"
     power = n.bit_length() - 1
     if n == 1 << power:
         return f"2^{power}"
     shown = f"{math.log2(n):.1f}"
+    if shown == f"{power + 1}.0":
+        return f"just under 2^{power + 1}"
     return f"just over 2^{power}" if shown == f"{power}.0" else f"~2^{shown}"

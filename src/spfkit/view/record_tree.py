@@ -34,7 +34,8 @@ __all__ = [
 #: the client families, in the order every view lists them
 FAMILIES: Final = (Family.IPV4, Family.IPV6)
 BEYOND_LIMIT: Final = "beyond the limit: receivers stop before this"
-NOT_COUNTED: Final = "not counted: looked up to show it, after an error stopped the evaluation"
+NOT_COUNTED: Final = ("not counted: looked up to show it; the sample evaluation stopped before "
+                      "this term (an error, or an earlier term matched)")
 NOT_EVALUATED: Final = "not evaluated"
 
 
