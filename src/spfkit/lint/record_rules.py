@@ -317,8 +317,7 @@ def _host_bits(record: Record, domain: str | None, fixes: RecordFixes) -> list[F
             continue
         if written == m.network.network_address:
             continue
-        canonical = f"{'' if m.qualifier is Qualifier.PASS else m.qualifier.value}{m.name}:" \
-                    f"{m.network}"
+        canonical = type(m)(qualifier=m.qualifier, network=m.network).canonical()  # type: ignore[arg-type]
         out.append(finding(
             "SPF-I317", f"'{m}' has host bits set: receivers use the network {m.network} "
             "(§5.6). Fine if that is what you meant; if you meant the single address, drop "
@@ -340,8 +339,8 @@ def _mapped(record: Record, domain: str | None, fixes: RecordFixes) -> list[Find
             continue
         ip4 = IPv4Network((int(m.network.network_address) & 0xFFFFFFFF,
                            m.network.prefixlen - 96))
-        meant = str(ip4.network_address) if ip4.prefixlen == 32 else str(ip4)
-        canonical = f"{'' if m.qualifier is Qualifier.PASS else m.qualifier.value}ip4:{meant}"
+        canonical = IP4(qualifier=m.qualifier, network=ip4).canonical()
+        meant = canonical.partition(":")[2]  # the network as ip4 writes it
         out.append(finding(
             "SPF-W318", f"'{m}' is an IPv4-mapped IPv6 network: receivers check such a client "
             f"as its IPv4 address (§5), so this term never matches; ip4:{meant} is meant",
