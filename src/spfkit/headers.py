@@ -44,6 +44,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
@@ -149,6 +150,22 @@ def quote_value(s: str) -> str:
     Controls become visible escapes and the result is at most ``MAX_VALUE_OCTETS``
     octets (see the module docstring).  Used for every header value and log value.
     """
+    if len(s) <= _REMEMBERED_CHARS:
+        return _quote_short(s)
+    return _quote_value(s)
+
+
+#: values this short are quoted once and remembered (a client, a HELO name, a sender, a
+#: deciding term recur in mail after mail): at most 4,096 of them, some 3 MB at worst
+_REMEMBERED_CHARS: Final = 160
+
+
+@lru_cache(maxsize=4096)
+def _quote_short(s: str) -> str:
+    return _quote_value(s)
+
+
+def _quote_value(s: str) -> str:
     if len(s) <= MAX_VALUE_OCTETS and s.isascii() and s.isprintable():
         # fast path (the usual case): one octet per character, nothing to make visible;
         # the same answer as _quote_any's (a property test compares them)

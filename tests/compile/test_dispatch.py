@@ -121,3 +121,39 @@ def test_a_tree_too_fine_to_compile_is_left_to_the_evaluator() -> None:
     first, second = _twice("10.0.7.1", "x@fine.test", resolver)
     assert second.trace and outcome(first) == outcome(second)
     assert second.result.value == "pass"
+
+
+def test_check_now_answers_only_what_needs_no_waiting() -> None:
+    """``check_now`` is ``check`` without waiting: None for a first check (the evaluator's) and
+    for a fail whose record has "exp" (a DNS lookup), the compiled answer otherwise."""
+    from spfkit.evaluate import check_now
+
+    resolver = MemoryResolver(ZONE)
+
+    def now(ip: str, sender: str = "bob@example.test") -> Any:
+        return check_now(ip, sender, "helo.test", resolver=resolver)
+
+    assert now("192.0.2.9") is None  # nothing known yet
+    first, second = _twice("192.0.2.9", "bob@example.test", resolver)
+    warm = now("192.0.2.9")
+    assert warm is not None and outcome(warm) == outcome(second) == outcome(first)
+    assert now("198.18.0.1") is None  # fail, explained by exp=why.example.test: fetched later
+    explained = asyncio.run(check("198.18.0.1", "bob@example.test", "h.test", resolver=resolver))
+    assert explained.explanation == "198.18.0.1 may not send for example.test"
+    assert now("192.0.2.9", "bob@other.test") is None  # another domain: not compiled
+
+
+def test_check_now_gives_a_default_explanation_per_client() -> None:
+    """A fail in a record without "exp" needs no DNS: the default explanation (§6.2) is
+    expanded for each client, as ``check`` does."""
+    from spfkit.evaluate import check_now
+
+    resolver = MemoryResolver({"plain.test": {"TXT": "v=spf1 ip4:192.0.2.0/24 -all"}})
+    _twice("192.0.2.1", "x@plain.test", resolver)
+    answers = [check_now(ip, "x@plain.test", "h.test", resolver=resolver)
+               for ip in ("198.18.0.1", "198.18.0.2")]
+    expected = [asyncio.run(check(ip, "x@plain.test", "h.test", resolver=resolver, trace=True))
+                for ip in ("198.18.0.1", "198.18.0.2")]
+    assert all(a is not None for a in answers)
+    assert [outcome(a) for a in answers if a] == [outcome(e) for e in expected]
+    assert answers[0] and answers[1] and answers[0].explanation != answers[1].explanation

@@ -39,7 +39,7 @@ from spfkit.lookup.protocol import Resolver
 from spfkit.macros import MacroContext
 from spfkit.results import CheckResult, Result
 
-__all__ = ["cache_for", "check_host_compiled", "compiled_answer", "policy_for"]
+__all__ = ["answer_now", "cache_for", "check_host_compiled", "compiled_answer", "policy_for"]
 
 _DEFAULT_OPTIONS = CheckOptions()
 _CACHES: WeakKeyDictionary[Any, CompiledCache] = WeakKeyDictionary()
@@ -123,17 +123,12 @@ async def check_host_compiled(
     if policy is None:  # a first check, or compiling took too long
         return await check_host(client, domain, sender, resolver=resolver, helo=helo,
                                 receiver=receiver, options=options)
-    address = int(client)
-    decision = policy.decide(address)
-    remember = None
-    if decision is None:  # the map leaves this client to the evaluator: asked before?
-        remember = (domain, options_key, client.version, address)
-        decision = cache.answers.get(remember, full_sender, helo)
+    decision, remember = _decided(policy, cache, client, domain, full_sender, helo, options_key)
     if decision is not None:
-        if type(decision) is CheckResult and decision.result is not Result.FAIL:
-            return decision  # the answer as it is (no coroutine for the common case)
-        answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
-                                       helo=helo, receiver=receiver, options=options)
+        answer = _answered(decision, client, full_sender, helo, receiver, options)
+        if answer is None:  # a fail explained by the domain's "exp": fetched now
+            answer = await compiled_answer(decision, client, full_sender, resolver=resolver,
+                                           helo=helo, receiver=receiver, options=options)
         if answer is not None:
             return answer
     evaluated = await evaluate_check(client, domain, sender, resolver=resolver, helo=helo,
@@ -143,28 +138,76 @@ async def check_host_compiled(
     return evaluated.answer
 
 
+def answer_now(
+    ip: str | IPAddress, domain: str, sender: str, *, helo: str = "",
+    receiver: str | None = None, options: CheckOptions = _DEFAULT_OPTIONS,
+    cache: CompiledCache | None = None,
+) -> CheckResult | None:
+    """:func:`check_host_compiled`'s answer when it needs neither DNS nor the evaluator (the
+    usual warm check: ``cache`` has a fresh map of ``domain`` that decides this client, or
+    the client's remembered answer, and a fail needs no "exp" lookup), else None."""
+    if cache is None:
+        return None
+    client = normalize_ip(ip)
+    domain, sender, helo = idn_arguments(domain, sender, helo)
+    if not is_valid_domain(domain):
+        return None
+    full_sender = sender_with_local_part(sender, domain)
+    options_key = _options_key(options)
+    policy = cache.get((domain, client.version, options_key), full_sender, helo)
+    if policy is None:
+        return None
+    decision, _ = _decided(policy, cache, client, domain, full_sender, helo, options_key)
+    if decision is None:
+        return None
+    return _answered(decision, client, full_sender, helo, receiver, options)
+
+
+def _decided(policy: PolicyMap, cache: CompiledCache, client: IPv4Address | IPv6Address,
+             domain: str, sender: str, helo: str, options_key: Hashable,
+             ) -> tuple[Decision | None, tuple[Hashable, ...] | None]:
+    """The map's decision for ``client``, else the answer remembered for it; and, when the
+    map leaves the client to the evaluator, the key its answer is remembered under."""
+    address = int(client)
+    found = policy.decide(address)
+    if found is not None:
+        return found, None
+    remember = (domain, options_key, client.version, address)
+    return cache.answers.get(remember, sender, helo), remember
+
+
+def _answered(decision: Decision, client: IPv4Address | IPv6Address, sender: str, helo: str,
+              receiver: str | None, options: CheckOptions) -> CheckResult | None:
+    """The ``CheckResult`` of ``decision`` when no DNS is needed: anything but a fail as it
+    is, a fail with the default explanation expanded for this client (§6.2); None for a
+    fail whose record has "exp" (:func:`compiled_answer` fetches it)."""
+    if decision.result is not Result.FAIL:
+        assert isinstance(decision, CheckResult)  # only a fail is an ExplainedFail
+        return decision
+    answer, record = answer_and_record(decision)
+    if record is not None and record.explanation is not None:
+        return None
+    ctx = MacroContext(sender, answer.domain, client, helo, receiver or "unknown", int(time.time()))
+    return replace(answer, explanation=default_explanation(options.default_explanation, ctx))
+
+
 async def compiled_answer(
     decision: Decision, client: IPv4Address | IPv6Address, sender: str, *, resolver: Resolver,
     helo: str = "", receiver: str | None = None, options: CheckOptions = _DEFAULT_OPTIONS,
 ) -> CheckResult | None:
     """The ``CheckResult`` of a compiled decision for one client; a fail's explanation is
     expanded now (§6.2: it may use the client's macros). None if that took too long."""
-    if decision.result is not Result.FAIL:
-        assert isinstance(decision, CheckResult)  # only a fail is an ExplainedFail
-        return decision
+    if (answer := _answered(decision, client, sender, helo, receiver, options)) is not None:
+        return answer
     answer, record = answer_and_record(decision)
-    if record is None or record.explanation is None:  # no "exp": no DNS, the default text
-        ctx = MacroContext(sender, answer.domain, client, helo, receiver or "unknown",
-                           int(time.time()))
-        explanation = default_explanation(options.default_explanation, ctx)
-    else:
-        run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options,
-                         int(time.time()))
-        try:
-            async with asyncio.timeout(options.time_budget):
-                explanation = await explain(run, record, answer.domain)
-        except TimeoutError:
-            return None
-        finally:
-            run.queries.close()
+    assert record is not None
+    run = Evaluation(resolver, client, sender, helo, receiver or "unknown", options,
+                     int(time.time()))
+    try:
+        async with asyncio.timeout(options.time_budget):
+            explanation = await explain(run, record, answer.domain)
+    except TimeoutError:
+        return None
+    finally:
+        run.queries.close()
     return replace(answer, explanation=explanation)

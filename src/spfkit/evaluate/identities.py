@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address
 
-from spfkit.compile.dispatch import cache_for, check_host_compiled
+from spfkit.compile.dispatch import answer_now, cache_for, check_host_compiled
 from spfkit.evaluate.options import CheckOptions
 from spfkit.identity import Identity, subject_for
 from spfkit.lookup.protocol import Resolver
@@ -48,3 +48,20 @@ async def check(
         options=options,
         cache=None if trace else cache_for(resolver),
     )
+
+
+def check_now(
+    ip: str | IPv4Address | IPv6Address,
+    mail_from: str,
+    helo: str,
+    *,
+    resolver: Resolver,
+    identity: Identity = Identity.MAILFROM,
+    receiver: str | None = None,
+    options: CheckOptions = _DEFAULT_OPTIONS,
+) -> CheckResult | None:
+    """:func:`check`'s answer when a compiled policy gives it without waiting (no DNS, no
+    evaluation: the warm check), else None — then ``await check(...)``. Same arguments."""
+    subject = subject_for(identity, mail_from, helo)
+    return answer_now(ip, subject.domain, subject.sender, helo=helo.strip(), receiver=receiver,
+                      options=options, cache=cache_for(resolver))

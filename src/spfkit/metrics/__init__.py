@@ -61,6 +61,10 @@ class ServiceMetrics:
     def request_finished(self, started: float, outcome: str) -> None:
         """The request begun at ``started`` was answered with ``outcome`` (a bounded word)."""
 
+    def request_handed_on(self, started: float) -> None:
+        """The request begun at ``started`` was not answered at once: it starts again on the
+        path that waits (policy ``answer_now`` → ``answer_later``), counted there."""
+
     def decided(self, outcome: str, results: Iterable[tuple[str, str]] = ()) -> None:
         """A transaction was decided (``accept``, ``reject`` ...): ``results`` are
         (identity, result) pairs, ``("helo", "pass")``, one per identity checked."""

@@ -77,6 +77,9 @@ class PrometheusMetrics(ServiceMetrics):
         self._in_flight.inc()
         return time.monotonic()
 
+    def request_handed_on(self, started: float) -> None:
+        self._in_flight.dec()
+
     def request_finished(self, started: float, outcome: str) -> None:
         self._in_flight.dec()
         self._latency.observe(max(time.monotonic() - started, 0.0))

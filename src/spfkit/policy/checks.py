@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from ipaddress import ip_address
 from typing import Any
 
-from spfkit.evaluate import CheckOptions, check, check_host
+from spfkit.evaluate import CheckOptions, check, check_host, check_now
 from spfkit.identity import Identity, sender_with_local_part
 from spfkit.lookup.overlay import OverlayResolver
 from spfkit.lookup.protocol import Resolver
@@ -21,7 +21,7 @@ from spfkit.policy.decide import Relay, RelayTest, Transaction
 from spfkit.policy.inline import awaited
 from spfkit.results import CheckResult, Result
 
-__all__ = ["run_checks"]
+__all__ = ["run_checks", "run_checks_now"]
 
 
 async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions, *,
@@ -61,6 +61,33 @@ async def run_checks(txn: Transaction, resolver: Resolver, options: CheckOptions
     finally:
         if mailfrom is not None:
             mailfrom.cancel()
+
+
+def run_checks_now(txn: Transaction, resolver: Resolver, options: CheckOptions) -> bool:
+    """:func:`run_checks` when every check ``txn`` asks for is answered without waiting
+    (compiled policies: ``evaluate.check_now``): True, and ``txn`` has its results. False
+    when one would wait (DNS, the evaluator): ``txn`` may hold some results then, so run
+    :func:`run_checks` on a new transaction. The same order and stops as ``run_checks``."""
+    if txn.skip is not None:
+        return True
+    if txn.relays:
+        return False  # the trusted-relay tests look up DNS
+    envelope, receiver = txn.envelope, txn.receiver
+
+    def now(which: Identity) -> CheckResult | None:
+        return check_now(envelope.client_ip, envelope.sender, envelope.helo_name,
+                         resolver=resolver, identity=which, receiver=receiver, options=options)
+
+    if txn.check_helo:
+        if (helo := now(Identity.HELO)) is None:
+            return False
+        if txn.add_helo(helo):
+            return True  # §2.3: HELO decides; MAIL FROM is not needed
+    if txn.check_mailfrom:
+        if (mailfrom := now(Identity.MAILFROM)) is None:
+            return False
+        txn.add_mailfrom(mailfrom)
+    return True
 
 
 async def _with_relays(txn: Transaction, identity: Callable[[Identity], Coroutine[Any, Any, CheckResult]],

@@ -134,8 +134,9 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
                 state["busy"] = True
                 try:
                     items = codec.feed(chunk)
-                    for item in items:
-                        _write_all(outfd, render(runner.run(service.handle(item))))
+                    for item in items:  # a warm answer needs no turn of the event loop
+                        reply = service.answer_now(item) or runner.run(service.answer_later(item))
+                        _write_all(outfd, render(reply))
                 finally:
                     state["busy"] = False
                 began = request_began(began, len(items), arrived)

@@ -6,7 +6,9 @@ Postfix's policy protocol (SMTPD_POLICY_README), and adds everything that waits:
 * **Checks** (:func:`run_checks`, in checks.py; a milter drives it too): what the transaction asks for,
   through :func:`spfkit.evaluate.check` with one shared resolver (a ``CachingResolver``: one TTL
   cache for all connections). The trusted-relay tests, HELO (§2.3) and MAIL FROM (§2.4) run at
-  the same time; a trusted relay, or a HELO result that decides, cancels the rest.
+  the same time; a trusted relay, or a HELO result that decides, cancels the rest. A warm
+  request (compiled policies, a decided transaction) is answered in place by :meth:`answer_now`,
+  without a task or a timer; the others go on to :meth:`answer_later`, which waits.
 * **Transactions.** Requests with the same ``instance`` (and client, HELO and sender) share one
   decision: the first request decides, later and concurrent ones wait for that decision. At
   most 10,000 transactions are kept, each for an hour.
@@ -46,7 +48,7 @@ from spfkit.headers import quote_value
 from spfkit.identity import Identity
 from spfkit.lookup.protocol import Resolver
 from spfkit.metrics import NO_METRICS, ServiceMetrics, reply_kind
-from spfkit.policy.checks import run_checks
+from spfkit.policy.checks import run_checks, run_checks_now
 from spfkit.policy.config import ConfigError, Fallback, PolicyConfig
 from spfkit.policy.decide import Transaction
 from spfkit.policy.decision import DUNNO, Checks, Decision, Outcome, fallback
@@ -123,10 +125,12 @@ def malformed(error: ProtocolError, config: PolicyConfig) -> Decision:
 
 @dataclass(slots=True)
 class _Pending:
-    """One remembered transaction: its decision (once reached) and the headers handed out."""
+    """One remembered transaction: its decision once reached (``reached`` is set for the
+    requests that arrive while a check waits) and the headers handed out."""
 
-    decision: asyncio.Future[Decision]
     expires: float
+    decided: Decision | None = None
+    reached: asyncio.Future[Decision] | None = None
     header_states: list[str] = field(default_factory=list)
 
 
@@ -185,6 +189,22 @@ class PolicyService:
 
     async def handle(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
         """The answer to one request or malformed request. Never raises but when cancelled."""
+        return self.answer_now(item) or await self.answer_later(item)
+
+    def answer_now(self, item: PolicyRequest | ProtocolError) -> PolicyReply | None:
+        """:meth:`handle`'s answer when it needs no waiting (a malformed or unchecked request, a
+        decided transaction, compiled answers), else None: ``await answer_later(item)``."""
+        started = self.metrics.request_started()
+        reply = self._now(item)
+        if reply is None:
+            self.metrics.request_handed_on(started)
+        else:
+            self.metrics.request_finished(started, reply_kind(reply.action))
+        return reply
+
+    async def answer_later(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
+        """:meth:`handle`'s answer on the path that waits (DNS, the evaluator, a transaction
+        being decided). Never raises but when cancelled."""
         started, outcome = self.metrics.request_started(), "cancelled"
         try:
             reply = await self._handle(item)
@@ -193,24 +213,56 @@ class PolicyService:
         finally:
             self.metrics.request_finished(started, outcome)
 
+    def _now(self, item: PolicyRequest | ProtocolError) -> PolicyReply | None:
+        try:
+            if isinstance(item, ProtocolError) or item.protocol_state not in CHECK_STATES:
+                return self._unchecked(item)
+            if self.log.isEnabledFor(logging.DEBUG):
+                return None  # the trace is logged: the evaluator answers (answer_later)
+            key = self._key(item)
+            pending = self._find(key) if key else None
+            if pending is None:
+                txn = Transaction(item, self.config, receiver=self.receiver)
+                if not run_checks_now(txn, self.resolver, self._options):
+                    return None
+                decision = txn.decide()
+                self._log(decision, txn.checks)
+                pending = _Pending(self._clock() + TRANSACTION_TTL, _for_later(decision))
+                if key:
+                    self._remember(key, pending)
+            elif (decided := pending.decided) is None:
+                return None  # being decided by a request that waits
+            else:
+                decision = decided
+                self._decided_already(item, decision)
+            return self._reply(decision, item.protocol_state, pending)
+        except Exception:  # a bug must cost one answer, never the connection
+            return self._internal_error(item)
+
     async def _handle(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
         try:
-            if isinstance(item, ProtocolError):
-                decision = malformed(item, self.config)
-                self.log.warning(decision.log_line)
-                self.metrics.decided(decision.outcome.value)  # "fallback" (docs/metrics.md)
-                return PolicyReply(decision.action)
-            state = item.protocol_state
-            if state not in CHECK_STATES:
-                self.log.debug("not checked at protocol state %s: client=%s; action=DUNNO",
-                               quote_value(state), item.client_address)
-                return _DUNNO
-            return await self._answer(item, state)
+            if isinstance(item, ProtocolError) or item.protocol_state not in CHECK_STATES:
+                return self._unchecked(item)
+            return await self._answer(item, item.protocol_state)
         except Exception:  # a bug must cost one answer, never the connection
-            self.log.exception("internal error while answering a policy request")
-            if isinstance(item, PolicyRequest):
-                return PolicyReply(fallback(item, self.config, "internal error", timeout=False).action)
-            return _DUNNO
+            return self._internal_error(item)
+
+    def _unchecked(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
+        """A malformed request (the error action), or one at a state that is not checked."""
+        if isinstance(item, ProtocolError):
+            decision = malformed(item, self.config)
+            self.log.warning(decision.log_line)
+            self.metrics.decided(decision.outcome.value)  # "fallback" (docs/metrics.md)
+            return PolicyReply(decision.action)
+        self.log.debug("not checked at protocol state %s: client=%s; action=DUNNO",
+                       quote_value(item.protocol_state), item.client_address)
+        return _DUNNO
+
+    def _internal_error(self, item: PolicyRequest | ProtocolError) -> PolicyReply:
+        self.log.exception("internal error while answering a policy request")
+        if isinstance(item, PolicyRequest):
+            return PolicyReply(fallback(item, self.config, "internal error", timeout=False).action)
+        return _DUNNO
 
     async def explain(self, item: PolicyRequest | ProtocolError) -> Explanation:
         """Decide ``item`` as :meth:`handle` would, without remembering its transaction."""
@@ -228,8 +280,8 @@ class PolicyService:
         key = self._key(request)
         pending = self._find(key) if key else None
         if pending is None:
-            pending = _Pending(asyncio.get_running_loop().create_future(),
-                               self._clock() + TRANSACTION_TTL)
+            reached = asyncio.get_running_loop().create_future()
+            pending = _Pending(self._clock() + TRANSACTION_TTL, reached=reached)
             if key:
                 self._remember(key, pending)
             try:
@@ -237,22 +289,35 @@ class PolicyService:
             except BaseException:  # cancelled (connection gone, shutdown): nobody may wait forever
                 if key:
                     self._transactions.pop(key, None)
-                pending.decision.set_result(fallback(request, self.config, "cancelled", timeout=False))
+                reached.set_result(fallback(request, self.config, "cancelled", timeout=False))
                 raise
             self._log(decision, checks)
             # remembered for the transaction's later requests without what was only for the
             # log (the evaluation trace: thousands of events for a hostile record; the log
             # line), times 10,000 transactions
-            pending.decision.set_result(_for_later(decision))
+            pending.decided = _for_later(decision)
+            reached.set_result(pending.decided)
+        elif (decided := pending.decided) is not None:
+            decision = decided
+            self._decided_already(request, decision)
         else:
+            assert pending.reached is not None
             try:
                 async with asyncio.timeout(self.config.deadline):
-                    decision = await asyncio.shield(pending.decision)
+                    decision = await asyncio.shield(pending.reached)
             except TimeoutError:
                 decision = fallback(request, self.config, "waiting for the transaction's "
                                     "decision took too long", timeout=True)
+            self._decided_already(request, decision)
+        return self._reply(decision, state, pending)
+
+    def _decided_already(self, request: PolicyRequest, decision: Decision) -> None:
+        if self.log.isEnabledFor(logging.DEBUG):
             self.log.debug("instance %s: decided already (%s)", quote_value(request.instance),
                            decision.outcome.value)
+
+    @staticmethod
+    def _reply(decision: Decision, state: str, pending: _Pending) -> PolicyReply:
         reply, gave_header = reply_for(decision, state, pending.header_states)
         if gave_header:
             pending.header_states.append(state)
