@@ -323,7 +323,8 @@ class PolicyServer:
                 connection.idle = False
                 items = codec.feed(chunk)
                 for item in items:
-                    writer.write(render(await self.service.handle(item)))
+                    reply = self.service.answer_now(item) or await self.service.answer_later(item)
+                    writer.write(render(reply))
                     if not writer.transport.get_write_buffer_size():
                         continue  # all handed to the kernel (the usual case): nothing to wait for
                     try:
