@@ -61,6 +61,7 @@ __all__ = [
     "comment_text",
     "quote_value",
     "received_spf",
+    "visible_text",
 ]
 
 MAX_VALUE_OCTETS: Final = 512
@@ -114,6 +115,15 @@ def ascii_text(s: str) -> str:
     For text that reaches a header or an SMTP reply (RFC 5321 §4.2: reply text is ASCII)
     from a sender's DNS records, whatever the mail session negotiated."""
     return s if s.isascii() else "".join(c if c.isascii() else _escape(c) for c in s)
+
+
+def visible_text(s: str) -> str:
+    """``s`` with each control, format, surrogate or line-separator character as its escape
+    (``\\x1b``): text from DNS or a message shown to people, on a terminal or a page,
+    where such a character could move the cursor or recolour the screen."""
+    if s.isprintable():
+        return s
+    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in s)
 
 
 def _visible(s: str, limit: int) -> tuple[list[str], bool]:

@@ -188,3 +188,19 @@ def test_sighup_reloads_a_policyd_spf_file_and_logs_every_mistake_on_one_line(tm
         found = err.wait_for(r"configuration not reloaded, keeping the old one: (.*)\n")
         assert f"{config}:1: HELO_reject" in found.group(1) and f"{config}:2: Mock" in found.group(1)
         assert ask(port, request(instance="3", **failing)).startswith("PREPEND Received-SPF: fail")
+
+
+def test_import_reads_a_file_that_is_valid_toml_as_policyd_spfs(tmp_path: Path) -> None:
+    """Bare ``Name = value`` lines are valid TOML too; ``--import`` says the file is
+    policyd-spf's, so policyd-spf's defaults are written out (not refused as TOML)."""
+    source = tmp_path / "policyd-spf.conf"
+    source.write_text("debugLevel = 1\nLookup_Time = 20\n")
+    proc = policyd("--import", str(source))
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads(proc.stdout)
+    assert data["TempError_Defer"] is False and data["Hide_Receiver"] is False
+    assert data["Lookup_Time"] == 20
+    toml = tmp_path / "spfkit.toml"
+    toml.write_text('HELO_reject = "Fail"\n')  # a quoted value: TOML's own syntax
+    refused = policyd("--import", str(toml))
+    assert refused.returncode == 2 and "already spfkit's TOML format" in refused.stderr

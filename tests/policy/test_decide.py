@@ -165,9 +165,14 @@ def test_received_spf_header_for_mail_from() -> None:
     assert f"receiver={RECEIVER};" in text and "bob@example.org" not in text  # Hide_Receiver
 
 
-def test_hide_receiver_off_names_the_recipient() -> None:
-    decision = run(Checks(mailfrom=res(Result.PASS)), parse_config({"Hide_Receiver": False}))
-    assert 'receiver="bob@example.org";' in str(decision.headers[0])
+def test_hide_receiver_off_names_the_recipients_domain_only() -> None:
+    """As policyd-spf 3.x: the recipient's domain, never the address (a header every
+    recipient of the mail sees); a local recipient without a domain as it is."""
+    config = parse_config({"Hide_Receiver": False})
+    text = str(run(Checks(mailfrom=res(Result.PASS)), config).headers[0])
+    assert "receiver=example.org;" in text and "bob@" not in text
+    local = run(Checks(mailfrom=res(Result.PASS)), config, recipient="bob")
+    assert "receiver=bob;" in str(local.headers[0])
 
 
 def test_helo_header_when_mail_from_says_none() -> None:

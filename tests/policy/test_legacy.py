@@ -110,6 +110,7 @@ def test_a_file_that_leaves_out_an_option_means_policyd_spfs_default(tmp_path: P
     # policyd-spf compares with 'True' exactly: 'true' was false there
     ("PermError_reject = true\n", "permerror_reject", False, "only 'True' as true"),
     ("PermError_reject = True\n", "permerror_reject", True, ""),
+    ("PermError_reject = banana\n", "permerror_reject", False, "only 'True' as true"),
     ("TempError_Defer = True\n", "temperror_defer", True, ""),
     ("Hide_Receiver = yes\n", "hide_receiver", True, "anything but 'No'"),
     ("Hide_Receiver = No\n", "hide_receiver", False, ""),
@@ -155,6 +156,10 @@ def test_values_keep_policyd_spfs_meaning(tmp_path: Path, text: str, attribute: 
     ("HELO_pass_restriction = helo_passed_spf\n", "HELO_pass_restriction", "after check_policy_service"),
     ("TestOnly = maybe\n", "TestOnly", "expected 1"),
     ("HELO_reject = Sometimes\n", "HELO_reject", "'Sometimes' is not one of"),
+    # policyd-spf compares as written: "fail" rejected nothing there
+    ("HELO_reject = fail\n", "HELO_reject", "'fail' (not 'Fail') rejects no result"),
+    # its MAIL FROM code has no Null branch: Null rejected nothing there
+    ("Mail_From_reject = Null\n", "Mail_From_reject", "'Null' is not one of Fail"),
     ("Lookup_Time = 200\n", "Lookup_Time", "less than 100"),
     ("Helo_Rejct = Fail\n", "Helo_Rejct", "did you mean 'HELO_reject'"),
 ])
@@ -271,3 +276,10 @@ def test_a_log_record_gets_every_problem_on_one_line(tmp_path: Path) -> None:
 def test_a_line_that_is_not_name_equals_value_says_why(line: str, why: str) -> None:
     [error] = translate(f"debugLevel = 1\n{line}\n").errors
     assert error.line == 2 and error.text.startswith(f"expected Name = value: {why}")
+
+
+def test_null_is_a_helo_policy_in_toml_too(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, 'Mail_From_reject = "Null"\n', "p.toml"))
+    assert caught.value.key == "Mail_From_reject" and "HELO_reject value" in caught.value.reason
+    assert load_config(write(tmp_path, 'HELO_reject = "Null"\n', "q.toml")).helo_reject.value == "Null"

@@ -21,11 +21,10 @@ import click
 from click.core import ParameterSource
 from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 
 from spfkit.cli import lint_bulk
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.cli.output import budgets_markup
+from spfkit.cli.output import budgets_markup, escape
 from spfkit.lint import LintReport, lint_record, lint_zone
 from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup import ZoneResolver

@@ -10,18 +10,27 @@ import json
 import sys
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.tree import Tree
 
+from spfkit.headers import visible_text
 from spfkit.results import Result, TraceEvent, TraceKind
 from spfkit.view.budget import Budget, Gauge, Level, worst_budget
 from spfkit.view.check import CheckReport
 from spfkit.view.trace import TraceNode, trace_nodes
 
-__all__ = ["budget_markup", "budgets_markup", "print_report", "trace_tree"]
+__all__ = ["budget_markup", "budgets_markup", "escape", "print_report", "trace_tree"]
 
 #: columns of output that is not a terminal: wide enough that no line is ever cut
 PIPE_WIDTH = 1_000_000
+
+
+
+def escape(text: str) -> str:
+    """``text`` inside rich markup: its markup escaped, and every control character (the ESC
+    of a terminal sequence in a DNS record) and format character shown as its escape."""
+    return escape_markup(visible_text(text))
+
 
 _STYLE = {
     Result.PASS: "bold green",

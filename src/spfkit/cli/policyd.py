@@ -152,15 +152,17 @@ def _run(config: PolicyConfig, load: Callable[[], PolicyConfig], *, check_config
 
 def _import(path: str, output: str | None) -> None:
     from spfkit.policy.config import ConfigError, load_config, read_text
-    from spfkit.policy.legacy import Format, detect, is_blank, to_toml, translate
+    from spfkit.policy.legacy import Format, to_toml, toml_only, translate
 
     try:
         text = read_text(path)
-        # a policyd-spf.conf of comments only is policyd-spf's defaults, to be written out
-        if detect(text) is not Format.POLICYD_SPF and not is_blank(text):
+        # --import says the file is policyd-spf's: read it so, unless it cannot be (a file
+        # of bare Name = value lines is valid TOML too; comments only: policyd-spf's defaults)
+        if toml_only(text):
             raise ConfigurationError(f"{path}: already spfkit's TOML format (not policyd-spf's "
                                      "Name = value lines): use it with --config as it is")
-        load_config(path)  # every mistake is reported before anything is written
+        # every mistake is reported before anything is written
+        load_config(path, source_format=Format.POLICYD_SPF)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
     result = to_toml(translate(text), path)

@@ -15,11 +15,10 @@ import sys
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.tree import Tree
 
 from spfkit.cli.dns_options import dns_options, dns_source
-from spfkit.cli.output import budget_markup
+from spfkit.cli.output import budget_markup, escape
 from spfkit.compile import AddressCounts, authorised_addresses
 from spfkit.identity import is_valid_domain
 from spfkit.lookup import Resolver

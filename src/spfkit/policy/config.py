@@ -311,6 +311,9 @@ def _together(config: PolicyConfig) -> list[tuple[str, str]]:
                     "slow check could never report temperror"))
     if config.read_timeout > config.idle_timeout:
         out.append(("read_timeout", "must not be more than idle_timeout"))
+    if config.mail_from_reject is RejectPolicy.NULL:
+        out.append(("Mail_From_reject", "Null is a HELO_reject value (a HELO fail rejected for "
+                    "the null sender only); for MAIL FROM write Fail"))
     return out
 
 
@@ -337,16 +340,18 @@ def toml_key_lines(text: str) -> dict[str, int]:
     return out
 
 
-def load_config(path: str | Path | None, overrides: Mapping[str, object] | None = None) -> PolicyConfig:
+def load_config(path: str | Path | None, overrides: Mapping[str, object] | None = None, *,
+                source_format: Format | None = None) -> PolicyConfig:
     """Read and check ``path`` (``None``: the defaults), then apply ``overrides``.
 
-    The file is spfkit's TOML or policyd-spf's ``Name = value`` format (:func:`detect_format`).
+    The file is spfkit's TOML or policyd-spf's ``Name = value`` format: ``source_format``, or
+    else the one :func:`detect_format` finds.
     """
     if path is None:
         return parse_config({}, overrides=overrides)
     source = str(path)
     text = read_text(path)
-    if detect_format(text) is Format.POLICYD_SPF:
+    if (source_format or detect_format(text)) is Format.POLICYD_SPF:
         legacy = translate(text)
         problems = [ConfigProblem(error.text, error.key or None, error.line)
                     for error in legacy.errors]

@@ -81,7 +81,7 @@ class Facts(Protocol):
 class Envelope:
     """The facts of one SMTP transaction (RFC 5321 §3.3): :class:`Facts` for any transport.
 
-    ``recipient`` is the one a header may name (``Hide_Receiver = false``); ``sasl_username``
+    ``recipient``'s domain is what a header may name (``Hide_Receiver = false``); ``sasl_username``
     is set when the client authenticated (RFC 4954).
     """
 
@@ -229,9 +229,11 @@ def stopped(envelope: Envelope, config: PolicyConfig, receiver: str, identity: I
 def _headers(envelope: Envelope, config: PolicyConfig, receiver: str, identity: Identity,
              checked: CheckResult) -> tuple[HeaderField, ...]:
     """The configured trace headers for ``checked``, each short enough for one line."""
-    # Hide_Receiver: receiver= names this host, not the recipient (whom other recipients
-    # would then see: a Bcc leak).
-    shown = envelope.recipient if not config.hide_receiver and envelope.recipient else receiver
+    # Hide_Receiver: receiver= names this host, not the recipient's domain (which other
+    # recipients would then see); never the whole address (policyd-spf 3.x neither)
+    shown = receiver
+    if not config.hide_receiver and envelope.recipient:
+        shown = envelope.recipient.rpartition("@")[2] or envelope.recipient
     client = envelope.client_ip
     helo = envelope.helo_name or None
     out: list[HeaderField] = []

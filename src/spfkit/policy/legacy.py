@@ -26,7 +26,8 @@ from typing import Final
 
 from spfkit.policy._options import OPTIONS, HeaderKind, ListenAddress
 
-__all__ = ["Format", "Remark", "Translation", "detect", "is_blank", "to_toml", "translate"]
+__all__ = ["Format", "Remark", "Translation", "detect", "is_blank", "to_toml", "toml_only",
+           "translate"]
 
 
 class Format(StrEnum):
@@ -88,6 +89,12 @@ def is_blank(text: str) -> bool:
     return not _lines(text)
 
 
+def toml_only(text: str) -> bool:
+    """Some line has TOML's own syntax (a table, a quoted value, an array): the text cannot be
+    policyd-spf's format."""
+    return any(_TOML_ONLY.match(line) for _, line in _lines(text))
+
+
 def detect(text: str) -> Format:
     """policyd-spf's format when no line has TOML's own syntax (a table, a quoted value, an
     array), some line has policyd-spf's (``Name = value``), and the file is not valid TOML or
@@ -98,8 +105,7 @@ def detect(text: str) -> Format:
     defaults, and is taken as TOML (what ``--import`` writes must load as TOML).
     """
     lines = _lines(text)
-    if any(_TOML_ONLY.match(line) for _, line in lines) or not any(
-            _LINE.match(line) for _, line in lines):
+    if toml_only(text) or not any(_LINE.match(line) for _, line in lines):
         return Format.TOML
     import tomllib
 
@@ -137,9 +143,24 @@ def _test_only(value: str) -> tuple[str | None, object, str]:
 def _exactly_true(name: str) -> _Rule:
     def rule(value: str) -> tuple[str | None, object, str]:
         note = ""
-        if value != "True" and value.lower() in ("true", "yes", "on", "1"):
+        if value not in ("True", "False"):
             note = f"policyd-spf treats only 'True' as true, so {value!r} meant false"
         return name, value == "True", note
+
+    return rule
+
+
+def _reject_policy(name: str, values: tuple[str, ...]) -> _Rule:
+    """``HELO_reject`` / ``Mail_From_reject``: policyd-spf compares the value as written, and
+    one it does not know rejects no result (only ``PermError_reject`` and ``TempError_Defer``
+    still act): no spfkit value means that, so such a file is refused, not read otherwise."""
+    def rule(value: str) -> tuple[str | None, object, str]:
+        if value in values:
+            return name, value, ""
+        meant = next((known for known in values if known.lower() == value.lower()), None)
+        why = (f"policyd-spf compares it as written, so {value!r} (not {meant!r})" if meant else
+               f"{value!r} is not one of {', '.join(values)}: policyd-spf")
+        raise _Refused(f"{why} rejects no result there; write the value you mean")
 
     return rule
 
@@ -199,6 +220,11 @@ _RULES: Final[Mapping[str, _Rule]] = {
     "permerror_reject": _exactly_true("PermError_reject"),
     "temperror_defer": _exactly_true("TempError_Defer"),
     "hide_receiver": _hide_receiver,
+    "helo_reject": _reject_policy("HELO_reject", ("Fail", "Softfail", "SPF_Not_Pass", "Null",
+                                                  "False", "No_Check")),
+    # policyd-spf's Null is a HELO policy: its MAIL FROM code has no branch for it
+    "mail_from_reject": _reject_policy("Mail_From_reject", ("Fail", "Softfail", "SPF_Not_Pass",
+                                                            "False", "No_Check")),
     "authserv_id": _authserv_id,
     "spf_enhanced_status_codes": _enhanced_codes,
     "no_mail": _no_mail,
@@ -228,6 +254,7 @@ def translate(text: str) -> Translation:
     lines: dict[str, int] = {}
     notes: list[Remark] = []
     errors: list[Remark] = []
+    seen: dict[str, int] = {}  # each name (lower case) → its first line
     for number, line in _lines(text):
         match = _LINE.match(line)
         if match is None:
@@ -237,6 +264,10 @@ def translate(text: str) -> Translation:
             errors.append(Remark(number, "", f"expected Name = value: {why}"))
             continue
         name, value = match.group(1), match.group(2).strip()
+        if (first := seen.setdefault(name.lower(), number)) != number:
+            # names are matched without regard to case, as in TOML files
+            errors.append(Remark(number, name, f"given twice (first on line {first})"))
+            continue
         rule = _RULES.get(name.lower())
         try:
             key, converted, note = rule(value) if rule else (name, value, "")
@@ -248,9 +279,6 @@ def translate(text: str) -> Translation:
         if key is None:
             continue
         key = _CANONICAL[key.lower()].key if key.lower() in _CANONICAL else key
-        if key in data:  # names are matched without regard to case, as in TOML files
-            errors.append(Remark(number, name, f"given twice (first on line {lines[key]})"))
-            continue
         data[key] = converted
         lines[key] = number
     for key, (value, why) in _DEFAULTS.items():
