@@ -29,6 +29,8 @@ from spfkit.policy.config import (
     Verdict,
     parse_config,
     parse_listen,
+    parse_toml,
+    read_text,
 )
 from spfkit.results import Result
 
@@ -230,15 +232,7 @@ def load_milter_config(path: str | Path | None, overrides: Mapping[str, object] 
     """Read and check ``path`` (``None``: the defaults), then apply the overrides."""
     if path is None:
         return parse_milter_config({}, overrides=overrides, milter_overrides=milter_overrides)
-    import tomllib
-
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", None, source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", None, source) from None
+    data = parse_toml(read_text(path), source)  # ConfigError: unreadable, not UTF-8, not TOML
     return parse_milter_config(data, source=source, overrides=overrides,
                                milter_overrides=milter_overrides)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from spfkit.errors import SpfkitError
 from spfkit.evaluate.options import CheckOptions, FetchOrder
@@ -56,6 +56,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_listen",
+    "parse_toml",
     "read_text",
     "toml_key_lines",
 ]
@@ -359,15 +360,20 @@ def load_config(path: str | Path | None, overrides: Mapping[str, object] | None 
                       for note in legacy.notes)
         return _build(legacy.data, source=source, overrides=overrides, lines=legacy.lines,
                       problems=problems, source_format=Format.POLICYD_SPF, notes=notes)
+    data = parse_toml(text, source)
+    return _build(data, source=source, overrides=overrides, lines=toml_key_lines(text))
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """``text`` as TOML; :class:`ConfigError` with the line of the mistake when it is not."""
     import tomllib
 
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         at = _TOML_AT.search(str(exc))
         line = int(at.group(1)) if at else len(text.splitlines()) or None  # "at end of document"
         raise ConfigError(f"not valid TOML: {exc}", None, source, line=line) from None
-    return _build(data, source=source, overrides=overrides, lines=toml_key_lines(text))
 
 
 def read_text(path: str | Path) -> str:
