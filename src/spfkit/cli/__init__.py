@@ -68,19 +68,45 @@ COMMANDS: dict[str, _Entry] = {
 }
 
 
-def _missing_extra(name: str, entry: _Entry, module: str) -> click.Command:
-    """A stand-in for a command whose extra is not installed: it says what to install."""
+class _NeedsExtra(click.Command):
+    """A command whose extra is not installed: ``--help`` works (with the command's own
+    options when its module loads without the extra); anything else says what to install."""
 
-    def run() -> None:
-        raise click.ClickException(
-            f"'spfkit {name}' needs the {entry.extra} extra ({module} is not installed): "
-            f"pip install 'spfkit[{entry.extra}]'")
+    def __init__(self, name: str, entry: _Entry, module: str,
+                 command: click.Command | None) -> None:
+        self.message = (f"'spfkit {name}' needs the {entry.extra} extra ({module} is not "
+                        f"installed): pip install 'spfkit[{entry.extra}]'")
+        needs = f"Needs: pip install 'spfkit[{entry.extra}]'"
+        if command is None:
+            super().__init__(name, short_help=entry.summary, help=f"{entry.summary}\n\n{needs}",
+                             context_settings={"ignore_unknown_options": True,
+                                               "allow_extra_args": True})
+            return
+        super().__init__(name, params=command.params, help=command.help,
+                         epilog=f"{command.epilog}\n\n{needs}" if command.epilog else needs,
+                         short_help=command.short_help, options_metavar=command.options_metavar,
+                         context_settings=command.context_settings)
 
-    return click.Command(name, callback=run, short_help=entry.summary,
-                         context_settings={"ignore_unknown_options": True,
-                                           "allow_extra_args": True},
-                         help=f"{entry.summary}\n\nNeeds: pip install 'spfkit[{entry.extra}]'",
-                         add_help_option=False)
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not set(args) & set(ctx.help_option_names):
+            raise click.ClickException(self.message)  # whatever the options: install first
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> None:
+        raise click.ClickException(self.message)
+
+
+def _missing_module(entry: _Entry) -> str | None:
+    """The first module of ``entry``'s extra that is not installed (None: all are)."""
+    for name in entry.modules:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            top = (exc.name or "").partition(".")[0]
+            if top in entry.modules:
+                return top  # fastapi installed without pydantic: "pydantic is not installed"
+            raise
+    return None
 
 
 class _LazyGroup(click.Group):
@@ -94,17 +120,16 @@ class _LazyGroup(click.Group):
         if entry is None:
             return None
         module, _, attr = entry.target.partition(":")
-        try:
-            if entry.modules:  # the extra first: a command may import it only when it runs
-                importlib.import_module(entry.modules[0])
+        try:  # a command module imports its extra only when it runs, if it can
             command = getattr(importlib.import_module(module), attr)
         except ModuleNotFoundError as exc:
             top = (exc.name or "").partition(".")[0]
             if entry.extra is None or top not in entry.modules:
                 raise
-            return _missing_extra(cmd_name, entry, top)
+            return _NeedsExtra(cmd_name, entry, top, None)
         assert isinstance(command, click.Command)
-        return command
+        missing = _missing_module(entry)
+        return command if missing is None else _NeedsExtra(cmd_name, entry, missing, command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from :data:`COMMANDS`, without importing any command (as

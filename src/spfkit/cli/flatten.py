@@ -22,9 +22,11 @@ from spfkit.flatten import (
     flatten,
 )
 from spfkit.flatten.drift import facts_state, tree_facts
-from spfkit.flatten.plan import Kept
+from spfkit.flatten.plan import Kept, nameable_targets
 from spfkit.flatten.state import domain_state, dump_state
 from spfkit.flatten.zone import render_records
+from spfkit.identity import is_valid_domain
+from spfkit.lookup.protocol import Resolver
 from spfkit.wizard.zones import MAX_TTL
 
 __all__ = ["flatten_command"]
@@ -45,12 +47,39 @@ def _json(result: Flattened) -> str:
     }, indent=2)
 
 
+def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--keep``/``--only``: domain names (§4.3), lower case, no final dot."""
+    names = tuple(v.strip().lower().rstrip(".") for v in value)
+    for given, name in zip(value, names, strict=True):
+        if not is_valid_domain(name) or any(c.isspace() or c in "@%" for c in name):
+            raise click.BadParameter(f"{given!r} is not a domain name (like example.com)")
+    return names
+
+
+async def _check_names(domain: str, resolver: Resolver, keep: frozenset[str],
+                       only: frozenset[str]) -> None:
+    """A --keep/--only name the tree does not reach is a typo: refused, with what it has."""
+    top, tree = await nameable_targets(domain, resolver)
+    name = domain.lower().rstrip(".")
+    for option, names, known, where, verb in (
+            ("--only", only, top, f"of {name}'s record", "flattened"),
+            ("--keep", keep, tree, f"in {name}'s tree", "kept")):
+        unknown = sorted(names - set(known))
+        if unknown:
+            listed = ", ".join(known[:12]) + (f" and {len(known) - 12} more"
+                                              if len(known) > 12 else "")
+            raise click.UsageError(
+                f"{option} {unknown[0]}: not an include or redirect target {where} "
+                f"({f'what can be {verb}: {listed}' if known else 'it has none'})")
+
+
 @click.command("flatten")
 @click.argument("domain")
 @dns_options
-@click.option("--keep", multiple=True, metavar="INCLUDE",
-              help="Keep this include of the top record as written (repeatable).")
-@click.option("--only", multiple=True, metavar="INCLUDE",
+@click.option("--keep", multiple=True, metavar="INCLUDE", callback=_names,
+              help="Keep this include (or redirect target) as written, in the top record or "
+              "nested in a provider (repeatable).")
+@click.option("--only", multiple=True, metavar="INCLUDE", callback=_names,
               help="Flatten only this include (or redirect target) of the top record; other "
               "includes, a and mx stay as written (repeatable).")
 @click.option("--target-lookups", type=click.IntRange(0, 10), default=10, show_default=True,
@@ -76,20 +105,27 @@ def flatten_command(domain: str, nameservers: tuple[str, ...], zones: tuple[str,
     ptr, exists, macros and --keep includes stay as written, in place; with --only, so does
     every term but the named includes.
 
-    Exit status: 0 the records were printed (equivalence proven); 2 usage error, or the tree
-    cannot be flattened (no record, DNS error, not equivalent, over the lookup target).
+    Exit status: 0 the records were printed (equivalence proven); 2 usage error (a --keep or
+    --only name the tree does not reach, too), or the tree cannot be flattened (no record,
+    DNS error, not equivalent, over the lookup target).
     """
     if "{n}" not in name_pattern:
         raise click.UsageError("--name-pattern needs {n}")
     resolver = dns_source(nameservers, zones, timeout).resolver()
-    wanted = frozenset(k.lower().rstrip(".") for k in keep)
-    chosen = frozenset(o.lower().rstrip(".") for o in only) or None
+    wanted = frozenset(keep)
+    chosen = frozenset(only) or None
     if chosen and chosen & wanted:
         raise click.UsageError(f"{sorted(chosen & wanted)[0]} is named with both --keep and --only")
+
+    async def run() -> Flattened:
+        if keep or only:
+            await _check_names(domain, resolver, wanted, frozenset(only))
+        return await flatten(domain, resolver, keep=wanted, only=chosen,
+                             max_bytes=max_record_bytes, pattern=name_pattern,
+                             target_lookups=target_lookups)
+
     try:
-        result = asyncio.run(flatten(domain, resolver, keep=wanted, only=chosen,
-                                     max_bytes=max_record_bytes, pattern=name_pattern,
-                                     target_lookups=target_lookups))
+        result = asyncio.run(run())
         output = _json(result) if fmt == "json" else render_records(result.records, fmt, ttl)
     except (FlattenError, ValueError) as exc:
         click.echo(f"spfkit flatten: {exc}", err=True)

@@ -105,6 +105,7 @@ def _run(config: MilterConfig, load: object, *, check_config: bool,
          metrics_address: tuple[str, int] | None = None) -> None:
     from spfkit.milter.server import MilterServer
     from spfkit.policy.logs import configure_logging, stop_logging
+    from spfkit.policy.server import ServerError
     from spfkit.policy.service import make_resolver
 
     make_resolver(config.policy)  # loads zone files: a bad one fails here, at start-up
@@ -128,6 +129,8 @@ def _run(config: MilterConfig, load: object, *, check_config: bool,
     server = MilterServer(config, load, logger=logger, metrics=metrics)
     try:
         status = server.serve()
+    except ServerError as exc:  # the socket: policyd's line and exit status
+        raise click.ClickException(str(exc)) from None
     finally:
         if endpoint is not None:
             endpoint.close()

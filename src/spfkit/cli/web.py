@@ -4,7 +4,8 @@ uvicorn runs the app on a socket bound here, so a usage error (a non-loopback ad
 without ``--allow-remote``, a port in use) is one line and exit 2 before anything starts,
 and ``--listen 127.0.0.1:0`` can report the port the system chose. One resolver (cached,
 or the zone files) serves every request. SIGTERM and SIGINT stop the server cleanly: no new
-connections, requests in flight finish, exit status 0.
+connections, requests in flight finish, exit status 0. uvicorn and the app are imported
+only when the command runs, so ``--help`` works without the ``web`` extra.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import signal
 import socket
 from collections.abc import Generator
 from ipaddress import IPv6Address, ip_address
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
 
 from spfkit import logsink
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.metrics_option import metrics_option, start_metrics
 from spfkit.record.parse import RECORD_CACHE
-from spfkit.web import create_app
+
+if TYPE_CHECKING:
+    import uvicorn
 
 _DEFAULT_LISTEN = "127.0.0.1:8080"
 
@@ -70,15 +73,19 @@ def _bind(host: str, port: int) -> socket.socket:
         raise click.UsageError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
-class _Server(uvicorn.Server):
+def _server(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn's server with our signal handling: stop and exit 0, no re-raised signal."""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            yield
+
+    return _Server(config)
 
 
-async def _serve(server: _Server, sock: socket.socket, host: str) -> None:
+async def _serve(server: uvicorn.Server, sock: socket.socket, host: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.handle_exit, sig, None)
@@ -123,6 +130,10 @@ def web_command(
 
     Exit status: 0 when stopped by a signal, 2 for a usage error.
     """
+    import uvicorn
+
+    from spfkit.web import create_app
+
     host, port = listen
     if not _is_loopback(host) and not allow_remote:
         raise click.UsageError(
@@ -143,7 +154,7 @@ def web_command(
     for running in queued:
         metrics.watch_log(running)
     try:
-        asyncio.run(_serve(_Server(config), sock, host))
+        asyncio.run(_serve(_server(config), sock, host))
     finally:
         sock.close()
         if endpoint is not None:

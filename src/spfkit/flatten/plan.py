@@ -19,7 +19,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, collapse_addresses
 
 from spfkit.errors import RecordSyntaxError
-from spfkit.flatten.nested import CannotInline, Inline, holds_kept
+from spfkit.flatten.nested import MAX_DEPTH, CannotInline, Inline, holds_kept
 from spfkit.flatten.sources import (
     RESULT_QUALIFIER,
     UNLIMITED,
@@ -41,6 +41,7 @@ from spfkit.flatten.sources import (
     top_record,
 )
 from spfkit.lookup.protocol import Resolver
+from spfkit.record.model import Record
 from spfkit.record.parse import parse_record
 from spfkit.record.terms import (
     IP4,
@@ -55,7 +56,48 @@ from spfkit.record.terms import (
 from spfkit.results import Result
 
 __all__ = ["UNLIMITED", "FlattenError", "Item", "Kept", "Network", "Networks", "Plan", "Source",
-           "plan_flattening", "subtract", "top_record"]
+           "nameable_targets", "plan_flattening", "subtract", "top_record"]
+
+
+def _reached_targets(record: Record) -> list[str]:
+    """The include targets before ``all`` (§4.6.2) and the redirect target when there is no
+    ``all`` (§6.1), in evaluation order; a target with a macro cannot be named."""
+    out: list[str] = []
+    for term in record.mechanisms:
+        if isinstance(term, All):
+            return out
+        if isinstance(term, Include) and not has_macro(term):
+            out.append(target_of(term))
+    if record.redirect is not None and not has_macro(record.redirect):
+        out.append(target_of(record.redirect))
+    return out
+
+
+async def nameable_targets(domain: str, resolver: Resolver
+                           ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``only`` can name (the top record's include and redirect targets) and what
+    ``keep`` can (those of the whole tree), each in evaluation order. The top record's
+    problems are :class:`FlattenError`; a nested record that fails has no targets."""
+    domain = domain.lower().rstrip(".")
+    try:
+        top = _reached_targets(parse_record(await top_record(domain, resolver)))
+    except RecordSyntaxError as exc:
+        raise FlattenError(f"{domain}: {exc}") from None
+    tree = list(dict.fromkeys(top))
+    queue = [(name, 1) for name in tree]
+    while queue:
+        name, depth = queue.pop(0)
+        if depth >= MAX_DEPTH or len(tree) > 4 * MAX_DEPTH:
+            continue
+        try:
+            found = _reached_targets(parse_record(await top_record(name, resolver)))
+        except (FlattenError, RecordSyntaxError):
+            continue  # the plan keeps it as written, with the reason
+        for target in found:
+            if target not in tree:
+                tree.append(target)
+                queue.append((target, depth + 1))
+    return tuple(dict.fromkeys(top)), tuple(tree)
 
 
 async def _flatten_term(term: Mechanism, domain: str, resolver: Resolver,

@@ -10,6 +10,10 @@
   counters (``--stats``, ``--metrics``) keep counting.
 * **SIGTERM / SIGINT** stop accepting connections (``smfi_stop``), let the messages in flight
   finish (at most ``deadline`` + 5 seconds), then exit.
+
+libmilter says only "cannot opensocket" when it cannot bind, so the socket is tried here
+first (:func:`check_listen`): a missing directory or a port in use is policyd's one line,
+``cannot listen on …: reason`` (:class:`~spfkit.policy.server.ServerError`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import contextlib
 import logging
 import os
 import signal
+import socket
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -33,9 +39,10 @@ from spfkit.milter.control import serve_control
 from spfkit.milter.counters import Counters
 from spfkit.milter.service import MilterService
 from spfkit.policy.config import ConfigError, ListenAddress
+from spfkit.policy.server import ServerError
 from spfkit.policy.service import make_resolver
 
-__all__ = ["MilterServer"]
+__all__ = ["MilterServer", "check_listen"]
 
 NAME = "spfkit"
 
@@ -93,7 +100,9 @@ class MilterServer:
     # -- running -------------------------------------------------------------------------------
 
     def serve(self) -> int:
-        """Run until SIGTERM/SIGINT (or libmilter stops); 0 when stopped, 1 when it failed."""
+        """Run until SIGTERM/SIGINT (or libmilter stops); 0 when stopped, 1 when it failed.
+        :class:`ServerError` when the socket cannot be bound (nothing has started)."""
+        check_listen(self.listen)
         self.loop.start()
         control = None
         if self.config.control_socket:
@@ -147,18 +156,22 @@ class MilterServer:
         return 0
 
     def _announce(self, thread: threading.Thread) -> None:
-        """Once libmilter's socket exists: its mode set (UNIX), the ready line logged."""
+        """Once libmilter's socket exists: its mode set (UNIX), the ready line logged (only
+        then: a start that failed says so, never "listening")."""
+        bound = False
         if self.listen.is_unix:
             deadline = time.monotonic() + 10
             while thread.is_alive() and time.monotonic() < deadline:
                 if os.path.exists(self.listen.path):
                     os.chmod(self.listen.path, self.config.policy.socket_mode)
+                    bound = True
                     break
                 time.sleep(0.01)
         else:
-            _no_delay(self.listen, thread)
-        self.log.info("listening on %s (Postfix: smtpd_milters = %s)", libmilter_socket(self.listen),
-                      postfix_socket(self.listen))
+            bound = _no_delay(self.listen, thread)
+        if bound and thread.is_alive():
+            self.log.info("listening on %s (Postfix: smtpd_milters = %s)",
+                          libmilter_socket(self.listen), postfix_socket(self.listen))
 
     def _drain(self) -> None:
         limit = time.monotonic() + self.config.policy.deadline + 5
@@ -168,15 +181,45 @@ class MilterServer:
             self.log.warning("exiting with %d connection(s) still open", self.runtime.active)
 
 
-def _no_delay(listen: ListenAddress, thread: threading.Thread) -> None:
-    """TCP_NODELAY on libmilter's listening socket (Linux hands it on to every accepted one).
+def check_listen(where: ListenAddress) -> None:
+    """Bind ``where`` as libmilter will, and let it go; :class:`ServerError` with the reason
+    (policyd's wording) when that fails. A socket left at a UNIX path is libmilter's to replace."""
+    address: str | tuple[str, int] = where.path
+    family = socket.AF_UNIX
+    if where.is_unix:
+        try:
+            info = os.lstat(where.path)
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISSOCK(info.st_mode):
+            return
+        if info is not None:
+            raise ServerError(f"cannot listen on {where}: it exists and is not a socket")
+    else:
+        family = socket.AF_INET6 if ":" in where.host else socket.AF_INET
+        address = (where.host, where.port)
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if not where.is_unix:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as libmilter does
+        probe.bind(address)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ServerError(f"cannot listen on {where}: {reason}") from None
+    finally:
+        probe.close()
+    if where.is_unix:
+        os.unlink(where.path)
+
+
+def _no_delay(listen: ListenAddress, thread: threading.Thread) -> bool:
+    """TCP_NODELAY on libmilter's listening socket (Linux hands it on to every accepted one);
+    False when the socket never appeared (libmilter could not bind).
 
     Each milter reply is one small segment answering one small command: with Nagle's
     algorithm against the MTA's delayed ACKs, every round trip waited ~40 ms (about 20
     messages/s per connection over TCP, against hundreds over a UNIX socket).
     """
-    import socket
-
     deadline = time.monotonic() + 10
     while thread.is_alive() and time.monotonic() < deadline:
         for name in os.listdir("/proc/self/fd"):
@@ -188,9 +231,10 @@ def _no_delay(listen: ListenAddress, thread: threading.Thread) -> None:
                 if sock.type == socket.SOCK_STREAM and sock.family in (socket.AF_INET, socket.AF_INET6) \
                         and sock.getsockname()[1] == listen.port:
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    return
+                    return True
             except OSError:
                 pass
             finally:
                 sock.detach()  # the descriptor stays libmilter's
         time.sleep(0.01)
+    return False
