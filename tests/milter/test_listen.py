@@ -69,3 +69,33 @@ def test_a_socket_left_by_a_dead_milter_is_replaced(tmp_path: Path) -> None:
     milter = MilterProcess(f"unix:{path}", ["--log-level", "info"], tmp_path / "milter.log")
     milter.start()
     assert milter.stop() == 0 and milter.lines("listening on")
+
+
+def test_a_second_milter_never_takes_a_running_milters_sockets(tmp_path: Path) -> None:
+    """A second start on the same UNIX socket, or with the same control socket, is refused
+    (exit 1) and leaves the running milter's sockets as they were: it still answers."""
+    path, control = tmp_path / "milter.sock", tmp_path / "control.sock"
+    first = MilterProcess(f"unix:{path}", ["--log-level", "info", "--control-socket", str(control)],
+                          tmp_path / "first.log").start()
+    try:
+        same_socket = _run("milter", f"unix:{path}")
+        assert same_socket.returncode == 1
+        assert same_socket.stderr == (f"spfkit: error: cannot listen on unix:{path}: another "
+                                      "server is listening there\n"), same_socket.stderr
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.connect(str(path))  # still the first milter's
+        other = tmp_path / "other.sock"
+        same_control = subprocess.run(
+            [sys.executable, "-m", "spfkit", "milter", "--listen", f"unix:{other}",
+             "--control-socket", str(control), "--log", "stderr"],
+            capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL)
+        assert same_control.returncode == 1, same_control.stderr
+        assert "another server is listening there" in same_control.stderr
+        assert not other.exists()
+        stats = subprocess.run([sys.executable, "-m", "spfkit", "milter", "--stats",
+                                "--control-socket", str(control)],
+                               capture_output=True, text=True, timeout=60, check=False)
+        assert stats.returncode == 0, stats.stderr  # the first milter's control socket answers
+    finally:
+        assert first.stop() == 0
+    assert not path.exists() and not control.exists()  # the first removes its own at stop

@@ -18,12 +18,10 @@ first (:func:`check_listen`): a missing directory or a port in use is policyd's 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
 import socket
-import stat
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +37,12 @@ from spfkit.milter.control import serve_control
 from spfkit.milter.counters import Counters
 from spfkit.milter.service import MilterService
 from spfkit.policy.config import ConfigError, ListenAddress
-from spfkit.policy.server import ServerError
+from spfkit.policy.server import (
+    ServerError,
+    clear_stale_socket,
+    socket_inode,
+    unlink_own_socket,
+)
 from spfkit.policy.service import make_resolver
 
 __all__ = ["MilterServer", "check_listen"]
@@ -66,6 +69,7 @@ class MilterServer:
         self.loop = LoopThread()
         self.runtime = Runtime(self.service, self.loop)
         self._stopping = threading.Event()
+        self._listen_inode: tuple[int, int] | None = None  # the UNIX socket libmilter bound
         self._hup = threading.Event()
 
     # -- signals -------------------------------------------------------------------------------
@@ -103,11 +107,14 @@ class MilterServer:
         """Run until SIGTERM/SIGINT (or libmilter stops); 0 when stopped, 1 when it failed.
         :class:`ServerError` when the socket cannot be bound (nothing has started)."""
         check_listen(self.listen)
+        control_path = self.config.control_socket
+        if control_path:
+            clear_stale_socket(control_path)  # another milter's live one: ServerError
         self.loop.start()
-        control = None
-        if self.config.control_socket:
-            control = self.loop.run(serve_control(self.config.control_socket,
-                                                  self.counters.snapshot), 10.0)
+        control = control_inode = None
+        if control_path:
+            control = self.loop.run(serve_control(control_path, self.counters.snapshot), 10.0)
+            control_inode = socket_inode(control_path)
         Milter.factory = milter_class(self.runtime)
         Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS)
         failure: list[BaseException] = []
@@ -138,15 +145,12 @@ class MilterServer:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            if control is not None:
+            if control is not None and control_path:
                 control.close()
-                if self.config.control_socket and os.path.exists(self.config.control_socket):
-                    os.unlink(self.config.control_socket)
+                unlink_own_socket(control_path, control_inode)
             if self.listen.path and not failure and not thread.is_alive():
-                # libmilter leaves its UNIX socket behind; a failed start may have met
-                # another milter's socket, which stays
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.listen.path)
+                # libmilter leaves its UNIX socket behind: removed if it is still ours
+                unlink_own_socket(self.listen.path, self._listen_inode)
             self.loop.stop()
         if failure:
             self.log.error("the milter could not run on %s: %s", postfix_socket(self.listen),
@@ -164,6 +168,7 @@ class MilterServer:
             while thread.is_alive() and time.monotonic() < deadline:
                 if os.path.exists(self.listen.path):
                     os.chmod(self.listen.path, self.config.policy.socket_mode)
+                    self._listen_inode = socket_inode(self.listen.path)
                     bound = True
                     break
                 time.sleep(0.01)
@@ -183,18 +188,12 @@ class MilterServer:
 
 def check_listen(where: ListenAddress) -> None:
     """Bind ``where`` as libmilter will, and let it go; :class:`ServerError` with the reason
-    (policyd's wording) when that fails. A socket left at a UNIX path is libmilter's to replace."""
+    (policyd's wording) when that fails. At a UNIX path, a socket left by a dead milter is
+    removed and a live one's refused (``policy.server.clear_stale_socket``)."""
     address: str | tuple[str, int] = where.path
     family = socket.AF_UNIX
     if where.is_unix:
-        try:
-            info = os.lstat(where.path)
-        except OSError:
-            info = None
-        if info is not None and stat.S_ISSOCK(info.st_mode):
-            return
-        if info is not None:
-            raise ServerError(f"cannot listen on {where}: it exists and is not a socket")
+        clear_stale_socket(where.path)  # a live milter's socket is refused, never taken over
     else:
         family = socket.AF_INET6 if ":" in where.host else socket.AF_INET
         address = (where.host, where.port)

@@ -20,6 +20,7 @@ most and the codec keeps no more than its limits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import select
@@ -36,7 +37,8 @@ from spfkit.policy.logs import level_of
 from spfkit.policy.protocol import PolicyReader, render
 from spfkit.policy.service import PolicyService, make_resolver
 
-__all__ = ["PolicyServer", "ServerError", "Wait", "next_wait", "request_began", "run_stdio"]
+__all__ = ["PolicyServer", "ServerError", "Wait", "clear_stale_socket", "next_wait",
+           "request_began", "run_stdio", "socket_inode", "unlink_own_socket"]
 
 READ_SIZE: Final = 65536
 #: answers written but not yet taken by a client, at most (our socket buffer plus the
@@ -217,12 +219,11 @@ class PolicyServer:
         try:
             if self.address.is_unix:
                 path = self.address.path
-                _clear_stale_socket(path)
+                clear_stale_socket(path)
                 self._server = await asyncio.start_unix_server(
                     self._client, path=path, limit=READ_SIZE, backlog=backlog)
                 os.chmod(path, config.socket_mode)
-                info = os.stat(path)
-                self._unix_inode = (info.st_dev, info.st_ino)
+                self._unix_inode = socket_inode(path)
             else:
                 self._server = await asyncio.start_server(
                     self._client, self.address.host, self.address.port, limit=READ_SIZE,
@@ -269,13 +270,8 @@ class PolicyServer:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         await self._server.wait_closed()
-        if self.address.is_unix and self._unix_inode is not None:
-            try:
-                info = os.stat(self.address.path)
-                if (info.st_dev, info.st_ino) == self._unix_inode:
-                    os.unlink(self.address.path)
-            except OSError:
-                pass
+        if self.address.is_unix:
+            unlink_own_socket(self.address.path, self._unix_inode)
         self.log.info("stopped")
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -352,8 +348,26 @@ def _bound_unsent(writer: asyncio.StreamWriter) -> None:
     writer.transport.set_write_buffer_limits(high=UNSENT_LIMIT)
 
 
-def _clear_stale_socket(path: str) -> None:
-    """Remove a socket left by a dead server; refuse a live one or a file that is no socket."""
+def socket_inode(path: str) -> tuple[int, int] | None:
+    """The (device, inode) of the socket a server just bound at ``path`` (None if gone)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def unlink_own_socket(path: str, inode: tuple[int, int] | None) -> None:
+    """At stop: remove the socket at ``path`` only if it is still the one this server bound
+    (``socket_inode``), never one another server has put there since."""
+    if inode is not None and socket_inode(path) == inode:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def clear_stale_socket(path: str) -> None:
+    """Remove a socket left by a dead server; refuse (:class:`ServerError`) a live one, whose
+    server would lose its socket, or a file that is no socket."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
