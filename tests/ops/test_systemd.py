@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,26 @@ def test_the_sysusers_file_makes_the_spfkit_user(tmp_path: Path) -> None:
                 if line.startswith("spfkit:")]
     assert entry[6] == "/usr/sbin/nologin" and entry[2] == entry[3]
     assert any(line.startswith("spfkit:") for line in (tmp_path / "etc" / "group").read_text().splitlines())
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_the_milter_units_command_starts_with_or_without_its_file(tmp_path: Path,
+                                                                  installed: bool) -> None:
+    """The unit's ExecStart names no --config: /etc/spfkit/milter.toml is read when it exists
+    (the example installed as operations.md says), the defaults otherwise — never "cannot
+    read", which would keep the unit from starting."""
+    unit = (ROOT / "packaging/systemd/spfkit-milter.service").read_text()
+    (exec_start,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    args = exec_start.split()[1:]  # "milter --listen unix:/run/spfkit/milter.sock --log stderr"
+    assert "--config" not in args
+    if installed:
+        (tmp_path / "milter.toml").write_text((ROOT / "examples/milter.toml").read_text())
+    proc = subprocess.run([sys.executable, "-m", "spfkit", *args, "--check-config"],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SPFKIT_CONFIG_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    shown = f"{tmp_path}/milter.toml: OK" if installed else "(no file: the defaults): OK"
+    assert proc.stdout.splitlines()[0] == shown
+    defaults = subprocess.run([sys.executable, "-m", "spfkit", *args, "--check-config",
+                               "--config", "/dev/null"], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines()[1:] == defaults.stdout.splitlines()[1:]  # the example: defaults

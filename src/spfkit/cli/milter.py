@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @click.command("milter")
 @click.option("--config", "config_path", metavar="FILE",
               help="TOML configuration file: policyd's options plus a [milter] table "
-              "(docs/milter.md).")
+              "(docs/milter.md) [default: /etc/spfkit/milter.toml when it exists].")
 @click.option("--listen", metavar="unix:/path|inet:HOST:PORT",
               help="The milter socket (overrides [milter] listen).")
 @service_options(
@@ -73,6 +73,10 @@ def milter_command(
 
     from spfkit.milter.config import load_milter_config
     from spfkit.policy.config import ConfigError
+    from spfkit.policy.entry import default_config
+
+    if config_path is None:
+        config_path = default_config("milter.toml")
 
     def load() -> MilterConfig:
         return load_milter_config(config_path, overrides, milter_overrides)

@@ -37,9 +37,10 @@ _VALUED: Final = frozenset({"--config", "--listen", "--nameserver", "--zone", "-
                             "--log", "--log-level"})
 
 
-def default_config() -> str | None:
-    """``policyd.toml`` in ``$SPFKIT_CONFIG_DIR`` (else :data:`CONFIG_DIR`) if it exists."""
-    path = os.path.join(os.environ.get("SPFKIT_CONFIG_DIR") or CONFIG_DIR, "policyd.toml")
+def default_config(name: str = "policyd.toml") -> str | None:
+    """``name`` (``policyd.toml``, the milter's ``milter.toml``) in ``$SPFKIT_CONFIG_DIR``
+    (else :data:`CONFIG_DIR`) if it exists."""
+    path = os.path.join(os.environ.get("SPFKIT_CONFIG_DIR") or CONFIG_DIR, name)
     return path if os.path.exists(path) else None
 
 
