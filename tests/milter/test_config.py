@@ -65,7 +65,7 @@ def test_shared_and_own_options() -> None:
 @pytest.mark.parametrize(("table", "key", "reason"), [
     ({"pra_rejekt": "Fail"}, "milter.pra_rejekt", "unknown option of [milter]"),
     ({"pra_reject": "Fial"}, "milter.pra_reject", "is not one of"),
-    ({"pra_reject": "Null"}, "milter.pra_reject", "Null is for HELO only"),
+    ({"pra_reject": "Null"}, "milter.pra_reject", "Null is for HELO_reject only"),
     ({"check_pra": "yes"}, "milter.check_pra", "expected true or false"),
     ({"listen": "inet:nowhere"}, "milter.listen", "expected unix:/path"),
     ({"control_socket": "relative"}, "milter.control_socket", "absolute path"),

@@ -99,3 +99,16 @@ def test_a_second_milter_never_takes_a_running_milters_sockets(tmp_path: Path) -
     finally:
         assert first.stop() == 0
     assert not path.exists() and not control.exists()  # the first removes its own at stop
+
+
+def test_a_control_socket_that_cannot_be_bound_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a socket")
+    for control, reason in ((tmp_path / "missing" / "c.sock", "No such file or directory"),
+                            (tmp_path / "file", "it exists and is not a socket")):
+        proc = subprocess.run([sys.executable, "-m", "spfkit", "milter", "--listen",
+                               f"unix:{tmp_path}/m.sock", "--control-socket", str(control)],
+                              capture_output=True, text=True, timeout=60, check=False,
+                              stdin=subprocess.DEVNULL)
+        assert proc.returncode == 1
+        assert proc.stderr == f"spfkit: error: cannot listen on unix:{control}: {reason}\n"
+    assert not (tmp_path / "m.sock").exists()

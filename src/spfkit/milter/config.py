@@ -141,13 +141,19 @@ def _bool(key: str, value: object) -> bool:
     return value
 
 
-def _enum(kind: type[StrEnum]):  # type: ignore[no-untyped-def]
+def _enum(kind: type[StrEnum], *, without: tuple[StrEnum, ...] = ()):  # type: ignore[no-untyped-def]
+    """A value of ``kind`` but those ``without`` (named in the error as not allowed)."""
+    allowed = [member for member in kind if member not in without]
+
     def parse(key: str, value: object) -> StrEnum:
         if isinstance(value, str):
             for member in kind:
                 if member.value.lower() == value.strip().lower():
+                    if member in without:
+                        raise ValueError(f"{member.value} is for HELO_reject only; use one of "
+                                         f"{', '.join(repr(m.value) for m in allowed)}")
                     return member
-        names = ", ".join(repr(m.value) for m in kind)
+        names = ", ".join(repr(m.value) for m in allowed)
         raise ValueError(f"{value!r} is not one of {names}")
     return parse
 
@@ -190,7 +196,7 @@ def _pra_actions(key: str, value: object) -> Mapping[Result, Verdict]:
 _PARSERS: Final = {
     "listen": ("listen", _socket),
     "check_pra": ("check_pra", _bool),
-    "pra_reject": ("pra_reject", _enum(RejectPolicy)),
+    "pra_reject": ("pra_reject", _enum(RejectPolicy, without=(RejectPolicy.NULL,))),
     "pra_actions": ("pra_actions", _pra_actions),
     "no_pra": ("no_pra", _enum(NoPRA)),
     "reject_stage": ("reject_stage", _enum(RejectStage)),
@@ -222,8 +228,6 @@ def parse_milter_config(data: Mapping[str, object], *, source: str = "",
             values[attribute] = parse(key, value)
         except ValueError as exc:
             raise ConfigError(str(exc), f"milter.{key}", source) from None
-    if values.get("pra_reject") is RejectPolicy.NULL:
-        raise ConfigError("Null is for HELO only", "milter.pra_reject", source)
     return MilterConfig(policy=policy, **values)  # type: ignore[arg-type]
 
 

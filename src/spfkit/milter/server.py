@@ -108,8 +108,8 @@ class MilterServer:
         :class:`ServerError` when the socket cannot be bound (nothing has started)."""
         check_listen(self.listen)
         control_path = self.config.control_socket
-        if control_path:
-            clear_stale_socket(control_path)  # another milter's live one: ServerError
+        if control_path:  # another milter's live one, a missing directory: ServerError
+            check_listen(ListenAddress(path=control_path))
         self.loop.start()
         control = control_inode = None
         if control_path:
