@@ -320,6 +320,8 @@ def test_client_drops_mid_message(mta: Mta) -> None:
         b"RCPT TO:<rcpt@example.org>\r\n", b"DATA\r\n", b"<DATA>",
         b"From: a@prapass.example\r\nSubject: dropped\r\n", b"\r\nhalf a bo",
     ], drop=True)
+    (line,) = mta.milter.wait_lines(sender, "action=aborted")  # its one line (docs/milter.md)
+    assert "mailfrom=" in line and "recipients=1" in line
     _no_trouble(mta)
     _still_serving(mta)
 

@@ -180,3 +180,16 @@ def test_damaged_logs_and_a_directory_for_mbox_are_one_line_errors(tmp_path: Pat
         assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
         [line] = proc.stderr.strip().splitlines()
         assert line.startswith("spfkit: error: ") and says in line, line
+
+
+def test_a_milter_line_counts_unless_the_client_aborted() -> None:
+    """The milter logs an aborted transaction too (what was checked so far); no mail was
+    received, so stats counts it not (docs/milter.md)."""
+    from spfkit.stats.observe import from_milter_line
+
+    head = ("Dec  3 10:11:12 mx spfkit-milter[9]: client=192.0.2.1 helo=h.example "
+            "envelope-from=a@b.example: helo=pass mailfrom=fail recipients=1; action=")
+    counted = from_milter_line(head + "RCPT TO 550 5.7.23 SPF fail")
+    assert [(o.identity, o.result) for o in counted] == [("helo", "pass"), ("mailfrom", "fail")]
+    assert from_milter_line(head + "aborted (the client ended the transaction before the end "
+                                   "of the message)") == []

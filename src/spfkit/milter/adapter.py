@@ -97,9 +97,13 @@ def milter_class(runtime: Runtime) -> type[Milter.Base]:
             runtime.opened()
 
         def _finish(self, ended: str, refused: Reply | None = None) -> None:
-            """The open message (if any) ended: counted once (milter.counters)."""
+            """The open message (if any) ended: counted once (milter.counters); one that
+            the client gave up (RSET, QUIT or a dropped line before its end) logged here."""
             if self._message is not None:
                 token, self._message = self._message, None
+                if ended == "aborted":
+                    log.info(self.session.log_line("aborted (the client ended the transaction "
+                                                   "before the end of the message)"))
                 runtime.service.finished(token, self.session, ended, refused)
 
         # -- replies ----------------------------------------------------------------------

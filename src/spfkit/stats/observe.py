@@ -104,10 +104,11 @@ _MILTER_RESULT: Final = re.compile(r"(?:^|\s)(?P<key>helo|mailfrom|sender-id)=(?
 
 
 def from_milter_line(line: str, *, year: int | None = None) -> list[Observation]:
-    """The checks the milter's line about one message reports (none for other lines, and
-    none for the extra "test-only: would be …" line, so a message counts once)."""
+    """The checks the milter's line about one message reports (none for other lines, none
+    for the extra "test-only: would be …" line, so a message counts once, and none for a
+    transaction the client aborted: no mail was received)."""
     m = _MILTER.search(line)
-    if m is None or m.group("action").startswith("test-only:"):
+    if m is None or m.group("action").startswith(("test-only:", "aborted")):
         return []
     keys = _keys(m.group("envelope"))
     when = parse_time(line, year)
