@@ -45,6 +45,9 @@ ZONE = {
     # Sender ID mfrom,pra beside v=spf1 (which lists another address)
     "both.example": [{"TXT": "v=spf1 ip4:192.0.2.1 -all"},
                      {"TXT": "spf2.0/mfrom,pra ip4:127.0.0.2 -all"}],
+    # the other way round: v=spf1 lists 127.0.0.2, an old spf2.0/mfrom record refuses everyone
+    "stale.example": [{"TXT": "v=spf1 ip4:127.0.0.2 -all"}, {"TXT": "spf2.0/mfrom -all"}],
+    "carol.example": [{"TXT": "v=spf1 ip4:127.0.0.2 -all"}],
     "busy.example": [{"TXT": "v=spf1 ip4:127.0.0.2 -all"}],
 }
 
@@ -137,19 +140,41 @@ def test_a_sender_spf_does_not_pass_gets_no_report(world: World, ip: str, mail_f
 def test_sender_id_pra_record_decides_the_pra(world: World) -> None:
     # Envelope from an authorised domain, header From: a domain whose v=spf1 refuses
     # everyone but whose spf2.0/pra record authorises 127.0.0.2.
-    proc = swaks(world, "127.0.0.2", "carol@both.example", "client.pass.example",
+    proc = swaks(world, "127.0.0.2", "carol@carol.example", "client.pass.example",
                  "--header", "From: News <news@senderid.example>")
     assert proc.returncode == 0, proc.stdout
-    _, data, _ = report(world, "carol@both.example")
-    # mfrom is checked with the Sender ID mfrom scope: spf2.0/mfrom,pra wins over v=spf1 ...
+    _, data, _ = report(world, "carol@carol.example")
     assert results(data) == {"mfrom": "pass", "helo": "pass", "pra": "pass"}
-    # ... while receivers that check RFC 7208 SPF only read v=spf1, and say so in their header
-    rfc7208 = data["mfrom"]["rfc7208"]  # type: ignore[index]
-    assert (rfc7208["result"], rfc7208["same"]) == ("fail", False)
-    assert data["mfrom"]["headers"][0].startswith("Received-SPF: fail")  # type: ignore[index]
     assert data["pra"]["identity"] == "news@senderid.example"  # type: ignore[index]
     assert [r["record"] for r in data["pra"]["records"]] == [  # type: ignore[index]
         "spf2.0/pra ip4:127.0.0.2 -all"]
+
+
+def test_an_spf2_mfrom_record_does_not_make_the_sender_pass_spf(world: World) -> None:
+    # both.example: spf2.0/mfrom,pra lists 127.0.0.2, v=spf1 does not.  SPF (RFC 7208) reads
+    # v=spf1 only: fail, so the sender is not authenticated and gets no report.
+    proc = swaks(world, "127.0.0.2", "carol@both.example", "client.pass.example")
+    assert proc.returncode == 0, proc.stdout
+    assert 'no report sent: MAIL FROM "carol@both.example" does not pass SPF (fail)' in proc.stdout
+    _no_report_for(world, "carol@both.example")
+
+
+def test_the_report_gives_the_rfc7208_result_and_sender_id_mfrom_beside_it(world: World) -> None:
+    proc = swaks(world, "127.0.0.2", "erin@stale.example", "client.pass.example")
+    assert proc.returncode == 0, proc.stdout
+    assert "report sent to <erin@stale.example>" in proc.stdout
+    msg, data, text = report(world, "erin@stale.example")
+    mfrom = data["mfrom"]
+    assert mfrom["result"] == "pass"  # type: ignore[index]
+    assert [r["record"] for r in mfrom["records"]] == [  # type: ignore[index]
+        "v=spf1 ip4:127.0.0.2 -all"]
+    assert mfrom["headers"][0].startswith("Received-SPF: pass")  # type: ignore[index]
+    senderid = mfrom["senderid"]  # type: ignore[index]
+    assert (senderid["result"], senderid["same"]) == ("fail", False)
+    assert [r["record"] for r in senderid["records"]] == ["spf2.0/mfrom -all"]
+    assert msg["Subject"] == "Authentication report: mfrom=pass, helo=pass, pra=pass"
+    text = text.replace("\r\n", "\n")
+    assert "\nmfrom: pass\n" in text and "Sender ID:  fail for receivers" in text
 
 
 def test_report_to_check_auth_user_equals_domain(world: World) -> None:

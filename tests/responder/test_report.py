@@ -178,24 +178,36 @@ def test_permerror_problem_and_meaning() -> None:
     assert "problem:" in render_text(report)
 
 
-def test_rfc7208_view_of_mfrom_when_spf2_differs() -> None:
+def test_spf_is_rfc7208_and_sender_id_mfrom_is_shown_beside_it() -> None:
+    # scoped.example: "v=spf1 -all" and "spf2.0/mfrom,pra ip4:192.0.2.25 -all"
     report = run(MESSAGE, mail_from="a@scoped.example")
     mfrom = report.check("mfrom")
-    assert mfrom.result.result.value == "pass"  # Sender ID mfrom scope: spf2.0 record
-    assert mfrom.rfc7208 is not None and mfrom.rfc7208.result.value == "fail"  # v=spf1 -all
+    assert mfrom.result.result.value == "fail"  # RFC 7208: v=spf1 only, what DMARC uses
+    assert mfrom.senderid is not None and mfrom.senderid.result.value == "pass"  # RFC 4406
     assert str(mfrom.headers[0]).startswith("Received-SPF: fail")
     assert "spf=fail" in str(mfrom.headers[1])
+    assert [(r.domain, r.text) for r in mfrom.records] == [("scoped.example", "v=spf1 -all")]
+    assert "RFC 7208 §8.4" in mfrom.meaning and "DMARC can align" not in mfrom.meaning
     out = as_json(report)["mfrom"]
-    assert out["result"] == "pass" and out["rfc7208"]["result"] == "fail"
-    assert out["rfc7208"]["same"] is False
-    assert out["rfc7208"]["records"] == [{"domain": "scoped.example", "record": "v=spf1 -all",
-                                          "depth": 0}]
-    assert "RFC 7208:   fail for receivers that check SPF only" in render_text(report)
+    assert out["result"] == "fail" and out["rfc7208"]["result"] == "fail"
+    assert out["records"] == [{"domain": "scoped.example", "record": "v=spf1 -all", "depth": 0}]
+    assert out["senderid"]["result"] == "pass" and out["senderid"]["same"] is False
+    assert out["senderid"]["records"] == [{"domain": "scoped.example", "depth": 0,
+                                           "record": "spf2.0/mfrom,pra ip4:192.0.2.25 -all"}]
+    text = render_text(report)
+    assert "\nmfrom: fail\n" in text and "  mfrom  fail       a@scoped.example\n" in text
+    assert "pass       (Sender ID mfrom scope, RFC 4406 §4; SPF is the line above)" in text
+    assert "Sender ID:  pass for receivers that apply Sender ID's mfrom scope" in text
+    assert 'records fetched:\n    scoped.example: "v=spf1 -all"\n' in text
+    assert ('records fetched by Sender ID (mfrom scope):\n'
+            '    scoped.example: "spf2.0/mfrom,pra ip4:192.0.2.25 -all"\n') in text
+    assert "DMARC can align" not in text.partition("\nmfrom: fail\n")[2].partition("\nhelo:")[0]
     # the same records: nothing extra is shown
     plain = run(MESSAGE)
-    assert plain.check("mfrom").rfc7208 is None
-    assert as_json(plain)["mfrom"]["rfc7208"]["same"] is True
-    assert "RFC 7208:   " not in render_text(plain)
+    assert plain.check("mfrom").senderid is None
+    assert as_json(plain)["mfrom"]["senderid"]["same"] is True
+    assert "Sender ID:  " not in render_text(plain)
+    assert "DMARC can align" in plain.check("mfrom").meaning
 
 
 def test_json_shape() -> None:
@@ -252,7 +264,8 @@ def test_text_layout() -> None:
 
 
 @pytest.mark.parametrize("module", ["responder/report.py", "responder/received.py",
-                                    "responder/relays.py",
+                                    "responder/relays.py", "responder/ratelimit.py",
+                                    "senderid/fields.py",
                                     "responder/advice.py", "senderid/pra.py",
                                     "senderid/mailbox.py"])
 def test_pure_modules_touch_no_world(module: str) -> None:

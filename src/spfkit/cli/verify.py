@@ -9,7 +9,6 @@ which.  DNS options as ``spfkit check``.
 from __future__ import annotations
 
 import asyncio
-import json
 import platform
 import sys
 
@@ -20,7 +19,7 @@ from spfkit.cli.params import client_ip, time_budget_option
 from spfkit.evaluate import DEFAULT_EXPLANATION, CheckOptions
 from spfkit.responder.received import Origin, Source, envelope_from_fields
 from spfkit.responder.relays import Network, TrustedRelays, parse_network
-from spfkit.responder.report import as_json, render_text
+from spfkit.responder.report import json_text, render_text
 from spfkit.responder.verify import lint_findings, verify_message
 from spfkit.senderid.pra import header_fields
 
@@ -129,6 +128,6 @@ def verify_command(
         linter=None if no_lint else lint_findings,
     ))
     if fmt == "json" or as_json_flag:
-        sys.stdout.write(json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(report))
     else:
         sys.stdout.write(render_text(report))

@@ -36,7 +36,7 @@ from spfkit.milter.senderid import PRADecision, Reply, decide_pra
 from spfkit.policy.decide import Transaction
 from spfkit.policy.decision import Decision, Envelope, Outcome
 from spfkit.results import CheckResult, Result
-from spfkit.senderid import PRAResult, pra_from_fields
+from spfkit.senderid import PRAResult, field_name, pra_from_fields
 
 __all__ = ["Edits", "Session", "Stage", "client_address"]
 
@@ -167,7 +167,7 @@ class Session:
         """One header field as received; what RFC 4407 §2 and RFC 8601 §5 need is kept."""
         self.stage = Stage.HEADER
         message = self.message
-        lower = name.strip().lower()
+        lower = field_name(name).lower()  # RFC 5322 §4.5: "Sender :" is Sender
         if lower not in _KEPT:
             return
         value = "" if lower in _TRACE else _unfold(value)

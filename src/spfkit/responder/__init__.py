@@ -7,7 +7,8 @@
   :func:`as_json` (pure); :mod:`~spfkit.responder.advice` — what each result means.
 * :mod:`~spfkit.responder.verify` — :func:`verify_message`: the checks and the lint (DNS).
 * :mod:`~spfkit.responder.handler` — the aiosmtpd handler of ``spfkit verifier``
-  (imported on its own, so that the report needs no SMTP server).
+  (imported on its own, so that the report needs no SMTP server), with its rate limits
+  (:mod:`~spfkit.responder.ratelimit`).
 """
 
 from spfkit.responder.received import (

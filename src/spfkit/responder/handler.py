@@ -16,30 +16,35 @@ chose.  The guards, each with its reason:
   that sent the mail; one recipient per message (452 4.5.3), so one message never fans out
   into several reports; a sender domain over its rate limit, or the verifier over its
   global limit, is deferred (450 4.7.1) before the data is even sent.
-* DATA: a MAIL FROM whose SPF result is not ``pass`` gets no report (anyone can forge an
-  envelope sender; only a pass proves the report goes back to whoever sent the mail).
+* DATA: a MAIL FROM whose SPF result (RFC 7208's: an ``spf2.0/mfrom`` record does not count)
+  is not ``pass`` gets no report (anyone can forge an envelope sender; only a pass proves the
+  report goes back to whoever sent the mail).
 * DATA: no report to the null reverse-path (RFC 3834 §2: a response never goes to the
   null address), to this verifier itself, or in reply to a message that is itself automatic:
-  ``Auto-Submitted:`` other than ``no`` (RFC 3834 §5), list mail (``List-*`` fields,
-  RFC 2369 / RFC 2919) or ``Precedence: bulk / list / junk`` (RFC 3834 §2).  Such mail is
+  ``Auto-Submitted:`` other than ``no`` (RFC 3834 §5; comments and case do not matter),
+  list mail (``List-*`` fields, RFC 2369 / RFC 2919) or ``Precedence: bulk / list / junk``
+  (RFC 3834 §2).  Such mail is
   accepted (250) and dropped: rejecting a bounce would only make another one.
-* A token bucket per sender domain and one for all reports, with an injectable clock; the
+* A token bucket per sender domain and one for all reports
+  (:mod:`~spfkit.responder.ratelimit`), with an injectable clock; the
   per-domain table forgets only buckets that have refilled, so many domains cannot push a
   domain's bucket out; a size limit (advertised as SIZE by aiosmtpd, RFC 1870).
 * The reply says ``Auto-Submitted: auto-replied`` and is sent from the null reverse-path
   (RFC 3834 §3, §5), so it cannot start a loop.
+* Any unexpected exception in a handler is logged with its traceback and answered
+  ``451 4.3.0`` with a generic text: the client never sees internal error text.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import smtplib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -50,8 +55,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from spfkit.evaluate import CheckOptions
 from spfkit.headers import quote_value
 from spfkit.lookup.protocol import Resolver
+from spfkit.responder.ratelimit import RateLimit, RateLimiter
 from spfkit.responder.received import Origin, Source
-from spfkit.responder.report import Report, as_json, render_text
+from spfkit.responder.report import Report, json_text, render_text, shown
 from spfkit.responder.verify import Linter, lint_findings, verify_message
 from spfkit.results import Result
 from spfkit.senderid.pra import header_fields
@@ -69,7 +75,6 @@ _LIST_FIELDS: Final = ("list-id", "list-post", "list-unsubscribe", "list-help",
                        "list-subscribe", "list-owner", "list-archive")
 _BULK: Final = frozenset({"bulk", "list", "junk"})
 _MSG_ID: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
-_PERIODS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_HEADER_EXCERPT: Final = 1024
 """Octets of the original header attached to the report, at most (an excerpt)."""
 _EXCERPT_FIELDS: Final = ("return-path", "received", "from", "sender", "resent-from",
@@ -78,68 +83,7 @@ _EXCERPT_FIELDS: Final = ("return-path", "received", "from", "sender", "resent-f
 sender could use to carry a message of their own (no Subject, no body)."""
 _MAX_EXCERPT_VALUE: Final = 200
 _GLOBAL: Final = "*"
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """At most ``count`` reports per ``period`` seconds (refilled continuously)."""
-
-    count: int
-    period: float
-
-    @classmethod
-    def parse(cls, text: str) -> RateLimit:
-        """``N/PERIOD``: ``5/1h``, ``10/30m``, ``100/1d``, ``3/60`` (seconds)."""
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text, re.I)
-        if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
-            raise ValueError(f"{text!r} is not N/PERIOD (e.g. 5/1h, 10/30m, 20/3600)")
-        unit = _PERIODS.get(match.group(3).lower() or "s", 1.0)
-        return cls(int(match.group(1)), float(match.group(2)) * unit)
-
-
-class RateLimiter:
-    """A token bucket per key: ``count`` tokens, refilled at ``count / period`` per second.
-
-    Memory is bounded by time, not by eviction: a bucket is forgotten only once it has
-    refilled (forgetting it then changes nothing). With ``max_keys`` buckets still refilling,
-    a new key gets no token until one has: many keys cannot push a key's history out and
-    reset its limit. Beside a global limit of G per period, at most about G keys are ever
-    refilling at once.
-    """
-
-    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 10000) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, at)
-
-    def _tokens(self, key: str, now: float) -> float:
-        tokens, at = self._buckets.get(key, (float(self.limit.count), now))
-        refill = (now - at) * self.limit.count / self.limit.period
-        return min(float(self.limit.count), tokens + max(refill, 0.0))
-
-    def available(self, *keys: str) -> bool:
-        now = self._clock()
-        return self._room(keys, now) and all(self._tokens(k, now) >= 1.0 for k in keys)
-
-    def take(self, *keys: str) -> bool:
-        """Take one token from every bucket of ``keys``, or from none; True when taken."""
-        now = self._clock()
-        tokens = {k: self._tokens(k, now) for k in keys}
-        if not self._room(keys, now) or any(t < 1.0 for t in tokens.values()):
-            return False
-        for key, t in tokens.items():
-            self._buckets[key] = (t - 1.0, now)
-        return True
-
-    def _room(self, keys: tuple[str, ...], now: float) -> bool:
-        """Is there a bucket for each of ``keys``? Refilled buckets are forgotten first."""
-        new = sum(1 for k in set(keys) if k not in self._buckets)
-        if len(self._buckets) + new > self._max_keys:
-            for key in [k for k in self._buckets if self._tokens(k, now) >= self.limit.count]:
-                del self._buckets[key]
-        return len(self._buckets) + new <= self._max_keys
+_INTERNAL: Final = "451 4.3.0 the verifier had a problem with this message; try again later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +136,36 @@ def _same_domain(a: str, b: str) -> bool:
 
 
 def _valid_address(address: str) -> bool:
+    """Can the report be addressed to ``address`` (RFC 5322 §3.4.1 addr-spec, the stdlib's
+    parser, which :func:`report_message` uses)?  No controls, spaces or non-UTF-8 octets."""
+    if "@" not in address or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F
+                                 or 0xD800 <= ord(c) <= 0xDFFF for c in address):
+        return False
     try:
         Address(addr_spec=address)
-    except (ValueError, IndexError):  # IndexError: the stdlib parser on some input
+    except (ValueError, IndexError, HeaderParseError):  # IndexError: on some input
         return False
-    return "@" in address and not any(c.isspace() or ord(c) < 0x20 for c in address)
+    return True
+
+
+def _keyword(value: str) -> str | None:
+    """RFC 3834 §5 ``[CFWS] keyword [CFWS] *(";" parameter)``: the keyword, lower-cased,
+    comments (RFC 5322 §3.2.2, nested, with quoted-pairs) dropped; None if one is unclosed."""
+    text: list[str] = []
+    depth = 0
+    chars = iter(value)
+    for c in chars:
+        if c == "\\" and depth:
+            next(chars, "")
+        elif c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif not depth:
+            text.append(c)
+    if depth:
+        return None
+    return "".join(text).partition(";")[0].strip(" \t").lower()
 
 
 def _why_no_report(config: VerifierConfig, mail_from: str, target: str,
@@ -210,12 +179,12 @@ def _why_no_report(config: VerifierConfig, mail_from: str, target: str,
         return f"the report address {quote_value(target)} is not usable"
     for name, value in fields:
         lower = name.lower()
-        if lower == "auto-submitted" and value.strip().split(";")[0].strip().lower() != "no":
+        if lower == "auto-submitted" and _keyword(value) != "no":
             return (f"the message is automatic (Auto-Submitted: {quote_value(value.strip())}, "
                     "RFC 3834 §5)")
         if lower in _LIST_FIELDS:
             return f"the message comes from a mailing list ({name}:, RFC 3834 §2)"
-        if lower == "precedence" and value.strip().lower() in _BULK:
+        if lower == "precedence" and _keyword(value) in _BULK:
             return (f"the message is bulk mail (Precedence: {quote_value(value.strip())}, "
                     "RFC 3834 §2)")
     return None
@@ -241,15 +210,15 @@ def report_message(report: Report, *, config: VerifierConfig, to: str, original:
     msg.set_content(render_text(report), charset="utf-8", cte="quoted-printable")
     msg.add_attachment(header_excerpt(fields), subtype="rfc822-headers", cte="quoted-printable",
                        filename="original-header.txt")
-    body = json.dumps(as_json(report), indent=2, ensure_ascii=False).encode("utf-8")
-    msg.add_attachment(body, maintype="application", subtype="json", filename="report.json")
+    msg.add_attachment(json_text(report).encode("utf-8"), maintype="application", subtype="json", filename="report.json")
     return msg
 
 
 def header_excerpt(fields: list[tuple[str, str]]) -> str:
     """The fields of the original header that the checks read (the topmost ``Received:``
     only), each value cut to 200 characters, at most 1 KiB in all: enough to see what was
-    checked, too little to carry anyone's message."""
+    checked, too little to carry anyone's message.  Controls and octets that were not UTF-8
+    are escaped as in the report's text (:func:`~spfkit.responder.report.shown`)."""
     lines: list[str] = []
     size = 0
     seen_received = False
@@ -258,10 +227,10 @@ def header_excerpt(fields: list[tuple[str, str]]) -> str:
         if lower not in _EXCERPT_FIELDS or (lower == "received" and seen_received):
             continue
         seen_received |= lower == "received"
-        text = " ".join(value.split())
+        text = shown(" ".join(value.split()))
         if len(text) > _MAX_EXCERPT_VALUE:
             text = text[: _MAX_EXCERPT_VALUE - 1] + "…"
-        line = f"{name}: {text}"
+        line = f"{shown(name)}: {text}"
         cost = len(line.encode("utf-8")) + 1
         if size + cost > MAX_HEADER_EXCERPT:
             break
@@ -308,6 +277,21 @@ class VerifierHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        try:
+            return self._rcpt(session, envelope, address, rcpt_options)
+        except Exception:  # never aiosmtpd's "500 Error: (...)" with our internals in it
+            log.exception("RCPT %s failed", quote_value(address))
+            return _INTERNAL
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        try:
+            return await self._data(session, envelope)
+        except Exception:  # as handle_RCPT: a temporary error, the traceback in the log
+            log.exception("DATA from %s failed", quote_value(envelope.mail_from or ""))
+            return _INTERNAL
+
+    def _rcpt(self, session: Session, envelope: Envelope, address: str,
+              rcpt_options: list[str]) -> str:
         target = report_target(self.config, address)
         if target is None:
             log.info("refused RCPT %s from %s", quote_value(address), session.peer)
@@ -321,6 +305,11 @@ class VerifierHandler:
             return _ascii(f"550 5.7.1 reports go only to the sender's own domain: "
                           f"{self.config.local_part}-USER={_domain(mail_from) or 'DOMAIN'}"
                           f"@{self.config.hostname}")
+        if target and not _valid_address(target):
+            log.info("refused RCPT %s: the report address is not usable", quote_value(address))
+            return _ascii(f"550 5.1.3 {quote_value(target)} is not an address a report can go "
+                          f"to; write to <{self.config.address}> or "
+                          f"{self.config.local_part}-USER=DOMAIN@{self.config.hostname}")
         if mail_from not in _NULL and not self._available(mail_from):
             return _ascii(f"450 4.7.1 too many reports for {_domain(mail_from)}; "
                           "try again later")
@@ -328,7 +317,7 @@ class VerifierHandler:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def _data(self, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
@@ -354,6 +343,7 @@ class VerifierHandler:
             )
         except ValueError:  # the peer is not an IP address (a UNIX socket, a scoped address)
             return "554 5.3.0 the verifier needs the client's IP address"
+        # The RFC 7208 result: an spf2.0/mfrom record (RFC 4406) authenticates nobody to SPF.
         mfrom = report.check("mfrom").result.result
         if mfrom is not Result.PASS:
             why = (f"MAIL FROM {quote_value(mail_from)} does not pass SPF ({mfrom.value}): "

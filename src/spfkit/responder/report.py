@@ -11,11 +11,19 @@ involved.  :func:`render_text` and :func:`as_json` present it.
 
 Pure: imports no asyncio, socket or dnspython.  Header fields are built by
 :mod:`spfkit.headers` (every value through its sanitiser); text that came from the message,
-the client or DNS is shown in the body with its control characters escaped (:func:`_shown`).
+the client or DNS is shown in the body with its control characters escaped (:func:`shown`);
+the JSON holds only valid Unicode, so its text is valid UTF-8 (RFC 8259 §8.1): octets of the
+message that were not UTF-8 are escaped there as in the text (:func:`as_json`).
+
+The ``mfrom`` check is SPF's (RFC 7208 §2.4), the result DMARC uses (RFC 7489 §4.1) and the
+header fields show; Sender ID's ``mfrom`` scope (RFC 4406 §4), which reads ``spf2.0``
+records, is shown beside it where it differs (:attr:`CheckSection.senderid`).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import textwrap
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -31,10 +39,11 @@ from spfkit.results import CheckResult, Result, TraceKind
 from spfkit.senderid.pra import PRAResult
 
 __all__ = ["CheckSection", "FetchedRecord", "Report", "ReportInputs", "as_json", "build_report",
-           "render_text"]
+           "json_text", "render_text", "shown"]
 
 _WIDTH: Final = 76
 _HIDDEN: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # as spfkit.headers
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")  # Cs: octets that were not UTF-8
 _TITLES: Final[dict[CheckName, str]] = {
     "mfrom": "MAIL FROM (RFC 7208 §2.4; Sender ID scope mfrom, RFC 4406)",
     "helo": "HELO (RFC 7208 §2.3)",
@@ -60,6 +69,7 @@ class ReportInputs:
     mail_from: Origin
     receiver: str
     pra: PRAResult
+    #: MAIL FROM with Sender ID's mfrom scope (RFC 4406 §4: spf2.0/mfrom records first)
     mfrom_result: CheckResult
     helo_result: CheckResult
     pra_result: CheckResult
@@ -80,14 +90,14 @@ class CheckSection:
     identity: str | None  # the <sender> checked; None when there is no PRA
     domain: str  # the <domain> checked ("" when nothing could be checked)
     source: str  # where the identity came from, in words ("the From: header")
-    result: CheckResult
+    result: CheckResult  # mfrom: the RFC 7208 result (what DMARC and the headers use)
     headers: tuple[HeaderField, ...]
     records: tuple[FetchedRecord, ...]
     meaning: str
     reason: str | None = None  # pra: why no PRA was found
     problems: tuple[str, ...] = ()  # pra: what RFC 4407 §2 ignored or tolerated
-    #: mfrom: the RFC 7208 result (spf2.0 records unseen), when it differs from Sender ID's
-    rfc7208: CheckResult | None = None
+    #: mfrom: Sender ID's mfrom scope (RFC 4406 §4), when an spf2.0 record makes it differ
+    senderid: CheckResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +146,15 @@ def build_report(inputs: ReportInputs) -> Report:
         return CheckSection(
             name=name, title=_TITLES[name], identity=identity, domain=domain, source=source,
             result=result, headers=headers, records=_records(result),
-            meaning=meaning(name, result.result, _shown(identity or ""), _shown(domain)),
+            meaning=meaning(name, result.result, shown(identity or ""), shown(domain)),
         )
 
-    # The header fields are what an RFC 7208 receiver writes; Sender ID's mfrom scope
-    # (RFC 4406 §4) only differs where an spf2.0 record covers mfrom.
+    # The SPF result is RFC 7208's: the one DMARC aligns on (RFC 7489 §4.1) and receivers
+    # write into the header fields.  Sender ID's mfrom scope (RFC 4406 §4) only differs where
+    # an spf2.0 record covers mfrom; RFC 7208 receivers never read those records.
     spf = inputs.spf_mfrom_result or inputs.mfrom_result
     mfrom = section(
-        "mfrom", inputs.mfrom_result, mfrom_sender, mfrom_domain, mfrom_source,
+        "mfrom", spf, mfrom_sender, mfrom_domain, mfrom_source,
         (
             received_spf(spf, client_ip=ip, identity=Identity.MAILFROM,
                          envelope_from=mail_from, helo=helo or None, receiver=receiver),
@@ -152,7 +163,7 @@ def build_report(inputs: ReportInputs) -> Report:
         ),
     )
     if _differs(spf, inputs.mfrom_result):
-        mfrom = replace(mfrom, rfc7208=spf)
+        mfrom = replace(mfrom, senderid=inputs.mfrom_result)
     helo_check = section(
         "helo", inputs.helo_result, helo, helo, inputs.helo.description,
         (
@@ -198,6 +209,12 @@ def _records_json(result: CheckResult) -> list[dict[str, object]]:
     return [{"domain": f.domain, "record": f.text, "depth": f.depth} for f in _records(result)]
 
 
+def _scope_json(result: CheckResult, same: bool) -> dict[str, object]:
+    return {"result": result.result.value, "same": same, "domain": result.domain,
+            "mechanism": result.mechanism, "problem": result.problem,
+            "records": _records_json(result)}
+
+
 def _check_json(section: CheckSection) -> dict[str, object]:
     r = section.result
     out: dict[str, object] = {
@@ -219,7 +236,10 @@ def _check_json(section: CheckSection) -> dict[str, object]:
 
 def as_json(report: Report) -> dict[str, object]:
     """A JSON-ready dict: ``mfrom``, ``helo`` and ``pra`` objects, each with at least
-    ``result`` and ``identity``; ``pra`` has ``reason`` (why no PRA, else null)."""
+    ``result`` and ``identity``; ``pra`` has ``reason`` (why no PRA, else null); ``mfrom``
+    is RFC 7208's, with ``senderid`` (RFC 4406 mfrom scope) and ``rfc7208`` beside it.
+
+    Every string is valid Unicode (RFC 8259 §8.1): see :func:`_json_safe`."""
     out: dict[str, object] = {
         "receiver": report.receiver,
         "ip": _origin(report.ip),
@@ -227,22 +247,41 @@ def as_json(report: Report) -> dict[str, object]:
         "mail_from": _origin(report.mail_from),
     }
     mfrom, pra = report.check("mfrom"), report.pra
-    spf = mfrom.rfc7208 or mfrom.result
-    out["mfrom"] = {**_check_json(mfrom), "rfc7208": {
-        "result": spf.result.value, "same": mfrom.rfc7208 is None, "domain": spf.domain,
-        "mechanism": spf.mechanism, "problem": spf.problem, "records": _records_json(spf)}}
+    same = mfrom.senderid is None
+    out["mfrom"] = {**_check_json(mfrom),
+                    "rfc7208": _scope_json(mfrom.result, same),
+                    "senderid": _scope_json(mfrom.senderid or mfrom.result, same)}
     out["helo"] = _check_json(report.check("helo"))
     out["pra"] = {**_check_json(report.check("pra")), "header": pra.header,
                   "reason": pra.reason, "problems": list(pra.problems), "step": pra.step}
     out["lint"] = {domain: [f.as_dict() for f in items] for domain, items in report.findings}
     out["lint_errors"] = dict(report.lint_errors)
-    return out
+    return {key: _json_safe(value) for key, value in out.items()}
+
+
+def json_text(report: Report) -> str:
+    """The report as JSON text (:func:`as_json`, indented, non-ASCII as is): valid UTF-8."""
+    return json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_safe(value: object) -> object:
+    """RFC 8259 §8.1: JSON text is UTF-8, which cannot hold a lone surrogate, the form an
+    octet of the message that is not UTF-8 takes here; each becomes the escape the text
+    report shows (``\\udcff``), in keys and values alike."""
+    if isinstance(value, str):
+        return value if value.isascii() or not _SURROGATE.search(value) else \
+            _SURROGATE.sub(lambda m: _escape(m.group()), value)
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- text
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     """Text from the message, the client or DNS, with every control, format, surrogate and
     line-break character written as a visible escape (the rule of
     :func:`spfkit.headers.quote_value`, without its quoting and length cap: a report shows
@@ -277,16 +316,16 @@ def _envelope_lines(report: Report) -> list[str]:
         ("MAIL FROM", f"<{report.mail_from.value}>", report.mail_from.description),
         ("PRA", pra.identity or "(none)", pra.source if pra.identity else "see pra below"),
     ]
-    lines = [f"  {label:<10} {_shown(value):<30} {'from ' if value != '(none)' else ''}{source}"
+    lines = [f"  {label:<10} {shown(value):<30} {'from ' if value != '(none)' else ''}{source}"
              for label, value, source in rows]
     header = report.ip.header if report.ip.source is Source.RECEIVED else None
     if header is not None and header.hop is not None:
         hop = header.hop
-        by = f" (by {_shown(hop.by)})" if hop.by else ""
-        lines[1:1] = _wrap(f"Received: header {hop.index}{by}: from {_shown(hop.text or '')}",
+        by = f" (by {shown(hop.by)})" if hop.by else ""
+        lines[1:1] = _wrap(f"Received: header {hop.index}{by}: from {shown(hop.text or '')}",
                            " " * 13, 2)
         lines[1:1] = [line for p in header.passed for line in _wrap(
-            f"passed: header {p.hop.index}{f' (by {_shown(p.hop.by)})' if p.hop.by else ''}"
+            f"passed: header {p.hop.index}{f' (by {shown(p.hop.by)})' if p.hop.by else ''}"
             f"{f' from {p.hop.client.ip}' if p.hop.client and p.hop.client.ip else ''}: "
             f"{p.why}", " " * 13, 2)]
     return lines
@@ -297,38 +336,49 @@ def _section_lines(section: CheckSection) -> list[str]:
     heading = f"{section.name}: {r.result.value}"
     lines = ["", heading, "-" * len(heading)]
     lines.append(f"  {section.title}")
-    lines.append(f"  identity:   {_shown(section.identity or '(none)')}")
+    lines.append(f"  identity:   {shown(section.identity or '(none)')}")
     lines.append(f"  taken from: {section.source}")
     if section.domain:
-        lines.append(f"  domain:     {_shown(section.domain)}")
+        lines.append(f"  domain:     {shown(section.domain)}")
     if r.mechanism == "default":
-        lines.append(f"  decided by: no mechanism matched in the record of {r.domain} (§4.7)")
+        lines.append(f"  decided by: no mechanism matched in the record of {shown(r.domain)} "
+                     "(§4.7)")
     elif r.mechanism:
-        lines.append(f"  decided by: {_shown(r.mechanism)} in the record of {_shown(r.domain)}")
-    if section.rfc7208 is not None:
-        spf = section.rfc7208
+        lines.append(f"  decided by: {shown(r.mechanism)} in the record of {shown(r.domain)}")
+    if section.senderid is not None:
+        sid = section.senderid
         lines.extend(_wrap(
-            f"RFC 7208:   {spf.result.value} for receivers that check SPF only: they never "
-            f"read spf2.0 records (RFC 4406 §3.4) and decide by "
-            f"{_shown(spf.mechanism or 'no record')} in the record of {_shown(spf.domain)}; "
-            "the header fields below are theirs", hang=12))
+            f"Sender ID:  {sid.result.value} for receivers that apply Sender ID's mfrom scope "
+            f"(RFC 4406 §4), which reads spf2.0 records first: decided by "
+            f"{shown(sid.mechanism or 'no record')} in the record of {shown(sid.domain)}; "
+            "SPF (RFC 7208) and DMARC never read spf2.0 records: the result above, the "
+            "records and the header fields below are theirs", hang=12))
     if r.problem:
-        lines.extend(_wrap(f"problem:    {_shown(r.problem)}", hang=12))
+        lines.extend(_wrap(f"problem:    {shown(r.problem)}", hang=12))
     if r.explanation:
-        lines.extend(_wrap(f"explanation: {_shown(r.explanation)}", hang=13))
+        lines.extend(_wrap(f"explanation: {shown(r.explanation)}", hang=13))
     for problem in section.problems:
-        lines.extend(_wrap(f"note:       {_shown(problem)}", hang=12))
+        lines.extend(_wrap(f"note:       {shown(problem)}", hang=12))
     lines.append("  records fetched:")
     if not section.records:
         lines.append("    (none)")
-    for rec in section.records:
-        text = f'"{_shown(rec.text)}"' if rec.text is not None else "(no SPF record)"
-        lines.append(f"    {'  ' * rec.depth}{_shown(rec.domain)}: {text}")
+    lines.extend(_record_lines(section.records))
+    if section.senderid is not None:
+        lines.append("  records fetched by Sender ID (mfrom scope):")
+        lines.extend(_record_lines(_records(section.senderid)) or ["    (none)"])
     lines.append("  header a receiver would add:")
     for header in section.headers:
         lines.extend("  " + line for line in _header_lines(header))
     lines.append("  what it means:")
     lines.extend(_wrap(section.meaning, "    "))
+    return lines
+
+
+def _record_lines(records: Sequence[FetchedRecord]) -> list[str]:
+    lines = []
+    for rec in records:
+        text = f'"{shown(rec.text)}"' if rec.text is not None else "(no SPF record)"
+        lines.append(f"    {'  ' * rec.depth}{shown(rec.domain)}: {text}")
     return lines
 
 
@@ -338,28 +388,31 @@ def _lint_lines(report: Report) -> list[str]:
         lines.append("  (no domain to lint)")
     for domain, findings in report.findings:
         if not findings:
-            lines.append(f"  {_shown(domain)}: no findings")
+            lines.append(f"  {shown(domain)}: no findings")
             continue
-        lines.append(f"  {_shown(domain)}:")
+        lines.append(f"  {shown(domain)}:")
         for f in findings:
-            where = f" ({f.term})" if f.term else ""
-            lines.extend(_wrap(f"{f.severity.value} {f.code}{where}: {f.message} "
+            where = f" ({shown(f.term)})" if f.term else ""
+            lines.extend(_wrap(f"{f.severity.value} {f.code}{where}: {shown(f.message)} "
                                f"[RFC {f.rfc}]", "    "))
-            lines.extend(_wrap(f"fix: {f.fix}", "      "))
+            lines.extend(_wrap(f"fix: {shown(f.fix)}", "      "))
     for domain, error in report.lint_errors:
-        lines.append(f"  {_shown(domain)}: not linted ({_shown(error)})")
+        lines.append(f"  {shown(domain)}: not linted ({shown(error)})")
     return lines
 
 
 def render_text(report: Report) -> str:
     """The report as plain text, for people (and the body of the verifier's reply)."""
-    lines = [f"Authentication report from {_shown(report.receiver)}", "",
+    lines = [f"Authentication report from {shown(report.receiver)}", "",
              "The message was checked as a receiving mail server would check it:"]
     lines.extend(_envelope_lines(report))
     lines += ["", "Summary:"]
     for section in report.checks:
         lines.append(f"  {section.name:<6} {section.result.result.value:<10} "
-                     f"{_shown(section.identity or '(no PRA)')}")
+                     f"{shown(section.identity or '(no PRA)')}")
+        if section.senderid is not None:
+            lines.append(f"  {'':<6} {section.senderid.result.value:<10} "
+                         "(Sender ID mfrom scope, RFC 4406 §4; SPF is the line above)")
     for section in report.checks:
         lines.extend(_section_lines(section))
     lines.extend(_lint_lines(report))

@@ -5,6 +5,7 @@
 """
 
 from spfkit.senderid.check import check_mfrom_senderid, check_pra, no_pra_result
+from spfkit.senderid.fields import field_name
 from spfkit.senderid.mailbox import (
     Mailbox,
     MailboxItem,
@@ -27,6 +28,7 @@ __all__ = [
     "PRAResult",
     "check_mfrom_senderid",
     "check_pra",
+    "field_name",
     "find_pra",
     "header_fields",
     "no_pra_result",

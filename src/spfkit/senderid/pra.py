@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email import policy
 from email.message import Message
-from email.parser import Parser
 from typing import Final
 
 from spfkit.headers import quote_value
+from spfkit.senderid.fields import Field, header_fields
 from spfkit.senderid.mailbox import parse_mailbox_list
 
 __all__ = ["PRA_HEADERS", "PRAResult", "find_pra", "header_fields", "pra_from_fields"]
@@ -28,8 +27,6 @@ PRA_HEADERS: Final = ("Resent-Sender", "Resent-From", "Sender", "From")
 _CANONICAL: Final = {name.lower(): name for name in PRA_HEADERS}
 # Step 1: "one or more Received or Return-Path headers" between two resent blocks.
 _TRACE: Final = frozenset({"received", "return-path"})
-
-Field = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,24 +53,6 @@ class PRAResult:
 def find_pra(message: Message | bytes | str) -> PRAResult:
     """RFC 4407 §2: the Purported Responsible Address of ``message`` (header only is enough)."""
     return pra_from_fields(header_fields(message))
-
-
-def header_fields(message: Message | bytes | str) -> list[Field]:
-    """The header fields of ``message``, top to bottom, names as written, values unfolded.
-
-    Bytes are read as UTF-8 (RFC 6532), undecodable octets kept as surrogate escapes, which
-    :func:`~spfkit.headers.quote_value` shows escaped.  An mbox ``From `` line is not a field.
-    """
-    if isinstance(message, bytes):
-        message = message.decode("utf-8", "surrogateescape")
-    if isinstance(message, str):
-        message = Parser(policy=policy.compat32).parsestr(message, headersonly=True)
-    return [(name, _unfold(str(value))) for name, value in message.raw_items()]
-
-
-def _unfold(value: str) -> str:
-    """RFC 5322 §2.2.3: unfolding removes each CRLF that is followed by white space."""
-    return value.replace("\r\n", "\n").replace("\n", "").replace("\r", "")
 
 
 def _non_empty(value: str) -> bool:
