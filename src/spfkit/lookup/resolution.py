@@ -27,7 +27,7 @@ Encoding and decoding are :mod:`spfkit.lookup._wire`'s. Imports no asyncio and n
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple
 
@@ -77,7 +77,9 @@ class Send(NamedTuple):
 
 
 def _random_id() -> int:
-    return secrets.randbits(16)  # RFC 5452 §9.2: an unpredictable id
+    # RFC 5452 §9.2: an unpredictable id, from the OS's CSPRNG (``secrets`` would be
+    # the same source, at the cost of importing hmac and OpenSSL on every start-up)
+    return int.from_bytes(os.urandom(2), "big")
 
 
 class Resolution:

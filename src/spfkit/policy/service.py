@@ -33,10 +33,10 @@ Postfix's policy protocol (SMTPD_POLICY_README), and adds everything that waits:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import socket
 import time
+from _blake2 import blake2b  # hashlib's BLAKE2 without OpenSSL: spawned start-ups
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -351,7 +351,7 @@ class PolicyService:
         # 10,000 transactions are remembered
         text = "\0".join((instance, request.get("client_address"), request.helo_name.lower(),
                            request.sender.lower()))
-        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
+        return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
     def _find(self, key: _Key) -> _Pending | None:
         pending = self._transactions.get(key)
