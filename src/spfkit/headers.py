@@ -50,6 +50,7 @@ from typing import Final
 
 from spfkit.identity import Identity, normalize_ip, subject_for
 from spfkit.results import CheckResult, Result
+from spfkit.visible import HIDDEN, escape_char
 
 __all__ = [
     "ELLIPSIS",
@@ -61,7 +62,6 @@ __all__ = [
     "comment_text",
     "quote_value",
     "received_spf",
-    "visible_text",
 ]
 
 MAX_VALUE_OCTETS: Final = 512
@@ -71,9 +71,6 @@ MAX_COMMENT_OCTETS: Final = 512
 ELLIPSIS: Final = "..."
 """Ends a value that was cut to fit its limit."""
 
-# Unicode categories that never reach a header: controls, format characters,
-# surrogates and the line/paragraph separators.
-_HIDDEN: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # What HeaderField refuses outright: anything that could end or split a line.
 _FORBIDDEN: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
@@ -100,30 +97,12 @@ _ERRORS: Final = frozenset({Result.TEMPERROR, Result.PERMERROR})
 # --------------------------------------------------------------------------- sanitiser
 
 
-def _escape(c: str) -> str:
-    o = ord(c)
-    if o < 0x100:
-        return f"\\x{o:02x}"
-    if o < 0x10000:
-        return f"\\u{o:04x}"
-    return f"\\U{o:08x}"
-
-
 def ascii_text(s: str) -> str:
     """``s`` in US-ASCII: each other character becomes its escape (``\\xfc``, ``\\u2192``).
 
     For text that reaches a header or an SMTP reply (RFC 5321 §4.2: reply text is ASCII)
     from a sender's DNS records, whatever the mail session negotiated."""
-    return s if s.isascii() else "".join(c if c.isascii() else _escape(c) for c in s)
-
-
-def visible_text(s: str) -> str:
-    """``s`` with each control, format, surrogate or line-separator character as its escape
-    (``\\x1b``): text from DNS or a message shown to people, on a terminal or a page,
-    where such a character could move the cursor or recolour the screen."""
-    if s.isprintable():
-        return s
-    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in s)
+    return s if s.isascii() else "".join(c if c.isascii() else escape_char(c) for c in s)
 
 
 def _visible(s: str, limit: int) -> tuple[list[str], bool]:
@@ -135,7 +114,7 @@ def _visible(s: str, limit: int) -> tuple[list[str], bool]:
     head = s[: limit + 1]
     if head.isprintable():  # fast path: no control, format or line-separator characters
         return list(head), len(s) > len(head)
-    units = [_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in head]
+    units = [escape_char(c) if unicodedata.category(c) in HIDDEN else c for c in head]
     return units, len(s) > len(head)
 
 

@@ -4,6 +4,7 @@ cursor or hide text in ``show``, ``check`` or ``lint``."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spfkit.cli.output import escape
-from spfkit.headers import visible_text
+from spfkit.visible import visible_text
 from tests.cli.conftest import spfkit
 
 ZONE = """$ORIGIN test.
@@ -60,3 +61,23 @@ def test_escaped_text_holds_no_control_and_keeps_the_rest(text: str) -> None:
     if text.isprintable():
         assert shown == text
     assert "\x1b" not in escape(text)
+
+
+EXAMPLE_ZONE = str(Path(__file__).resolve().parents[2] / "examples" / "example.zone")
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "--json", "192.0.2.25", "a\udcff@example.com"),  # argv octet 0xff, not UTF-8
+    ("lint", "--json", "ex\udcffample.com"),
+    ("lint", "--format", "json", "example.com", "ex\udcffample.com"),  # JSON Lines
+    ("show", "--json", "ex\udcffample.com"),
+])
+def test_json_output_is_utf8_whatever_the_input(args: tuple[str, ...]) -> None:
+    """RFC 8259 §8.1: JSON text is UTF-8; an octet that was not (a lone surrogate here) is
+    written as the escape the text output shows, never as the raw octet."""
+    proc = spfkit(args[0], "--zone", EXAMPLE_ZONE, *args[1:])
+    assert proc.returncode in (0, 1, 2) and not proc.stderr, proc.stderr  # lint: 2, no record
+    text = proc.stdout.encode("utf-8").decode("utf-8")  # strict: a lone surrogate fails here
+    assert "\\\\udcff" in text
+    for line in (text.splitlines() if "--format" in args else [text]):
+        json.loads(line)

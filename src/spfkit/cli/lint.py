@@ -12,7 +12,6 @@ status is the worst severity found, so CI pipelines can gate on it (see
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import unicodedata
 from typing import Final
@@ -30,6 +29,7 @@ from spfkit.lint.findings import Finding, Severity
 from spfkit.lookup import ZoneResolver
 from spfkit.tree import RecordTree
 from spfkit.view.record_tree import TreeView, tree_view
+from spfkit.visible import json_text
 
 EXIT_STATUS_HELP: Final = (
     "\b\nExit status:\n"
@@ -157,7 +157,7 @@ def _emit(reports: list[LintReport], as_json: bool, *, single: bool,
         dicts = [{**r.as_dict(), **({"budget": views[r.domain].budget_dict()}
                                    if r.domain in views else {})} for r in reports]
         data: object = dicts[0] if single else dicts
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(data))
         return
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     if not reports:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -23,6 +22,7 @@ from spfkit.lint import LintReport, lint_domain
 from spfkit.lint.summary import COLUMNS, LintSummary
 from spfkit.lookup.protocol import Resolver
 from spfkit.tree import RecordTree, build_tree
+from spfkit.visible import json_text
 
 __all__ = ["MAX_DOMAINS", "MAX_JOBS", "domain_name", "lint_domains", "read_domains",
            "unique", "write_csv", "write_json_lines"]
@@ -105,4 +105,4 @@ def write_csv(reports: Sequence[LintReport]) -> None:
 def write_json_lines(reports: Sequence[LintReport]) -> None:
     """One JSON object per line and domain (JSON Lines)."""
     for report in reports:
-        sys.stdout.write(json.dumps(LintSummary.of(report).as_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(LintSummary.of(report).as_dict(), indent=None))

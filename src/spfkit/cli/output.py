@@ -6,18 +6,17 @@ this module only draws them.
 
 from __future__ import annotations
 
-import json
 import sys
 
 from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.tree import Tree
 
-from spfkit.headers import visible_text
 from spfkit.results import Result, TraceEvent, TraceKind
 from spfkit.view.budget import Budget, Gauge, Level, worst_budget
 from spfkit.view.check import CheckReport
 from spfkit.view.trace import TraceNode, trace_nodes
+from spfkit.visible import json_text, visible_text
 
 __all__ = ["budget_markup", "budgets_markup", "escape", "print_report", "trace_tree"]
 
@@ -45,7 +44,7 @@ _STYLE = {
 
 def print_report(report: CheckReport, fmt: str, trace: bool) -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(report.as_dict()))
         return
     if fmt == "received-spf":
         sys.stdout.write(report.received_spf().fold() + "\n")

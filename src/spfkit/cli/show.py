@@ -10,7 +10,6 @@ web's ``/check`` page shows the same); this module only draws it with rich.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 
 import click
@@ -37,6 +36,7 @@ from spfkit.view.record_tree import (
     count_phrase,
     tree_view,
 )
+from spfkit.visible import json_text
 
 
 def _domain(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -92,7 +92,7 @@ def show_command(
     view = tree_view(tree)
     if as_json:
         data = {**tree.as_dict(), "budget": view.budget_dict(), "authorised": authorised_dict(counts)}
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(data))
         return
     # emoji off: "ip6:2001:db8:100::/48" must not become a 💯; a pipe gets one line per term
     wide = None if sys.stdout.isatty() else 1000

@@ -22,14 +22,12 @@ records, is shown beside it where it differs (:attr:`CheckSection.senderid`).
 
 from __future__ import annotations
 
-import json
-import re
 import textwrap
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from spfkit import visible
 from spfkit.headers import HeaderField, authentication_results, received_spf
 from spfkit.identity import Identity, subject_for
 from spfkit.lint.findings import Finding
@@ -37,13 +35,12 @@ from spfkit.responder.advice import CheckName, meaning
 from spfkit.responder.received import Origin, Source
 from spfkit.results import CheckResult, Result, TraceKind
 from spfkit.senderid.pra import PRAResult
+from spfkit.visible import json_safe, visible_text
 
 __all__ = ["CheckSection", "FetchedRecord", "Report", "ReportInputs", "as_json", "build_report",
            "json_text", "render_text", "shown"]
 
 _WIDTH: Final = 76
-_HIDDEN: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # as spfkit.headers
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")  # Cs: octets that were not UTF-8
 _TITLES: Final[dict[CheckName, str]] = {
     "mfrom": "MAIL FROM (RFC 7208 §2.4; Sender ID scope mfrom, RFC 4406)",
     "helo": "HELO (RFC 7208 §2.3)",
@@ -239,7 +236,7 @@ def as_json(report: Report) -> dict[str, object]:
     ``result`` and ``identity``; ``pra`` has ``reason`` (why no PRA, else null); ``mfrom``
     is RFC 7208's, with ``senderid`` (RFC 4406 mfrom scope) and ``rfc7208`` beside it.
 
-    Every string is valid Unicode (RFC 8259 §8.1): see :func:`_json_safe`."""
+    Every string is valid Unicode (RFC 8259 §8.1): see :func:`spfkit.visible.json_safe`."""
     out: dict[str, object] = {
         "receiver": report.receiver,
         "ip": _origin(report.ip),
@@ -256,44 +253,19 @@ def as_json(report: Report) -> dict[str, object]:
                   "reason": pra.reason, "problems": list(pra.problems), "step": pra.step}
     out["lint"] = {domain: [f.as_dict() for f in items] for domain, items in report.findings}
     out["lint_errors"] = dict(report.lint_errors)
-    return {key: _json_safe(value) for key, value in out.items()}
+    return {key: json_safe(value) for key, value in out.items()}
 
 
 def json_text(report: Report) -> str:
     """The report as JSON text (:func:`as_json`, indented, non-ASCII as is): valid UTF-8."""
-    return json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
-
-
-def _json_safe(value: object) -> object:
-    """RFC 8259 §8.1: JSON text is UTF-8, which cannot hold a lone surrogate, the form an
-    octet of the message that is not UTF-8 takes here; each becomes the escape the text
-    report shows (``\\udcff``), in keys and values alike."""
-    if isinstance(value, str):
-        return value if value.isascii() or not _SURROGATE.search(value) else \
-            _SURROGATE.sub(lambda m: _escape(m.group()), value)
-    if isinstance(value, dict):
-        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
+    return visible.json_text(as_json(report))
 
 
 # --------------------------------------------------------------------------- text
 
 
-def shown(value: str) -> str:
-    """Text from the message, the client or DNS, with every control, format, surrogate and
-    line-break character written as a visible escape (the rule of
-    :func:`spfkit.headers.quote_value`, without its quoting and length cap: a report shows
-    records whole)."""
-    if value.isprintable():
-        return value
-    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in value)
-
-
-def _escape(c: str) -> str:
-    o = ord(c)
-    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
+#: text from the message, the client or DNS as the report shows it (records whole)
+shown = visible_text
 
 
 def _wrap(text: str, indent: str = "  ", hang: int = 0) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from spfkit.survey.result import FIELDS, LIST_FIELDS, DomainResult, from_row
+from spfkit.visible import json_text
 
 __all__ = ["ResultWriter", "done_domains", "open_writer", "read_results", "repair"]
 
@@ -43,7 +44,7 @@ class _Jsonl:
         self._pending = 0
 
     def write(self, result: DomainResult) -> None:
-        self._file.write(json.dumps(result.row(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.write(json_text(result.row(), compact=True))
         self._tick()
 
     def _tick(self) -> None:
