@@ -175,6 +175,25 @@ def test_problems_without_a_safe_fix_say_so(text: str, code: str, wanted: str) -
     assert all(g.fixed_record is None for g in findings)  # nothing claims to fix it
 
 
+@pytest.mark.parametrize(
+    ("text", "term", "says"),
+    [
+        ("v=spf1 ip4:10.0.0.0/33 -all", "ip4:10.0.0.0", "only that one address (/32)"),
+        ("v=spf1 ip6:2001:db8::/129 -all", "ip6:2001:db8::", "only that one address (/128)"),
+        ("v=spf1 a/33 -all", "a", "only the hosts' own IPv4 addresses (/32)"),
+        ("v=spf1 mx/24//129 -all", "mx/24", "only the hosts' own IPv6 addresses (/128)"),
+    ],
+)
+def test_a_too_long_prefix_fix_says_it_authorises_only_the_address(text: str, term: str,
+                                                                   says: str) -> None:
+    """§5.6: "/33" may be a mistyped network's length ("/23"): the fix reads it as one
+    address, and the message must say so, so the corrected record never narrows silently."""
+    [found] = [f for f in lint_text(text) if f.code == "SPF-E212"]
+    assert f"The corrected record has '{term}', which authorises {says}" in found.message
+    assert "if a network was, its real prefix length instead" in found.fix
+    assert found.fixed_record == text.replace(text.split()[1], term)
+
+
 def test_unfixable_problem_after_repairs_keeps_the_repairs_but_no_fixed_record() -> None:
     findings = lint_text("v=spf1 ＋mx ip4:300.1.1.1 -all")
     assert codes(findings) == {"SPF-E202", "SPF-E211"}

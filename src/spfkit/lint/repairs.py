@@ -179,9 +179,13 @@ def _ip_value(word: str, col: int, following: tuple[str, int] | None,
             return None
         kept = (m.group(2) or "") if group == 1 else ""
         cut = word[: m.start(group)] + kept
+        version, bits = ("IPv4", 32) if group == 1 else ("IPv6", 128)
         return Edit("SPF-E212", f"'{shorten(word)}' has a prefix length longer than an "
-                    "address; the record is rejected (permerror)",
-                    f"write '{cut}' (one address) or the real prefix length",
+                    f"address; the record is rejected (permerror). The corrected record has "
+                    f"'{cut}', which authorises only the hosts' own {version} addresses "
+                    f"(/{bits}), no network around them",
+                    f"write '{cut}' if that was meant; if a network was, its real prefix "
+                    "length instead",
                     col, word, col, col + len(word), cut)
     if kind not in _MAX_BITS or sep != ":" or not arg:
         return None
@@ -205,10 +209,14 @@ def _ip_value(word: str, col: int, following: tuple[str, int] | None,
     limit = _MAX_BITS[kind]
     if slash and length.isdigit() and int(length) > limit and _is_address(address, kind):
         new = f"{head}:{address}"
+        # §5.6: no length fits "/33"; the fix reads it as one address, and says so, since
+        # "10.0.0.0/33" may as well be a mistyped network: the fix must not narrow silently
         return Edit("SPF-E212", f"/{length} is longer than the {limit} bits of an "
-                    f"{_version_name(kind)} address, so the record is rejected (permerror)",
-                    f"write '{new}' (one address, /{limit}) — or, if you meant a network, "
-                    "its real prefix length (e.g. /24)", col, word, col, col + len(word), new)
+                    f"{_version_name(kind)} address, so the record is rejected (permerror). "
+                    f"The corrected record has '{new}', which authorises only that one "
+                    f"address (/{limit})", f"write '{new}' if one address was meant; if a "
+                    f"network was, its real prefix length instead (e.g. '{head}:{address}/"
+                    f"{24 if kind == 'ip4' else 48}')", col, word, col, col + len(word), new)
     if not _is_address(address, kind):
         return Edit("SPF-E211", f"'{shorten(address)}' is not an {_version_name(kind)} address"
                     + (" (each of the four numbers must be 0–255)" if kind == "ip4" else "")

@@ -5,7 +5,8 @@
 * :func:`lint_domain` — the domain's TXT RRset through a :class:`Resolver` (§4.4), the
   record-set rules (none, several, Sender ID, broken copies: §3.2, §4.5; RFC 4406 §4.4), the
   static rules on each SPF-like record, then the tree rules on :func:`spfkit.tree.build_tree`
-  — whose counts are the evaluator's own (§4.6.4), so ``lint`` and ``check`` never disagree;
+  — whose counts are the evaluator's own (§4.6.4), so ``lint``, ``show`` and ``check`` never
+  disagree — and the rules over the addresses the compiled policy passes (§5.1, §5.6);
 * :func:`lint_zone` — every name of a zone that publishes something SPF-like.
 
 Async only because the resolver is; no sockets, no asyncio, no dnspython here.
@@ -37,6 +38,7 @@ from spfkit.record.parse import is_spf1_text, parse_record
 from spfkit.record.select import decode_record, join_strings
 from spfkit.record.terms import All, Mechanism, Modifier
 from spfkit.tree import RecordTree, build_tree
+from spfkit.view.budget import tree_budgets
 
 __all__ = ["LintReport", "corrected_record", "lint_domain", "lint_record", "lint_text", "lint_zone"]
 
@@ -295,10 +297,13 @@ async def lint_domain(
     # the one record receivers use (or the one broken record meant to be it) gets corrected
     target = rrs.spf1 if rrs.spf1 else rrs.broken
     fixed: str | None = None
+    said_anyone: set[str] = set()  # the terms the record rules report as "anyone may send"
     for n, i in enumerate(linted):
         found, check = _static(rrs.texts[i], domain, rrs.strings[i],
                                rrs.octets if n == 0 else 0)
         tagged += [(f, rrs.texts[i]) for f in found]
+        if i in rrs.spf1:
+            said_anyone.update(f.term for f in found if f.code == "SPF-E304" and f.term)
         if target == (i,):
             fixed = _corrected(check, rrs.texts[i], domain)
     counts: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None)
@@ -311,9 +316,11 @@ async def lint_domain(
             found = await _with_flattening(found, domain, resolver)
         tagged += [(f, texts.get((f.domain or domain).lower()) if f.column is not None else None)
                    for f in found]
-        counts = (tree.lookups_v4, tree.lookups_v6, tree.void_v4, tree.void_v6)
+        # the real totals past the limit (11/10), as show's and the web's gauges give them
+        v4, v6 = tree_budgets(tree)
+        counts = (v4.lookups.needed, v6.lookups.needed, v4.void.needed, v6.void.needed)
         allowed = await authorised_addresses(domain, resolver=resolver)
-        tagged += [(f, None) for f in address_findings(allowed)]
+        tagged += [(f, None) for f in address_findings(allowed, reported=said_anyone)]
     # the domain's own findings first, then those in the records it includes
     tagged.sort(key=lambda pair: (pair[0].severity.rank * -1,
                                   (pair[0].domain or domain).lower() != domain.lower(),

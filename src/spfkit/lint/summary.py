@@ -2,8 +2,9 @@
 
 For linting a handful of domains at once (``spfkit lint a.example b.example``,
 ``--from-file``): the status, counts by severity, the codes, the lookup and void-lookup
-counts of the tree (RFC 7208 §4.6.4) and the corrected record. No I/O of its own (it reads
-a :class:`~spfkit.lint.runner.LintReport`).
+counts of the tree (RFC 7208 §4.6.4: the real totals, past the limit too, as ``spfkit show``
+gives them) and the corrected record. No I/O of its own (it reads a
+:class:`~spfkit.lint.runner.LintReport`).
 """
 
 from __future__ import annotations
