@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from spfkit.cli import params
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.flatten import (
     DEFAULT_PATTERN,
@@ -25,7 +26,6 @@ from spfkit.flatten.drift import facts_state, tree_facts
 from spfkit.flatten.plan import Kept, nameable_targets
 from spfkit.flatten.state import domain_state, dump_state
 from spfkit.flatten.zone import render_records
-from spfkit.identity import is_valid_domain
 from spfkit.lookup.protocol import Resolver
 from spfkit.wizard.zones import MAX_TTL
 
@@ -45,15 +45,6 @@ def _json(result: Flattened) -> str:
         "kept": [{"term": i.text, "reason": i.reason}
                  for i in result.plan.items if isinstance(i, Kept)],
     }, indent=2)
-
-
-def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
-    """``--keep``/``--only``: domain names (§4.3), lower case, no final dot."""
-    names = tuple(v.strip().lower().rstrip(".") for v in value)
-    for given, name in zip(value, names, strict=True):
-        if not is_valid_domain(name) or any(c.isspace() or c in "@%" for c in name):
-            raise click.BadParameter(f"{given!r} is not a domain name (like example.com)")
-    return names
 
 
 async def _check_names(domain: str, resolver: Resolver, keep: frozenset[str],
@@ -76,10 +67,10 @@ async def _check_names(domain: str, resolver: Resolver, keep: frozenset[str],
 @click.command("flatten")
 @click.argument("domain")
 @dns_options
-@click.option("--keep", multiple=True, metavar="INCLUDE", callback=_names,
+@click.option("--keep", multiple=True, metavar="INCLUDE", callback=params.domains,
               help="Keep this include (or redirect target) as written, in the top record or "
               "nested in a provider (repeatable).")
-@click.option("--only", multiple=True, metavar="INCLUDE", callback=_names,
+@click.option("--only", multiple=True, metavar="INCLUDE", callback=params.domains,
               help="Flatten only this include (or redirect target) of the top record; other "
               "includes, a and mx stay as written (repeatable).")
 @click.option("--target-lookups", type=click.IntRange(0, 10), default=10, show_default=True,

@@ -6,7 +6,7 @@ import math
 
 import click
 
-from spfkit.identity import written_ip
+from spfkit.identity import is_valid_domain, written_ip
 from spfkit.macros import parse_macro_string
 
 
@@ -18,6 +18,25 @@ def client_ip(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         return written_ip(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def domain_name(value: str) -> str:
+    """A domain name as a user writes one (RFC 7208 §4.3): stripped, without a final dot;
+    ``click.BadParameter`` for anything else (an address, a macro, white space inside)."""
+    name = value.strip().rstrip(".")
+    if not is_valid_domain(name) or any(c.isspace() or c in "@%" for c in name):
+        raise click.BadParameter(f"{value!r} is not a domain name (like example.com)")
+    return name
+
+
+def domain(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A ``DOMAIN`` argument: :func:`domain_name`."""
+    return domain_name(value)
+
+
+def domains(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """A repeatable option of domain names: each :func:`domain_name`, in lower case."""
+    return tuple(domain_name(v).lower() for v in value)
 
 
 def finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.tree import Tree
 
+from spfkit.cli import params
 from spfkit.cli.dns_options import dns_options, dns_source
 from spfkit.cli.output import budget_markup, escape
 from spfkit.compile import AddressCounts, authorised_addresses
@@ -39,13 +40,6 @@ from spfkit.view.record_tree import (
 from spfkit.visible import json_text
 
 
-def _domain(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    name = value.strip().rstrip(".")
-    if not is_valid_domain(name) or " " in name or "@" in name:
-        raise click.BadParameter(f"{value!r} is not a domain name (like example.com)")
-    return name
-
-
 def _sender(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
@@ -56,7 +50,7 @@ def _sender(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 
 
 @click.command("show")
-@click.argument("domain", callback=_domain)
+@click.argument("domain", callback=params.domain)
 @dns_options
 @click.option("--sender", default=None, metavar="ADDR", callback=_sender,
               help="Sample MAIL FROM address for macros such as %{s} %{l} %{o} (RFC 7208 §7) "
