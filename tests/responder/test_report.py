@@ -187,7 +187,7 @@ def test_spf_is_rfc7208_and_sender_id_mfrom_is_shown_beside_it() -> None:
     assert str(mfrom.headers[0]).startswith("Received-SPF: fail")
     assert "spf=fail" in str(mfrom.headers[1])
     assert [(r.domain, r.text) for r in mfrom.records] == [("scoped.example", "v=spf1 -all")]
-    assert "RFC 7208 §8.4" in mfrom.meaning and "DMARC can align" not in mfrom.meaning
+    assert "RFC 7208 §8.4" in mfrom.meaning and "DMARC" not in mfrom.meaning
     out = as_json(report)["mfrom"]
     assert out["result"] == "fail" and out["rfc7208"]["result"] == "fail"
     assert out["records"] == [{"domain": "scoped.example", "record": "v=spf1 -all", "depth": 0}]
@@ -201,13 +201,13 @@ def test_spf_is_rfc7208_and_sender_id_mfrom_is_shown_beside_it() -> None:
     assert 'records fetched:\n    scoped.example: "v=spf1 -all"\n' in text
     assert ('records fetched by Sender ID (mfrom scope):\n'
             '    scoped.example: "spf2.0/mfrom,pra ip4:192.0.2.25 -all"\n') in text
-    assert "DMARC can align" not in text.partition("\nmfrom: fail\n")[2].partition("\nhelo:")[0]
+    assert "DMARC can use" not in text.partition("\nmfrom: fail\n")[2].partition("\nhelo:")[0]
     # the same records: nothing extra is shown
     plain = run(MESSAGE)
     assert plain.check("mfrom").senderid is None
     assert as_json(plain)["mfrom"]["senderid"]["same"] is True
     assert "Sender ID:  " not in render_text(plain)
-    assert "DMARC can align" in plain.check("mfrom").meaning
+    assert "DMARC can use it" in plain.check("mfrom").meaning
 
 
 def test_json_shape() -> None:
@@ -274,3 +274,15 @@ def test_pure_modules_touch_no_world(module: str) -> None:
     names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {n for n in names if n.split(".")[0] in ("asyncio", "socket", "dns", "smtplib",
                                                         "aiosmtpd", "selectors", "ssl")}
+
+
+def test_dmarc_is_named_only_where_it_applies() -> None:
+    """RFC 7489 §4.1: DMARC uses the SPF result of MAIL FROM (of HELO for an empty MAIL
+    FROM) and never Sender ID's: a pass says so per check."""
+    from spfkit.responder.advice import meaning
+    from spfkit.results import Result
+
+    assert "DMARC can use it" in meaning("mfrom", Result.PASS, "a@example.com", "example.com")
+    assert "only for mail with an empty MAIL FROM" in meaning("helo", Result.PASS, "h.example", "h.example")
+    assert "does not use Sender ID" in meaning("pra", Result.PASS, "a@example.com", "example.com")
+    assert "DMARC" not in meaning("mfrom", Result.FAIL, "a@example.com", "example.com")

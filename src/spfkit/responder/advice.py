@@ -33,8 +33,8 @@ _RECEIVERS: Final[dict[Result, str]] = {
     Result.NEUTRAL: "Receivers treat a neutral exactly like none (RFC 7208 §8.2): the record "
     "explicitly says nothing about this client, so the mail is judged on other grounds.",
     Result.PASS: "Receivers know the mail really comes from a server the domain authorises "
-    "(RFC 7208 §8.3), so the domain's reputation can be applied to it, and DMARC can align "
-    "on it. A pass alone does not make mail wanted; it only makes it attributable.",
+    "(RFC 7208 §8.3), so the domain's reputation can be applied to it. A pass alone does not "
+    "make mail wanted; it only makes it attributable.",
     Result.FAIL: "The domain states that this client may not use the name (RFC 7208 §8.4). "
     "Many receivers reject such mail during the SMTP session (550 5.7.23 or 5.7.1); others "
     "accept it and file it as spam. Expect this mail to be lost.",
@@ -87,10 +87,22 @@ _ACTIONS: Final[dict[tuple[CheckName, Result], str]] = {
 }
 
 
+# What a pass is worth to DMARC (RFC 7489 §4.1: the SPF result of MAIL FROM, of HELO when
+# MAIL FROM is empty; Sender ID is not used)
+_DMARC: Final[dict[CheckName, str]] = {
+    "mfrom": "DMARC can use it (RFC 7489 §3.1.2) when this domain matches the From: domain.",
+    "helo": "DMARC uses a HELO pass only for mail with an empty MAIL FROM (a bounce), "
+    "RFC 7489 §4.1.",
+    "pra": "DMARC does not use Sender ID results (RFC 7489 §4.1).",
+}
+
+
 def meaning(check: CheckName, result: Result, identity: str, domain: str) -> str:
     """Plain words: whose name was checked, what receivers typically do, what to do."""
     who = _WHO[check].format(identity=identity or "(none)")
     text = f"For {who}: {result.value}. {_RECEIVERS[result]}"
+    if result is Result.PASS:
+        text += " " + _DMARC[check]
     action = _ACTIONS.get((check, result))
     if action:
         text += " " + action.format(domain=domain or "the domain")
