@@ -392,3 +392,28 @@ def test_a_helo_name_is_a_domain_unless_it_is_an_address(helo: str) -> None:
         PolicyRequest.build({"request": "smtpd_access_policy", "client_address": "192.0.2.1",
                              "helo_name": helo, "sender": "a@example.org"}),
         parse_config({}), receiver="mx.example").check_helo == expected
+
+
+def test_header_values_are_ascii_whatever_the_session_sent() -> None:
+    """A policy request cannot say whether the mail is SMTPUTF8 (RFC 6532): a UTF-8 HELO name
+    is written in A-labels (RFC 8616 §3, the form checked), other characters (the U+FFFD of
+    octets that were not UTF-8) as escapes; no header byte is over 0x7e."""
+    config = parse_config({"Header_Type": "both", "Hide_Receiver": False})
+    decision = run(Checks(helo=res(Result.PASS, "xn--hllo-bpa.test"),
+                          mailfrom=res(Result.SOFTFAIL, "soft.test")), config,
+                   helo_name="héllo.test", sender="\ufffd(x@soft.test", recipient="r@bücher.example")
+    for header in decision.headers:
+        text = str(header)
+        assert text.isascii() and text.isprintable(), text
+    text = str(decision.headers[0])
+    assert "helo=xn--hllo-bpa.test;" in text and "\\ufffd(x@soft.test" in text
+    assert "receiver=xn--bcher-kva.example;" in text
+
+
+def test_a_rejected_error_names_the_identitys_domain() -> None:
+    """A temperror met in an include is said of the MAIL FROM domain (the identity); the
+    problem text names the include's domain."""
+    checked = res(Result.TEMPERROR, "temp.test", problem="DNS TIMEOUT looking up TXT temp.test")
+    decision = run(Checks(mailfrom=checked), sender="t@incltemp.test")
+    assert decision.action.startswith("451 4.7.24 SPF temperror for MAIL FROM incltemp.test: ")
+    assert "temp.test" in decision.action.partition(": ")[2]

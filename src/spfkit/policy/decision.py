@@ -34,7 +34,7 @@ from spfkit.headers import (
     quote_value,
     received_spf,
 )
-from spfkit.identity import Identity, IPAddress
+from spfkit.identity import Identity, IPAddress, a_labels
 from spfkit.policy.config import Fallback, HeaderKind, PolicyConfig, Verdict
 from spfkit.results import CheckResult, Result
 
@@ -195,7 +195,10 @@ def stopped(envelope: Envelope, config: PolicyConfig, receiver: str, identity: I
             checked: CheckResult, verdict: Verdict) -> Decision:
     """A reject or defer decided by ``identity``'s result (or, test-only, its accept)."""
     result = checked.result
-    label = f"SPF {result.value} for {_LABEL[identity]} {quote_value(checked.domain or '-')}"
+    # the identity's own domain (§2.3, §2.4), not the include where an error happened: the
+    # problem text names that one
+    label = f"SPF {result.value} for {_LABEL[identity]} " \
+            f"{quote_value(a_labels(envelope.domain_of(identity)) or checked.domain or '-')}"
     if result is Result.FAIL:
         text = _shorten(checked.explanation or _plain(envelope, checked))
     elif result in (Result.PERMERROR, Result.TEMPERROR):
@@ -233,33 +236,45 @@ def _headers(envelope: Envelope, config: PolicyConfig, receiver: str, identity: 
     # recipients would then see); never the whole address (policyd-spf 3.x neither)
     shown = receiver
     if not config.hide_receiver and envelope.recipient:
-        shown = envelope.recipient.rpartition("@")[2] or envelope.recipient
+        shown = _ascii_address(envelope.recipient.rpartition("@")[2] or envelope.recipient)
     client = envelope.client_ip
-    helo = envelope.helo_name or None
+    helo = _ascii_address(envelope.helo_name) or None
+    sender = _ascii_address(envelope.sender)
     out: list[HeaderField] = []
     for kind in config.header_type:
         # a PREPEND cannot be folded: shorter and shorter until the line fits (the comment
         # goes first, then the sender-chosen values are cut: each alone may be 512 octets)
-        for sender, name, comment in ((envelope.sender, helo, None), (envelope.sender, helo, ""),
-                                      (_clip(envelope.sender), _clip(helo), "")):
+        for value, name, comment in ((sender, helo, None), (sender, helo, ""),
+                                     (_clip(sender), _clip(helo), "")):
             if kind is HeaderKind.RECEIVED_SPF:
                 field = received_spf(checked, client_ip=client, identity=identity,
-                                     envelope_from=sender, helo=name, receiver=shown,
+                                     envelope_from=value, helo=name, receiver=shown,
                                      comment=comment)
             else:
                 field = authentication_results(checked, authserv_id=config.authserv_id or receiver,
-                                               identity=identity, envelope_from=sender, helo=name)
+                                               identity=identity, envelope_from=value, helo=name)
             if len(str(field).encode("utf-8")) <= _HEADER_OCTETS:
                 break
         out.append(field)
     return tuple(out)
 
 
+def _ascii_address(text: str) -> str:
+    """A HELO name or an address as header text, in US-ASCII: a transport cannot say whether
+    the message is SMTPUTF8 (RFC 6532), so the domain is written in A-labels (RFC 8616 §3,
+    the form that was checked) and any other character as its escape (``\\xfc``, and the
+    U+FFFD that stands for octets that were not UTF-8)."""
+    if text.isascii():
+        return text
+    local, at, domain = text.rpartition("@")
+    return ascii_text(f"{local}{at}{a_labels(domain)}")
+
+
 def _clip(text: str | None) -> str | None:
     """A sender-chosen value cut short enough for a one-line header, marked as cut."""
     if text is None or len(text) <= _CLIPPED_CHARS:
         return text
-    return text[:_CLIPPED_CHARS] + "…"
+    return text[:_CLIPPED_CHARS] + "..."
 
 
 def _shorten(text: str) -> str:
