@@ -113,7 +113,9 @@ async def survey(
 ) -> Draft:
     """The records to publish for ``answers``, linted and — when DNS answers — counted."""
     # imported here: the linter and the tree are only needed once a draft is surveyed
+    from spfkit.compile import authorised_addresses
     from spfkit.lint import lint_text
+    from spfkit.lint.address_rules import address_findings
     from spfkit.lint.tree_rules import tree_findings
     from spfkit.tree import Family, build_tree
 
@@ -147,6 +149,11 @@ async def survey(
         v4, v6 = tree.run(Family.IPV4), tree.run(Family.IPV6)
         counts = LookupCounts(v4.needed_lookups, v6.needed_lookups, v4.needed_void, v6.needed_void)
         findings += tree_findings(tree)
+        # §5.1: what the published draft would authorise (an include of "+all": SPF-E304),
+        # as `spfkit lint` says it of the published record
+        said = {f.term for f in findings if f.code == "SPF-E304" and f.term}
+        findings += address_findings(await authorised_addresses(domain, resolver=overlay),
+                                     reported=said)
     findings.sort(key=lambda f: -f.severity.rank)
     return Draft(domain, answers, record, published, hosts, mx, tuple(notes), tuple(errors),
                  tuple(findings), counts, mx.problem if counts is None else None)
