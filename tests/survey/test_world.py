@@ -19,7 +19,8 @@ def _expected(t) -> dict[str, object]:
                     result_v6=t.result, lookups_v4=t.lookups, lookups_v6=t.lookups,
                     void_v4=t.void, void_v6=t.void)
     else:
-        want.update(lookups_v4=None, result_v4=None, all=None)
+        result = {"none": "none", "dns-error": "temperror"}.get(t.spf, "permerror")  # §4.4-§4.6
+        want.update(lookups_v4=None, result_v4=result, result_v6=result, all=None)
     return want
 
 

@@ -104,8 +104,21 @@ def _hit_limit(result: CheckResult) -> bool:
         result.lookups >= _RECEIVER.max_dns_terms or result.void_lookups > _RECEIVER.max_void_lookups)
 
 
+#: what check_host() gives every client of a domain without one record that parses
+_RESULT_OF: Final = {SpfStatus.NONE: Result.NONE, SpfStatus.SEVERAL: Result.PERMERROR,
+                     SpfStatus.INVALID: Result.PERMERROR, SpfStatus.DNS_ERROR: Result.TEMPERROR}
+
+
 async def _spf_fields(domain: str, answer: Lookup[TXTRecord], resolver: Resolver,
                       deep: bool) -> dict[str, object]:
+    out = await _spf_status_fields(domain, answer, resolver, deep)
+    if (result := _RESULT_OF.get(SpfStatus(str(out["spf"])))) is not None:  # §4.4-§4.6
+        out.update(result_v4=result.value, result_v6=result.value)
+    return out
+
+
+async def _spf_status_fields(domain: str, answer: Lookup[TXTRecord], resolver: Resolver,
+                             deep: bool) -> dict[str, object]:
     out: dict[str, object] = {"dns": answer.status.value}
     if answer.status.is_error:
         out.update(spf=SpfStatus.DNS_ERROR.value, dns_reason=answer.reason or None,
