@@ -17,7 +17,9 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from spfkit.cli import cli
 from spfkit.evaluate import check_host
 from spfkit.evaluate.options import CheckOptions
 from spfkit.lookup import make_resolver
@@ -295,6 +297,36 @@ def test_the_page_shows_why_a_tree_cannot_be_flattened(api: TestClient) -> None:
     assert 'class="flatten-verdict outcome-refused"' in text
     assert "Not flattened: cannot flatten below the limit" in text
     assert 'id="flatten-records"' not in text and 'id="flat-bind"' not in text
+
+
+@pytest.mark.parametrize("domain", ["example.com", "fine.example", "stuck.example"])
+def test_a_keep_the_tree_does_not_reach_is_refused_as_the_command_refuses_it(
+        api: TestClient, dns: ZoneDataServer, domain: str) -> None:
+    response = api.get("/api/flatten", params={"domain": domain, "keep": ["nothere.example"]})
+    assert response.status_code == 422
+    [detail] = response.json()["detail"]
+    assert detail["loc"] == ["query", "keep"] and detail["type"] == "value_error"
+    command = CliRunner().invoke(cli, ["flatten", domain, "--nameserver", f"127.0.0.1:{dns.port}",
+                                       "--keep", "nothere.example"])
+    assert command.exit_code == 2
+    assert f"Error: --keep {detail['msg']}\n" in command.output  # the same words
+    assert detail["msg"].startswith("nothere.example: not an include or redirect target in "
+                                    f"{domain}'s tree (")
+
+
+def test_a_keep_nested_in_a_provider_is_accepted(api: TestClient) -> None:
+    body = flatten(api, "example.com", keep=["d.p1.example"])
+    assert body["keep"] == ["d.p1.example"] and body["outcome"] == "equivalent"
+
+
+def test_the_page_shows_the_unknown_keep_by_its_field(api: TestClient) -> None:
+    page = api.get("/flatten", params={"domain": "fine.example", "keep": "nothere.example"})
+    assert page.status_code == 422
+    assert ('<li id="keep-error">Keep as written: nothere.example: not an include or redirect '
+            "target in fine.example&#39;s tree (what can be kept: p1.big.example)</li>") in page.text
+    assert ('<fieldset id="keep" class="choices" aria-invalid="true" '
+            'aria-describedby="keep-error">') in page.text
+    assert 'id="results"' not in page.text
 
 
 def test_the_page_names_a_bad_field(api: TestClient) -> None:

@@ -294,6 +294,7 @@ BAD_FORMS = [
         "ip4": "IPv4 addresses or networks, line 2: '192.0.2.300' is not an IPv4 address or "
                "network (like 192.0.2.25 or 192.0.2.0/24)",
         "ttl": "TTL: must be a whole number"}),
+    ("/wizard", {"domain": "example.org", "ttl": "-1"}, {"ttl": "TTL: must be at least 0"}),
     ("/wizard", {"domain": "", "a_hosts": "a b"}, {
         "domain": "Domain: a domain name is needed, like example.net",
         "a-hosts": "Other domains' servers (a:), line 1: 'a b' is not a domain name (like example.net)"}),
@@ -321,6 +322,16 @@ def test_bad_input_re_renders_the_form_with_an_alert(
         control = page.by_id(field.replace("_", "-"))
         kept = control.all_text() if control.tag == "textarea" else control.attrs.get("value")
         assert (kept or "").strip() == value.strip()
+
+
+@pytest.mark.parametrize("ttl", ["-1", "soon", "1.5", "2147483648"])
+def test_the_wizard_page_and_the_api_tell_a_bad_ttl_alike(client: TestClient, ttl: str) -> None:
+    page = get_page(client, "/wizard", status=422, domain="example.org", ttl=ttl)
+    body = int(ttl) if ttl.lstrip("-").isdigit() else ttl
+    api = client.post("/api/wizard", json={"domain": "example.org", "ttl": body})
+    assert api.status_code == 422
+    [detail] = api.json()["detail"]
+    assert page.by_id("ttl-error").all_text() == f"TTL: {detail['msg']}"
 
 
 # -- escaping -----------------------------------------------------------------------------------

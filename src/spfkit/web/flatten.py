@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from spfkit.errors import RecordSyntaxError
 from spfkit.flatten import Flattened, FlattenError, flatten
-from spfkit.flatten.plan import Kept
+from spfkit.flatten.plan import Kept, nameable_targets
 from spfkit.flatten.zone import render_records
 from spfkit.lookup import OverlayResolver
 from spfkit.lookup.protocol import Resolver
@@ -45,7 +46,8 @@ from spfkit.web.limits import BudgetResolver
 from spfkit.web.pages import WebContext, render, web_context
 from spfkit.web.report_models import GaugeModel
 
-__all__ = ["DomainFlattening", "FlattenOffer", "flatten_domain", "flatten_offer", "router"]
+__all__ = ["DomainFlattening", "FlattenOffer", "check_keep", "flatten_domain", "flatten_offer",
+           "router"]
 
 LABELS: Final = {"domain": "Domain", "keep": "Keep as written", "ttl": "TTL"}
 #: how :func:`spfkit.flatten.flatten` and this module begin the reason of a tree over the limit
@@ -228,8 +230,32 @@ class DomainFlattening:
         )
 
 
+async def check_keep(query: FlattenQuery, resolver: BudgetResolver) -> None:
+    """``spfkit flatten --keep``'s check: a name the tree does not reach is a typo, refused
+    (:class:`RequestValidationError`, a 422 in the API, the field's alert on the page) in the
+    command's words, with what can be kept. A top record that cannot be read is left to the
+    flattening's own refusal; a tree the budget could not read whole refuses nothing."""
+    if not query.keep:
+        return
+    try:
+        _, known = await nameable_targets(query.domain, resolver)
+    except FlattenError:
+        return
+    unknown = sorted(set(query.keep) - set(known))
+    if not unknown or resolver.exhausted:
+        return
+    name = query.domain.lower().rstrip(".")
+    listed = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    message = (f"{unknown[0]}: not an include or redirect target in {name}'s tree "
+               f"({f'what can be kept: {listed}' if known else 'it has none'})")
+    raise RequestValidationError([{"loc": ("query", "keep"), "msg": message,
+                                   "type": "value_error", "input": unknown[0]}])
+
+
 async def flatten_domain(query: FlattenQuery, resolver: BudgetResolver) -> DomainFlattening:
-    """``spfkit flatten`` of ``query.domain`` (validated), with the checker's count before."""
+    """``spfkit flatten`` of ``query.domain`` (validated), with the checker's count before;
+    a ``keep`` the tree does not reach is refused first (:func:`check_keep`)."""
+    await check_keep(query, resolver)
     tree = await build_tree(query.domain, resolver)
     before = tree_view(tree).budget.lookups if tree.root is not None else None
     record = tree.root.record_text if tree.root is not None else None
@@ -280,6 +306,10 @@ async def flatten_page(request: Request, ctx: WebContext = Depends(web_context))
     except ValidationError as exc:
         return render(request, "flatten.html", values,
                       errors=field_errors(exc.errors(), LABELS, fallback="domain"))
-    result = await ctx.evaluate(lambda budget: flatten_domain(query, budget))
+    try:
+        result = await ctx.evaluate(lambda budget: flatten_domain(query, budget))
+    except RequestValidationError as exc:
+        return render(request, "flatten.html", values,
+                      errors=field_errors(exc.errors(), LABELS, fallback="keep"))
     values.update(result=result, includes=result.includes, keep=result.keep)
     return render(request, "flatten.html", values)

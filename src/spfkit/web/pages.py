@@ -5,12 +5,17 @@
 asks it to :meth:`~WebContext.admit` a request that will do work (the rate limit), and to
 :meth:`~WebContext.evaluate` — in a slot of the gate, over a fresh :class:`BudgetResolver`.
 Templates are Jinja2 with autoescaping on for every file: nothing from DNS or the user
-reaches a page unescaped.
+reaches a page unescaped, and no text reads as something else: every printed text passes
+:func:`~spfkit.visible.visible_text` (the ``finalize`` of the environment), so a control,
+format or bidi character from DNS or a form reads as its escape (``\\x1b``, ``\\u202e``), as in
+``spfkit show`` and ``lint``; a multi-line block (``<pre>``, ``<textarea>``) goes through the
+``lines`` filter, which keeps its newlines and applies the same rule to each line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,8 +24,10 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from spfkit.lookup.protocol import Resolver
+from spfkit.visible import visible_text
 from spfkit.web.errors import FieldError
 from spfkit.web.limits import (
     MAX_QUERIES,
@@ -31,7 +38,8 @@ from spfkit.web.limits import (
     client_key,
 )
 
-__all__ = ["WebContext", "form_lines", "make_templates", "render", "web_context"]
+__all__ = ["WebContext", "form_lines", "make_templates", "render", "shown", "shown_lines",
+           "web_context"]
 
 _T = TypeVar("_T")
 HERE = Path(__file__).resolve().parent
@@ -68,15 +76,37 @@ def web_context(request: Request) -> WebContext:
     return ctx
 
 
+def shown(value: object) -> object:
+    """What a template prints (the environment's ``finalize``): a text with each control,
+    format or separator character as its escape (:func:`~spfkit.visible.visible_text`);
+    markup (a macro's output, :func:`shown_lines`) and numbers as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_text(value)
+    return value
+
+
+_NEWLINE = re.compile(r"\r?\n")
+
+
+def shown_lines(value: str | Iterable[str]) -> Markup:
+    """The ``lines`` filter, for a multi-line block: a text (split at its newlines, as a
+    text area sends them) or lines, each line :func:`shown` and escaped, joined by newlines."""
+    lines = _NEWLINE.split(value) if isinstance(value, str) else value
+    return Markup("\n").join(visible_text(line) for line in lines)
+
+
 def make_templates() -> Jinja2Templates:
-    """The page templates; autoescaping on for every template, undefined names are errors."""
+    """The page templates; autoescaping on for every template, every printed text
+    :func:`shown`, undefined names are errors."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
+    env.filters["lines"] = shown_lines
     return Jinja2Templates(env=env)
 
 

@@ -10,6 +10,7 @@ receivers will walk it once published (§4.6.4, through an :class:`OverlayResolv
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -46,6 +47,7 @@ from spfkit.wizard.zones import bind_lines, tinydns_lines
 __all__ = ["LABELS", "answers_of", "draft", "router"]
 
 MAX_DNS_TERMS: Final = 10  # RFC 7208 §4.6.4
+_WHOLE: Final = re.compile(r"[+-]?[0-9]+")  # ASCII digits only, as the JSON body has them
 
 #: the form's fields, named as the page's labels name them (for error messages)
 LABELS: Final = {
@@ -129,10 +131,21 @@ def _raw(form: dict[str, str | bool]) -> dict[str, object]:
     """The form as the JSON body of ``POST /api/wizard`` would carry it."""
     raw: dict[str, object] = {k: v for k, v in form.items() if k not in _TEXT_AREAS}
     ttl = str(form["ttl"]).strip()
-    raw["ttl"] = int(ttl) if ttl.isascii() and ttl.isdigit() else ttl
+    raw["ttl"] = _whole(ttl)
     for name in _TEXT_AREAS:
         raw[name] = form_lines(str(form[name]))
     return raw
+
+
+def _whole(text: str) -> int | str:
+    """A whole number as an int, negative too (so -1 is told the API's "must be at least 0"),
+    anything else as it is (told "must be a whole number")."""
+    if _WHOLE.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts: far past the largest TTL
+            pass
+    return text
 
 
 def _page_context(form: dict[str, str | bool], result: WizardResponse | None) -> dict[str, object]:
