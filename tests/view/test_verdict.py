@@ -45,7 +45,18 @@ def test_verdicts(domain: str, zone: ZoneResolver, verdict: Verdict, words: str)
 
 def test_headlines() -> None:
     assert [v.headline for v in Verdict] == [
-        "Fine", "Will break for some receivers", "Broken for everyone", "No SPF protection"]
+        "Fine", "Will break for some receivers", "Broken for everyone",
+        "Anyone may send as this domain", "No SPF protection"]
+
+
+def test_a_record_that_passes_everyone_says_so(tmp_path: Path) -> None:
+    """SPF-E304 through an include of "+all": nothing breaks, everyone passes (§5.1)."""
+    zone = tmp_path / "open.zone"
+    zone.write_text("$ORIGIN test.\n$TTL 300\n@ IN SOA ns hostmaster 1 1 1 1 1\n"
+                    'open IN TXT "v=spf1 +all"\nuses IN TXT "v=spf1 include:open.test -all"\n')
+    found = verdict_of("uses.test", ZoneResolver(zone))
+    assert found.verdict is Verdict.ANYONE
+    assert "include:open.test" in found.why and "SPF-E304" in found.why
 
 
 def test_address_count_slot() -> None:

@@ -1,13 +1,15 @@
 """The verdict of ``/check``: one sentence on what a domain's SPF does to its mail (RFC 7208).
 
 :func:`domain_verdict` reads the tree (both sample clients' results, the §4.6.4 budget) and the
-linter's findings once and says which of four things is true, and why:
+linter's findings once and says which of five things is true, and why:
 
 * :attr:`Verdict.EVERYONE` — broken for everyone: both client families get permerror, so
   every receiver treats the record as unusable (over a §4.6.4 limit, a syntax error, an
   include without a record);
 * :attr:`Verdict.SOME` — will break for some receivers: one family only (an IPv6 client
   past the void limit), a DNS error some receivers will also see, or a linter error;
+* :attr:`Verdict.ANYONE` — anyone may send as the domain: the record passes every address
+  of a family (SPF-E304: "+all", or an include of a record that passes everyone, §5.1);
 * :attr:`Verdict.FINE` — every receiver can evaluate it;
 * :attr:`Verdict.NONE` — no record at all (or no such domain): nothing to break, nothing
   protected.
@@ -41,6 +43,7 @@ class Verdict(StrEnum):
     FINE = "fine"
     SOME = "some"  # will break for some receivers
     EVERYONE = "everyone"  # broken for everyone
+    ANYONE = "anyone"  # every address of a family passes (SPF-E304)
     NONE = "none"  # no record, or no such domain
 
     @property
@@ -49,6 +52,7 @@ class Verdict(StrEnum):
             Verdict.FINE: "Fine",
             Verdict.SOME: "Will break for some receivers",
             Verdict.EVERYONE: "Broken for everyone",
+            Verdict.ANYONE: "Anyone may send as this domain",
             Verdict.NONE: "No SPF protection",
         }[self]
 
@@ -120,6 +124,9 @@ def _judge(tree: RecordTree, findings: Sequence[Finding], budget: Budget) -> tup
         r = v4 if v4.result is Result.TEMPERROR else v6
         return Verdict.SOME, (f"a DNS lookup failed ({r.problem or 'temperror'}); receivers that "
                               "meet the same error defer or accept the mail")
+    anyone = next((f for f in findings if f.code == "SPF-E304"), None)
+    if anyone is not None:  # nothing breaks: every receiver passes the whole Internet
+        return Verdict.ANYONE, f"{anyone.message.rstrip('.')} ({anyone.code})"
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         return Verdict.SOME, f"{errors[0].message.rstrip('.')} ({errors[0].code})"

@@ -49,7 +49,7 @@ class AddressCountModel(BaseModel):
 
 
 class VerdictModel(BaseModel):
-    verdict: Literal["fine", "some", "everyone", "none"]
+    verdict: Literal["fine", "some", "everyone", "anyone", "none"]
     headline: str
     why: str
     sentence: str = Field(description="One sentence: the headline and why.")
