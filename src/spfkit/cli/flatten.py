@@ -23,7 +23,7 @@ from spfkit.flatten import (
     flatten,
 )
 from spfkit.flatten.drift import facts_state, tree_facts
-from spfkit.flatten.plan import Kept, nameable_targets
+from spfkit.flatten.plan import Kept, nameable_targets, unknown_target
 from spfkit.flatten.state import domain_state, dump_state
 from spfkit.flatten.zone import render_records
 from spfkit.lookup.protocol import Resolver
@@ -51,17 +51,9 @@ async def _check_names(domain: str, resolver: Resolver, keep: frozenset[str],
                        only: frozenset[str]) -> None:
     """A --keep/--only name the tree does not reach is a typo: refused, with what it has."""
     top, tree = await nameable_targets(domain, resolver)
-    name = domain.lower().rstrip(".")
-    for option, names, known, where, verb in (
-            ("--only", only, top, f"of {name}'s record", "flattened"),
-            ("--keep", keep, tree, f"in {name}'s tree", "kept")):
-        unknown = sorted(names - set(known))
-        if unknown:
-            listed = ", ".join(known[:12]) + (f" and {len(known) - 12} more"
-                                              if len(known) > 12 else "")
-            raise click.UsageError(
-                f"{option} {unknown[0]}: not an include or redirect target {where} "
-                f"({f'what can be {verb}: {listed}' if known else 'it has none'})")
+    for option, names, known in (("--only", only, top), ("--keep", keep, tree)):
+        if (message := unknown_target(names, known, domain, top=option == "--only")) is not None:
+            raise click.UsageError(f"{option} {message}")
 
 
 @click.command("flatten")

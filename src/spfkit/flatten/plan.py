@@ -16,6 +16,7 @@ Sans-I/O apart from the injected resolver.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from ipaddress import IPv4Network, IPv6Network, collapse_addresses
 
 from spfkit.errors import RecordSyntaxError
@@ -56,7 +57,7 @@ from spfkit.record.terms import (
 from spfkit.results import Result
 
 __all__ = ["UNLIMITED", "FlattenError", "Item", "Kept", "Network", "Networks", "Plan", "Source",
-           "nameable_targets", "plan_flattening", "subtract", "top_record"]
+           "nameable_targets", "plan_flattening", "subtract", "top_record", "unknown_target"]
 
 
 def _reached_targets(record: Record) -> list[str]:
@@ -71,6 +72,20 @@ def _reached_targets(record: Record) -> list[str]:
     if record.redirect is not None and not has_macro(record.redirect):
         out.append(target_of(record.redirect))
     return out
+
+
+def unknown_target(names: Collection[str], known: Sequence[str], domain: str, *,
+                   top: bool = False) -> str | None:
+    """Why a ``keep`` (or, ``top``, an ``only``) name is refused: the first of ``names`` that
+    is not in ``known`` (:func:`nameable_targets`), with what can be named; None if all are."""
+    unknown = sorted(set(names) - set(known))
+    if not unknown:
+        return None
+    name = domain.lower().rstrip(".")
+    where, verb = (f"of {name}'s record", "flattened") if top else (f"in {name}'s tree", "kept")
+    listed = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    return (f"{unknown[0]}: not an include or redirect target {where} "
+            f"({f'what can be {verb}: {listed}' if known else 'it has none'})")
 
 
 async def nameable_targets(domain: str, resolver: Resolver

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from spfkit.errors import RecordSyntaxError
 from spfkit.flatten import Flattened, FlattenError, flatten
-from spfkit.flatten.plan import Kept, nameable_targets
+from spfkit.flatten.plan import Kept, nameable_targets, unknown_target
 from spfkit.flatten.zone import render_records
 from spfkit.lookup import OverlayResolver
 from spfkit.lookup.protocol import Resolver
@@ -241,15 +241,11 @@ async def check_keep(query: FlattenQuery, resolver: BudgetResolver) -> None:
         _, known = await nameable_targets(query.domain, resolver)
     except FlattenError:
         return
-    unknown = sorted(set(query.keep) - set(known))
-    if not unknown or resolver.exhausted:
+    message = unknown_target(query.keep, known, query.domain)
+    if message is None or resolver.exhausted:
         return
-    name = query.domain.lower().rstrip(".")
-    listed = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
-    message = (f"{unknown[0]}: not an include or redirect target in {name}'s tree "
-               f"({f'what can be kept: {listed}' if known else 'it has none'})")
     raise RequestValidationError([{"loc": ("query", "keep"), "msg": message,
-                                   "type": "value_error", "input": unknown[0]}])
+                                   "type": "value_error", "input": message.partition(":")[0]}])
 
 
 async def flatten_domain(query: FlattenQuery, resolver: BudgetResolver) -> DomainFlattening:
