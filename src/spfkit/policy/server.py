@@ -84,10 +84,6 @@ class ServerError(Exception):
 # --------------------------------------------------------------------------- spawn(8): stdio
 
 
-class _Stop(Exception):
-    """SIGTERM arrived while no request was being answered."""
-
-
 def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | None = None,
               infd: int = 0, outfd: int = 1) -> int:
     """Answer requests from ``infd`` on ``outfd`` until end of input; returns the exit status.
@@ -95,23 +91,27 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
     Reads block in ``select`` (so ``idle_timeout`` and ``read_timeout`` apply whether stdin is
     a pipe, a socket or a terminal); each request is answered as soon as it is complete.
     SIGTERM ends the process after the answer in progress; SIGHUP reloads the configuration
-    before the next request.
+    before the next request. The handlers only set a flag: the signal wakes ``select``
+    through a pipe (``signal.set_wakeup_fd``), so nothing is ever interrupted half-way (an
+    exception raised in a handler could land inside the logging queue's lock).
     """
     log = service.log
-    state = {"busy": False, "stop": False, "hup": False}
+    state = {"stop": False, "hup": False}
 
     def on_term(signum: int, frame: object) -> None:
         state["stop"] = True
-        if not state["busy"]:
-            raise _Stop
 
     def on_hup(signum: int, frame: object) -> None:
         state["hup"] = True
 
     codec = PolicyReader()
     began: float | None = None
+    wake, woken = os.pipe()
+    for fd in (wake, woken):
+        os.set_blocking(fd, False)
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
+        previous = signal.set_wakeup_fd(woken)
         try:
             signal.signal(signal.SIGTERM, on_term)
             signal.signal(signal.SIGHUP, on_hup)
@@ -123,7 +123,11 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
                 now = loop.time()
                 wait = next_wait(codec.pending, began, now, service.config)
                 began = wait.began
-                ready, _, _ = select.select([infd], [], [], max(0.0, wait.until - now))
+                ready, _, _ = select.select([infd, wake], [], [], max(0.0, wait.until - now))
+                if wake in ready:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake, 512)  # a signal: its flag is looked at above
+                    continue
                 if not ready:
                     log.info("closing: %s", wait.reason)
                     break
@@ -133,21 +137,19 @@ def run_stdio(service: PolicyService, *, reload: Callable[[], PolicyConfig] | No
                     if (error := codec.close()) is not None:
                         log.warning("end of input: %s", error.reason)
                     break
-                state["busy"] = True
-                try:
-                    items = codec.feed(chunk)
-                    for item in items:  # a warm answer needs no turn of the event loop
-                        reply = service.answer_now(item) or runner.run(service.answer_later(item))
-                        _write_all(outfd, render(reply))
-                finally:
-                    state["busy"] = False
+                items = codec.feed(chunk)
+                for item in items:  # a warm answer needs no turn of the event loop
+                    reply = service.answer_now(item) or runner.run(service.answer_later(item))
+                    _write_all(outfd, render(reply))
                 began = request_began(began, len(items), arrived)
             if state["stop"]:
                 log.info("stopping on SIGTERM")
-        except _Stop:
-            log.info("stopping on SIGTERM")
         except (BrokenPipeError, ConnectionResetError):
             log.info("Postfix closed the connection")
+        finally:
+            signal.set_wakeup_fd(previous)
+            os.close(wake)
+            os.close(woken)
     return 0
 
 
