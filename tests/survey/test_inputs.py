@@ -50,6 +50,7 @@ def test_zone_file_delegations(tmp_path: Path) -> None:
                     "Example IN NS ns3.example.jp.\n")
     names, stats = _read(zone, zone=True)
     assert names == ["example.jp", "foo.co.jp"] and stats.duplicates == 1
+    assert stats.invalid == 0  # the apex's own NS set is no delegation, nor an invalid input
 
 
 @given(st.lists(st.text(alphabet="abc.-_ xé#\t,", max_size=20), max_size=30))

@@ -116,6 +116,7 @@ class _Delegations:
 
     def __init__(self, origin: Any, out: queue.Queue[str | BaseException | None]) -> None:
         self._origin = origin
+        self._apex: Any = origin
         self._out = out
         self._last: str | None = None
         self.manager = self
@@ -134,7 +135,9 @@ class _Delegations:
 
     def add(self, name: Any, ttl: int, rdata: Any) -> None:
         import dns.rdatatype
-        if rdata.rdtype != dns.rdatatype.NS or name == self._origin:
+        if rdata.rdtype == dns.rdatatype.SOA:
+            self._apex = name  # RFC 1035 §5.2: the SOA's owner is the zone's apex
+        if rdata.rdtype != dns.rdatatype.NS or name in (self._origin, self._apex):
             return  # the zone's own NS set is not a delegation
         owner = name.to_text(omit_final_dot=True)
         if owner != self._last:  # one put per name, not per NS record

@@ -96,7 +96,7 @@ def render_report(data: dict[str, Any]) -> str:
                        ("syntax errors", spf["invalid_pct"], f"({spf['invalid']})"),
                        ("over 10 DNS lookups", spf["over_10_lookups_pct"], f"({spf['over_10_lookups']})"),
                        ("over 2 void lookups", spf["void_over_2_pct"], f"({spf['void_over_2']})"),
-                       ("over 100,000 IPv4 addresses authorised", spf["over_100k_ipv4_pct"],
+                       ("over 100,000 IPv4 authorised", spf["over_100k_ipv4_pct"],
                         f"({spf['over_100k_ipv4']})")],
                       title="problems"),
             "<h2>The qualifier of all</h2>",
