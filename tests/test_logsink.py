@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from spfkit import logsink
 
@@ -75,3 +76,65 @@ def test_one_line_per_record_with_the_level_and_a_folded_traceback() -> None:
     assert formatter.format(info) == "spfkit-policyd[1]: fine"
     stamped = logsink.OneLineFormatter(timestamp=True).format(info)
     assert stamped.endswith(" fine") and stamped[:4].isdigit()
+
+
+def _flushed(running: logsink.QueueLogging) -> None:
+    assert running.stop(timeout=5.0), "the writer did not finish"
+
+
+def test_a_burst_is_written_whole_and_in_order(tmp_path) -> None:
+    path = tmp_path / "burst.log"
+    handler = logging.FileHandler(path, delay=True)
+    handler.setFormatter(logsink.OneLineFormatter("p: "))
+    log = _logger("spfkit.test.burst", handler)
+    running = logsink.start(log, maxsize=50_000)
+    for n in range(5000):  # far more than one batch: several batches, one write each
+        log.info("record %d", n)
+    _flushed(running)
+    handler.close()
+    lines = path.read_text().splitlines()
+    assert lines == [f"p: record {n}" for n in range(5000)]
+
+
+def test_a_rotated_file_is_reopened_between_batches(tmp_path) -> None:
+    from logging.handlers import WatchedFileHandler
+
+    path = tmp_path / "watched.log"
+    handler = WatchedFileHandler(path)
+    handler.setFormatter(logsink.OneLineFormatter())
+    log = _logger("spfkit.test.rotate", handler)
+    running = logsink.start(log)
+    log.info("before")
+    deadline = time.monotonic() + 5
+    while "before" not in path.read_text():
+        assert time.monotonic() < deadline, "the first line was never written"
+    os.rename(path, tmp_path / "watched.log.1")  # logrotate moves the file away
+    log.info("after")
+    _flushed(running)
+    handler.close()
+    assert (tmp_path / "watched.log.1").read_text() == "before\n"
+    assert path.read_text() == "after\n"
+
+
+def test_each_sink_gets_the_records_of_its_level(tmp_path) -> None:
+    everything = logging.FileHandler(tmp_path / "all.log")
+    warnings = logging.FileHandler(tmp_path / "warn.log")
+    warnings.setLevel(logging.WARNING)
+    seen: list[str] = []
+
+    class Collect(logging.Handler):  # not a stream: its records are handled one by one
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    log = _logger("spfkit.test.levels", everything)
+    log.addHandler(warnings)
+    log.addHandler(Collect())
+    running = logsink.start(log)
+    for n in range(300):
+        (log.warning if n % 3 == 0 else log.info)("n=%d", n)
+    _flushed(running)
+    everything.close()
+    warnings.close()
+    assert (tmp_path / "all.log").read_text().splitlines() == [f"n={n}" for n in range(300)]
+    assert (tmp_path / "warn.log").read_text().splitlines() == [f"n={n}" for n in range(0, 300, 3)]
+    assert seen == [f"n={n}" for n in range(300)]
