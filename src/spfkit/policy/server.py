@@ -5,7 +5,8 @@
   *and stderr* to Postfix's socket, so nothing but answers may be written to fd 1 or 2: logs
   go to syslog (or a file), and fd 2 is pointed at /dev/null when it is the same socket.
 * :class:`PolicyServer` — a long-running asyncio server on TCP or a UNIX socket, many
-  connections at once sharing one service (and its DNS cache). SIGTERM/SIGINT: stop
+  connections at once (each a :class:`~spfkit.policy.connection.PolicyConnection`) sharing
+  one service (and its DNS cache). SIGTERM/SIGINT: stop
   accepting, finish the answers in flight, close. SIGHUP: reload the configuration (checked
   first; a bad one is logged and the old one kept).
 
@@ -13,8 +14,8 @@ Every loop is the style guide's ``for req in reader.feed(chunk): write(render(aw
 service.handle(req)))`` plus its limits: a connection idle for ``idle_timeout`` seconds, or whose
 request is not complete ``read_timeout`` seconds after it began, is closed (:func:`next_wait`,
 one pure rule for both loops); at most
-``max_connections`` are served at once (more are closed at once, logged); reads are 64 KiB at
-most and the codec keeps no more than its limits.
+``max_connections`` are served at once (more are closed at once, logged); the codec keeps no
+more than its limits.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ import signal
 import socket
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 from spfkit.policy.config import ConfigError, ListenAddress, PolicyConfig
-from spfkit.policy.deadline import Deadline
+from spfkit.policy.connection import PolicyConnection
+from spfkit.policy.deadline import Wait, next_wait, request_began
 from spfkit.policy.logs import level_of
 from spfkit.policy.protocol import PolicyReader, render
 from spfkit.policy.service import PolicyService, make_resolver
@@ -40,41 +41,7 @@ from spfkit.policy.service import PolicyService, make_resolver
 __all__ = ["PolicyServer", "ServerError", "Wait", "clear_stale_socket", "next_wait",
            "request_began", "run_stdio", "socket_inode", "unlink_own_socket"]
 
-READ_SIZE: Final = 65536
-#: answers written but not yet taken by a client, at most (our socket buffer plus the
-#: transport's): past it the next answer waits for the client to read, for ``read_timeout``
-SEND_BUFFER: Final = 16384
-UNSENT_LIMIT: Final = 8192
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """How long a connection may stay silent: until ``until`` (a loop time), else it is closed
-    for ``reason``. ``began`` is when the pending request began (None between requests)."""
-
-    until: float
-    began: float | None
-    reason: str
-
-
-def next_wait(pending: bool, began: float | None, now: float, config: PolicyConfig) -> Wait:
-    """The one timeout rule of both loops: ``read_timeout`` from a request's first octet
-    (a dripping client cannot stretch it), ``idle_timeout`` between requests.
-
-    ``began`` is when the request now pending began: the loops pass :func:`request_began`,
-    so the limit holds per request — a client pipelining many requests is never closed for
-    the time its earlier ones took.
-    """
-    if pending:
-        began = now if began is None else began
-        return Wait(began + config.read_timeout, began, "request not completed in time")
-    return Wait(now + config.idle_timeout, None, f"no request for {config.idle_timeout:g} s")
-
-
-def request_began(began: float | None, completed: int, arrived: float) -> float | None:
-    """When the request pending after a chunk began: with the chunk that ``arrived``, when
-    that chunk completed an earlier request (what follows is a new one), else as before."""
-    return arrived if completed else began
+READ_SIZE: Final = 65536  # spawn mode's reads, at most
 
 
 class ServerError(Exception):
@@ -184,11 +151,6 @@ def _reload(service: PolicyService, reload: Callable[[], PolicyConfig] | None) -
 # --------------------------------------------------------------------------- the server
 
 
-@dataclass(slots=True)
-class _Connection:
-    idle: bool = True  # waiting for a request to begin: may be dropped at once on stop
-
-
 class PolicyServer:
     """Serves the policy protocol on ``config.listen`` (or ``address``) until :meth:`stop` (or
     SIGTERM); with ``reuse_port``, as one of several workers sharing a TCP port (workers.py)."""
@@ -205,7 +167,7 @@ class PolicyServer:
         self._reuse_port = reuse_port
         self._reload = reload
         self._server: asyncio.Server | None = None
-        self._connections: dict[asyncio.Task[None], _Connection] = {}
+        self._connections: set[PolicyConnection] = set()
         self._stopping = asyncio.Event()
         self._unix_inode: tuple[int, int] | None = None
 
@@ -219,17 +181,18 @@ class PolicyServer:
         _raise_file_limit(config.max_connections, self.log)
         backlog = min(max(config.max_connections, 128), 4096)
         try:
+            loop = asyncio.get_running_loop()
             if self.address.is_unix:
                 path = self.address.path
                 clear_stale_socket(path)
-                self._server = await asyncio.start_unix_server(
-                    self._client, path=path, limit=READ_SIZE, backlog=backlog)
+                self._server = await loop.create_unix_server(
+                    self._connection, path=path, backlog=backlog)
                 os.chmod(path, config.socket_mode)
                 self._unix_inode = socket_inode(path)
             else:
-                self._server = await asyncio.start_server(
-                    self._client, self.address.host, self.address.port, limit=READ_SIZE,
-                    backlog=backlog, reuse_address=True, reuse_port=self._reuse_port or None)
+                self._server = await loop.create_server(
+                    self._connection, self.address.host, self.address.port, backlog=backlog,
+                    reuse_address=True, reuse_port=self._reuse_port or None)
                 port = self._server.sockets[0].getsockname()[1]
                 self.address = ListenAddress(host=self.address.host, port=port)
         except OSError as exc:
@@ -258,96 +221,45 @@ class PolicyServer:
             self.log.info("stopping: finishing %d connection(s)", len(self._connections))
             self._stopping.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def _connection(self) -> PolicyConnection:
+        return PolicyConnection(self)
+
+    def admit(self, connection: PolicyConnection) -> bool:
+        """A new connection is served unless stopping or ``max_connections`` are (logged)."""
+        if self._stopping.is_set() or len(self._connections) >= self.service.config.max_connections:
+            self.log.warning("refusing a connection: %s", "stopping" if self._stopping.is_set()
+                             else f"{len(self._connections)} connections already (max_connections)")
+            return False
+        self._connections.add(connection)
+        return True
+
+    def forget(self, connection: PolicyConnection) -> None:
+        self._connections.discard(connection)
+
     async def _shutdown(self) -> None:
+        """Idle connections are closed at once; busy ones finish their answers in flight,
+        for the time a check and a request may take, then are dropped."""
         assert self._server is not None
         self._server.close()
-        for task, connection in list(self._connections.items()):
+        for connection in list(self._connections):
             if connection.idle:
-                task.cancel()
+                connection.close_idle()
         config = self.service.config
-        busy = list(self._connections)
+        busy = [connection.done for connection in self._connections]
         if busy:
             _, late = await asyncio.wait(busy, timeout=config.deadline + config.read_timeout + 1)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+            for connection in list(self._connections):
+                connection.close_now()
+            if late:
+                await asyncio.wait(late, timeout=1)
         await self._server.wait_closed()
         if self.address.is_unix:
             unlink_own_socket(self.address.path, self._unix_inode)
         self.log.info("stopped")
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        if self._stopping.is_set() or len(self._connections) >= self.service.config.max_connections:
-            self.log.warning("refusing a connection: %s", "stopping" if self._stopping.is_set()
-                             else f"{len(self._connections)} connections already (max_connections)")
-            writer.close()
-            return
-        connection = self._connections[task] = _Connection()
-        try:
-            await self._serve_connection(reader, writer, connection)
-        except asyncio.CancelledError:
-            pass  # stopped while idle, or timed out at shutdown
-        except (ConnectionError, TimeoutError) as exc:
-            self.log.debug("connection ended: %s", exc or type(exc).__name__)
-        finally:
-            del self._connections[task]
-            writer.close()
-
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                                connection: _Connection) -> None:
-        loop = asyncio.get_running_loop()
-        codec = PolicyReader()
-        began: float | None = None
-        _bound_unsent(writer)
-        deadline = Deadline(loop, self.log, writer.transport)
-        try:
-            while not self._stopping.is_set():
-                config = self.service.config
-                wait = next_wait(codec.pending, began, loop.time(), config)
-                began = wait.began
-                connection.idle = not codec.pending
-                deadline.set(wait.until, wait.reason)
-                chunk = await reader.read(READ_SIZE)
-                if deadline.expired:
-                    return  # closed for wait.reason (logged)
-                deadline.clear()  # answering: the deadline of the checks applies instead
-                if not chunk:
-                    if (error := codec.close()) is not None:
-                        self.log.warning("connection closed: %s", error.reason)
-                    return
-                arrived = loop.time()
-                connection.idle = False
-                items = codec.feed(chunk)
-                for item in items:
-                    reply = self.service.answer_now(item) or await self.service.answer_later(item)
-                    writer.write(render(reply))
-                    if not writer.transport.get_write_buffer_size():
-                        continue  # all handed to the kernel (the usual case): nothing to wait for
-                    try:
-                        async with asyncio.timeout(config.read_timeout):
-                            await writer.drain()  # past UNSENT_LIMIT: wait for the client to read
-                    except TimeoutError:
-                        self.log.info("closing a connection: the client has not read its answers "
-                                      "for %g s", config.read_timeout)
-                        return
-                began = request_began(began, len(items), arrived)
-        finally:
-            deadline.cancel()
-
-
-def _bound_unsent(writer: asyncio.StreamWriter) -> None:
-    """Keep what a client has not read small: a small socket send buffer and a low
-    transport limit, so a client that stops reading is noticed after a few answers, not
-    after the megabytes the kernel would otherwise queue."""
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-        except OSError:
-            pass
-    writer.transport.set_write_buffer_limits(high=UNSENT_LIMIT)
 
 
 def socket_inode(path: str) -> tuple[int, int] | None:
