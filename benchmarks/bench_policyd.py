@@ -170,11 +170,15 @@ async def _passes(conns: list[Any], pids: Callable[[], list[int]], checks: Seque
 
 
 async def spfkit_cell(cfg: Path, dns: Dns, conc: int, checks: Sequence[Check], tmp: Path,
-                      workers: int = 1) -> dict[str, Any]:
+                      workers: int = 1, unix: bool = False) -> dict[str, Any]:
+    """spfkit policyd as a server: on TCP, or (``unix``) on a UNIX socket, as Postfix's
+    ``check_policy_service unix:...`` reaches it."""
+    path = tmp / "spfkit-policyd.sock"
     with SpfkitServer(cfg, dns.port, tmp / "spfkit-stderr.log", workers,
-                      log=tmp / "spfkit-policyd.log") as server:
+                      log=tmp / "spfkit-policyd.log", unix=path if unix else None) as server:
         assert server.proc is not None
-        conns = await open_connections(lambda: TcpConnection.open("127.0.0.1", server.port), conc)
+        conns = await open_connections((lambda: TcpConnection.open_unix(str(path))) if unix
+                                       else (lambda: TcpConnection.open("127.0.0.1", server.port)), conc)
         try:
             return await _passes(conns, server.pids, checks, dns,
                                  SPFKIT_PHASES if workers == 1 else WORKERS_PHASES)
@@ -198,9 +202,12 @@ async def spawned_cell(argv: Sequence[str], env: dict[str, str] | None, dns: Dns
 
 async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tmp: Path,
                         concs: Sequence[int]) -> list[dict[str, Any]]:
-    """``--workers 2`` against one worker, and spfkit in spawn mode, at ``dns``."""
+    """``--workers 2`` against one worker, one process on a UNIX socket, and spfkit in spawn
+    mode, at ``dns``."""
     rows = []
     for conc in concs:
+        print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit on a UNIX socket ...", flush=True)
+        unix = await spfkit_cell(cfg, dns, conc, checks[:n], tmp, unix=True)
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit --workers 2 ...", flush=True)
         two = await spfkit_cell(cfg, dns, conc, checks[:n], tmp, workers=2)
         print(f"  {dns.ms} ms, {conc} connection(s), {n} requests: spfkit spawn mode ...", flush=True)
@@ -208,6 +215,8 @@ async def measure_modes(dns: Dns, cfg: Path, checks: Sequence[Check], n: int, tm
                                    compiled_env(spfkit_env(), tmp / "pycache"), dns, conc, checks[:n],
                                    SPFKIT_PHASES)
         rows.append({"dns_ms": dns.ms, "connections": conc, "requests": n,
+                     "spfkit_unix": {k: {kk: vv for kk, vv in v.items() if kk != "_answers"}
+                                     for k, v in unix.items()},
                      "spfkit_workers_2": {k: {kk: vv for kk, vv in v.items() if kk != "_answers"}
                                           for k, v in two.items()},
                      "spfkit_spawn": {k: ({kk: vv for kk, vv in v.items() if kk != "_answers"}
@@ -332,15 +341,20 @@ def print_report(report: dict[str, Any]) -> None:
         key = (r["dns_ms"], r["connections"])
         for phase in SPFKIT_PHASES:
             base, two, spawn = one.get(key, {}).get(phase), r["spfkit_workers_2"][phase], r["spfkit_spawn"][phase]
+            unix = r.get("spfkit_unix", {}).get(phase)
             p = peer.get(key, {}).get(phase)
             mrows.append([f"{r['dns_ms']} ms", r["connections"], phase, r["requests"],
-                          base and base["rps"], two["rps"], ratio(two["rps"], base and base["rps"]),
+                          base and base["rps"], unix and unix["rps"], unix and unix["p99_ms"],
+                          unix and unix["server_cpu_ms_per_request"],
+                          two["rps"], ratio(two["rps"], base and base["rps"]),
                           two["p99_ms"], spawn["rps"], spawn["p99_ms"], spawn["server_cpu_ms_per_request"],
                           ratio(spawn["rps"], p and p["rps"])])
     if mrows:
         print()
-        print(table("Modes: --workers 2 vs one process; spawn mode (one spfkit process per connection)",
-                    ["DNS", "conns", "cache", "n", "1 worker r/s", "2 workers r/s", "× 1 worker", "p99",
+        print(table("Modes: one process on TCP / on a UNIX socket; --workers 2 (TCP); spawn mode "
+                    "(one spfkit process per connection)",
+                    ["DNS", "conns", "cache", "n", "TCP r/s", "UNIX r/s", "p99", "cpu",
+                     "2 workers r/s", "× 1 worker", "p99",
                      "spawn r/s", "p99", "cpu", "× policyd-spf"], mrows))
     srows = [[name, s["median_ms"], s["min_ms"], s["max_ms"], s.get("cpu_median_ms"), s["runs"]]
              for name, s in report["startup"].items()]
@@ -384,6 +398,12 @@ def aims(report: dict[str, Any]) -> list[str]:
         if r["dns_ms"] != 0:
             continue
         conc = r["connections"]
+        unix = r.get("spfkit_unix", {}).get("warm")
+        if unix:
+            ok = unix["rps"] >= 20 * base and unix["p99_ms"] < 5
+            out.append(f"aim 1 (0 ms, warm, {conc} conn, UNIX socket): {unix['rps']:,.0f} r/s = "
+                       f"{unix['rps'] / base:.1f}× policyd-spf's one-process {base:,.0f} r/s, p99 "
+                       f"{unix['p99_ms']:.2f} ms: {'MET' if ok else 'NOT MET'}")
         one, two = get(0, conc, "spfkit", "warm", "rps"), r["spfkit_workers_2"]["warm"]["rps"]
         spawn = r["spfkit_spawn"]["warm"]["rps"]
         if one:

@@ -121,6 +121,12 @@ class TcpConnection:
         reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
         return cls(reader, writer)
 
+    @classmethod
+    async def open_unix(cls, path: str) -> TcpConnection:
+        """The same client over a UNIX socket (``check_policy_service unix:...``)."""
+        reader, writer = await asyncio.open_unix_connection(path, limit=1 << 20)
+        return cls(reader, writer)
+
     async def ask(self, request: bytes) -> bytes:
         self.writer.write(request)
         return await self.reader.readuntil(b"\n\n")

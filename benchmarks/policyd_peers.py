@@ -101,15 +101,17 @@ class SpfkitServer:
     """``spfkit policyd --listen 127.0.0.1:PORT`` in its own process (its CPU is not ours)."""
 
     def __init__(self, config: Path, dns_port: int, stderr: Path, workers: int = 1,
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, unix: Path | None = None) -> None:
         self.config, self.dns_port, self.stderr = config, dns_port, stderr
         self.workers, self.log = workers, log  # log: the configured log file (--workers)
+        self.unix = unix  # listen on this UNIX socket instead of TCP (one process)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
         self.port = _free_tcp_port()
-        argv = [sys.executable, "-m", "spfkit", "policyd", "--listen", f"127.0.0.1:{self.port}",
+        listen = f"unix:{self.unix}" if self.unix else f"127.0.0.1:{self.port}"
+        argv = [sys.executable, "-m", "spfkit", "policyd", "--listen", listen,
                 "--config", str(self.config), "--nameserver", f"127.0.0.1:{self.dns_port}",
                 "--timeout", DNS_TIMEOUT]
         if self.workers > 1:
@@ -123,7 +125,12 @@ class SpfkitServer:
                 raise RuntimeError(f"spfkit policyd exited {self.proc.returncode}: "
                                    f"{self.stderr.read_text(errors='replace')[-2000:]}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                if self.unix:
+                    with socket.socket(socket.AF_UNIX) as probe:
+                        probe.settimeout(0.2)
+                        probe.connect(str(self.unix))
+                else:
+                    socket.create_connection(("127.0.0.1", self.port), 0.2).close()
                 if self._all_listening():
                     return self
                 time.sleep(0.02)
