@@ -23,6 +23,7 @@ import pytest
 
 from spfkit.lookup import MemoryResolver, RRType
 from spfkit.policy.config import parse_config
+from spfkit.policy.protocol import PolicyReader
 from spfkit.policy.server import PolicyServer, ServerError, Wait, next_wait
 from spfkit.policy.service import PolicyService, make_resolver
 from tests.fixtures.dnsserver import ZoneDataServer
@@ -94,6 +95,76 @@ def test_requests_pipelined_on_one_connection_are_answered_in_order() -> None:
     first, second = asyncio.run(main())
     assert first.startswith("PREPEND Received-SPF: pass ")
     assert second.startswith("550 5.7.23 SPF fail for MAIL FROM example.net")
+
+
+class SlowFor(MemoryResolver):
+    """MEMORY, with every lookup of ``slow.example`` answered after 50 ms."""
+
+    async def lookup(self, rrtype: RRType, name: str) -> Any:
+        if name.rstrip(".").endswith("slow.example"):
+            await asyncio.sleep(0.05)
+        return await super().lookup(rrtype, name)
+
+    def peek(self, rrtype: RRType, name: str) -> Any:
+        return None if name.rstrip(".").endswith("slow.example") else super().peek(rrtype, name)
+
+
+def test_answers_given_at_once_wait_behind_an_earlier_request_that_waits() -> None:
+    """A pipelined chunk of: a warm request (compiled map), one whose DNS takes 50 ms, and two
+    warm ones — the answers come in the order of the requests, not of their readiness."""
+    memory = {**MEMORY, "slow.example": {"TXT": "v=spf1 ?all"}}
+
+    async def main() -> list[str]:
+        async with Running({}, SlowFor(memory)) as server:
+            reader, writer = await connect(server)
+            for n in range(3):  # example.net's first checks: evaluated, then compiled
+                writer.write(request(instance=f"warm{n}"))
+                await read_reply(reader)
+            probe = PolicyReader().feed(request(instance="probe"))[0]
+            assert server.service.answer_now(probe) is not None  # warm: answered in place
+            writer.write(request(instance="a")
+                         + request(instance="b", sender="carol@slow.example", helo_name="x.example")
+                         + request(instance="c", client_address="192.0.2.99", helo_name="x.example")
+                         + request(instance="d"))
+            replies = [await read_reply(reader) for _ in range(4)]
+            writer.close()
+            return replies
+
+    a, b, c, d = asyncio.run(main())
+    assert a.startswith("PREPEND Received-SPF: pass ")
+    assert b.startswith("PREPEND Received-SPF: neutral ") and "slow.example" in b
+    assert c.startswith("550 5.7.23 SPF fail for MAIL FROM example.net")
+    assert d.startswith("PREPEND Received-SPF: pass ")
+
+
+def test_a_failing_answer_costs_that_connection_only(caplog: pytest.LogCaptureFixture) -> None:
+    """Should answering a request that waits ever raise, its connection is closed (logged)
+    and the server goes on answering others."""
+    async def main() -> tuple[bytes, str]:
+        async with Running({}) as server:
+            service = server.service
+            real = service.answer_later
+
+            async def broken(item: Any) -> Any:
+                raise RuntimeError("injected")
+
+            service.answer_later = broken  # type: ignore[method-assign]
+            reader, writer = await connect(server)
+            writer.write(request(instance="x", sender="carol@neutral.example"))
+            lost = await asyncio.wait_for(reader.read(), 5)  # closed, no answer
+            writer.close()
+            service.answer_later = real  # type: ignore[method-assign]
+            reader, writer = await connect(server)
+            writer.write(request(instance="y"))
+            reply = await read_reply(reader)
+            writer.close()
+            return lost, reply
+
+    with caplog.at_level("ERROR"):
+        lost, reply = asyncio.run(main())
+    assert lost == b""
+    assert reply.startswith("PREPEND Received-SPF: pass ")
+    assert any("answering a request failed" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
 def _raise_nofile(want: int) -> None:
