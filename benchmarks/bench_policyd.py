@@ -58,6 +58,7 @@ from policyd_load import (
 )
 from policyd_peers import (
     DEBIAN_PYTHON,
+    DNS_TIMEOUT,
     SpfkitServer,
     policyd_spf_argv,
     policyd_spf_available,
@@ -483,6 +484,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             report["startup"]["spfkit-policyd (console script, no click)"] = await measure_startup(
                 spfkit_policyd_argv(cfg, srv0.port, tmp), first, args.startup_runs,
                 compiled_env(spfkit_env(), tmp / "pycache"))
+            for prefix in args.installed:  # as scripts/install.sh installs it (Debian's python3)
+                tail = ["--config", str(cfg), "--nameserver", f"127.0.0.1:{srv0.port}", "--timeout", DNS_TIMEOUT]
+                report["startup"][f"spfkit-policyd (installed in {prefix})"] = await measure_startup(
+                    [str(prefix / "bin" / "spfkit-policyd"), *tail], first, args.startup_runs)
+                report["startup"][f"spfkit policyd (installed in {prefix})"] = await measure_startup(
+                    [str(prefix / "bin" / "spfkit"), "policyd", *tail], first, args.startup_runs)
             tree = spawn_tree_argv(tmp, cfg, srv0.port)
             if tree:
                 report["startup"]["spfkit policyd (e2e spawn tree, python3 -I -S)"] = await measure_startup(
@@ -522,6 +529,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--baseline-src", action="append", default=[], metavar="DIR",
                     help="also time the start-up of the spfkit in DIR (another revision's src/), "
                     "in the same run (repeatable)")
+    ap.add_argument("--installed", action="append", default=[], type=Path, metavar="PREFIX",
+                    help="also time the start-up of PREFIX/bin/spfkit-policyd and PREFIX/bin/spfkit "
+                         "(a virtual environment made by scripts/install.sh --prefix PREFIX --no-link)")
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON output (default {RESULTS.relative_to(HERE.parent)})")
     args = ap.parse_args(argv)
     if args.startup_runs is None:

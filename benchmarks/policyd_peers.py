@@ -34,7 +34,7 @@ DNS_TIMEOUT = "2"
 
 __all__ = [
     "SpfkitServer", "policyd_spf_argv", "policyd_spf_available", "policyd_spf_version",
-    "spfkit_config", "spfkit_env", "spfkit_policyd_argv", "spfkit_spawn_argv",
+    "DNS_TIMEOUT", "spfkit_config", "spfkit_env", "spfkit_policyd_argv", "spfkit_spawn_argv",
 ]
 
 
