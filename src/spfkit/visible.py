@@ -13,7 +13,6 @@ Pure: imports no asyncio, socket or dnspython.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from typing import Final
@@ -55,6 +54,8 @@ def json_safe(value: object) -> object:
 def json_text(value: object, *, indent: int | None = 2, compact: bool = False) -> str:
     """``value`` as JSON text, non-ASCII as it is, valid UTF-8 (:func:`json_safe`), with a
     final newline; ``compact``: one line without spaces (a JSON Lines row)."""
+    import json  # here: headers import this module on the spawn path, which writes no JSON
+
     separators = (",", ":") if compact else None
     return json.dumps(json_safe(value), indent=None if compact else indent, ensure_ascii=False,
                       separators=separators) + "\n"

@@ -211,3 +211,18 @@ def test_the_documentation_lists_every_option_and_unsupported_name() -> None:
     for name in ("TestOnly", "Per_User", "No_Mail", "Reason_Message"):
         assert name in text
     assert len(UNSUPPORTED) >= 10
+
+
+def test_a_zone_file_that_cannot_be_loaded_is_a_config_error_on_zones(tmp_path: Path) -> None:
+    from spfkit.policy.service import make_resolver
+
+    bad = tmp_path / "bad.zone"
+    bad.write_text("$ORIGIN example.\n@ IN TXT\n")  # a TXT record without its data
+    config = parse_config({"zones": [str(bad)]})
+    with pytest.raises(ConfigError) as caught:
+        make_resolver(config)
+    assert caught.value.key == "zones" and "bad.zone" in str(caught.value)
+    missing = parse_config({"zones": [str(tmp_path / "missing.zone")]})
+    with pytest.raises(ConfigError) as caught:
+        make_resolver(missing)
+    assert caught.value.key == "zones"

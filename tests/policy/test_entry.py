@@ -78,6 +78,7 @@ def test_spawn_mode_answers_as_the_command_does_without_click(nameserver: str) -
     assert "SPF pass: client=192.0.2.10" in err and "malformed policy request" in err
     assert not {name for name in modules if name == "click" or name.startswith(("click.", "spfkit.cli"))}
     assert "ssl" not in modules  # asyncio without its TLS support (spfkit/spawn.py)
+    assert "spfkit.lookup.zonefile" not in modules  # no --zone: zone files are not read
 
 
 @pytest.mark.parametrize("args", [

@@ -13,6 +13,9 @@
 * :func:`make_resolver` — zone files or nameservers → the resolver (the CLI and policy server).
 """
 
+import typing
+
+from spfkit import _lazy
 from spfkit.lookup.cache import CacheStats, CachingResolver
 from spfkit.lookup.inflight import InFlight
 from spfkit.lookup.memory import MemoryResolver
@@ -28,10 +31,20 @@ from spfkit.lookup.protocol import (
     RRType,
     TXTRecord,
 )
-from spfkit.lookup.snapshot import SnapshotResolver
 from spfkit.lookup.source import make_resolver
 from spfkit.lookup.stub import DnsResolver
-from spfkit.lookup.zonefile import ZoneFileError, ZoneResolver
+
+if typing.TYPE_CHECKING:
+    from spfkit.lookup.snapshot import SnapshotResolver
+    from spfkit.lookup.zonefile import ZoneFileError, ZoneResolver
+
+#: imported on first use: zone files (and pathlib) and snapshots are not on the DNS path that
+#: a spawned policy process starts with
+__getattr__ = _lazy.lazy_exports(__name__, {
+    "SnapshotResolver": "spfkit.lookup.snapshot",
+    "ZoneFileError": "spfkit.lookup.zonefile",
+    "ZoneResolver": "spfkit.lookup.zonefile",
+})
 
 __all__ = [
     "BaseResolver",

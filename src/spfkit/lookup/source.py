@@ -11,11 +11,14 @@ given; it sends nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from spfkit.lookup.cache import CachingResolver
 from spfkit.lookup.defaults import CACHE_BYTES, CACHE_ENTRIES, QUERY_TIMEOUT
 from spfkit.lookup.stub import DnsResolver
-from spfkit.lookup.zonefile import ZoneResolver
+
+if TYPE_CHECKING:
+    from spfkit.lookup.zonefile import ZoneResolver
 
 __all__ = ["make_resolver"]
 
@@ -39,6 +42,9 @@ def make_resolver(
     if zones and nameservers:
         raise ValueError("zone files and nameservers cannot be combined")
     if zones:
+        # imported here: zone files are not on the DNS path a spawned policy process takes
+        from spfkit.lookup.zonefile import ZoneResolver
+
         return ZoneResolver(*zones)
     inner = DnsResolver(list(nameservers) or None, timeout=timeout)
     return CachingResolver(inner, max_entries=cache_size, max_bytes=cache_bytes,

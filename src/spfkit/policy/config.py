@@ -21,9 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from spfkit.errors import SpfkitError
 from spfkit.evaluate.options import CheckOptions, FetchOrder
@@ -42,6 +41,9 @@ from spfkit.policy._options import (
 from spfkit.policy.legacy import Format, translate
 from spfkit.policy.legacy import detect as detect_format
 from spfkit.results import Result
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "ConfigError",

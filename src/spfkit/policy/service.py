@@ -84,7 +84,7 @@ def make_resolver(config: PolicyConfig) -> Resolver:
 
     Raises :class:`ConfigError` for a zone file that cannot be loaded or a bad nameserver.
     """
-    from spfkit.lookup import ZoneFileError
+    from spfkit.errors import SpfkitError
     from spfkit.lookup import make_resolver as build
 
     try:
@@ -92,10 +92,10 @@ def make_resolver(config: PolicyConfig) -> Resolver:
         return build(zones=config.zones, nameservers=config.nameservers,
                      timeout=config.dns_timeout, cache_size=config.cache_size,
                      cache_bytes=config.cache_bytes, error_ttl=5.0)
-    except ZoneFileError as exc:
-        raise ConfigError(str(exc), "zones", config.source) from None
     except ValueError as exc:
         raise ConfigError(str(exc), "nameservers", config.source) from None
+    except SpfkitError as exc:  # lookup.zonefile.ZoneFileError (not imported without zones)
+        raise ConfigError(str(exc), "zones", config.source) from None
 
 
 def reply_for(decision: Decision, state: str, header_states: Collection[str]) -> tuple[PolicyReply, bool]:
